@@ -1,0 +1,286 @@
+//! The Garrison adapter SDK.
+//!
+//! An adapter is a WebAssembly component that teaches Garrison one game. With this crate an
+//! adapter author writes plain Rust: implement [`Adapter`] (and, for games with a log format or
+//! a remote console, [`LogParser`] and [`RconSession`]), then call [`export_adapter!`] once.
+//! The WIT bindings are generated here, once, from `wit/` at the repository root; adapters never
+//! run `wit-bindgen` themselves.
+//!
+//! Everything an adapter does is pure: it returns plans and parses what the host hands it. The
+//! same code therefore runs natively under `cargo test`, which is how adapter logic is tested,
+//! and inside the host's sandbox once built for `wasm32-wasip2`.
+//!
+//! This crate must not grow game knowledge: it only adapts the contract to Rust.
+
+mod export;
+mod settings;
+
+pub use export::Export;
+pub use settings::Settings;
+
+/// Bindings generated from the `game-adapter` world. Adapters normally use the re-exports at
+/// the crate root instead.
+#[allow(missing_docs, unsafe_code, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "game-adapter",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_game_adapter",
+        default_bindings_module: "garrison_adapter_sdk::bindings",
+    });
+}
+
+pub use bindings::exports::garrison::adapter::{config, lifecycle, logs, metadata, rcon};
+pub use bindings::garrison::adapter::types::{
+    AdapterError, Context, PathRef, Root, Setting, SettingValue,
+};
+
+/// Everything an adapter usually needs, in one `use`.
+pub mod prelude {
+    pub use crate::config::{
+        ChoiceOption, Column, ColumnKind, Field, FieldError, FieldKind, IntegerRange, ListOptions,
+        RenderedFile, TextOptions,
+    };
+    pub use crate::lifecycle::{
+        ContentDir, ContentKind, InstallStep, LaunchSpec, Signal, SteamAccount, SteamLogin,
+        SteamcmdApp, StopSpec, StopStep, WorkshopItem,
+    };
+    pub use crate::logs::{
+        ChatMessage, Departure, FilePattern, GameEvent, IndexedEvent, Level, LogLocation,
+        LogRecord, LogSource, MapChange, MapPhase, MetricSample, Parsed, PlayerIdentity,
+        PlayerLeft, PlayerRef,
+    };
+    pub use crate::metadata::{Capabilities, Description};
+    pub use crate::rcon::{
+        BanEntry, BanRequest, BanTarget, CommandFailure, CommandReply, Connection, Player,
+        SessionEvent, Transport,
+    };
+    pub use crate::{
+        Adapter, AdapterError, Context, LogParser, NoRcon, PathRef, PlainParser, RconSession,
+        Root, Setting, SettingValue, Settings, export_adapter, unsupported,
+    };
+}
+
+use prelude::*;
+
+/// Shorthand for the error an adapter returns for an operation it does not offer.
+pub fn unsupported(capability: &str) -> AdapterError {
+    AdapterError::Unsupported(capability.to_string())
+}
+
+/// Writes a diagnostic line to the host's log (rate-limited there). Natively, under
+/// `cargo test`, it goes to standard error instead.
+pub fn log(level: bindings::garrison::adapter::log::Level, message: &str) {
+    #[cfg(target_family = "wasm")]
+    bindings::garrison::adapter::log::log(level, message);
+    #[cfg(not(target_family = "wasm"))]
+    eprintln!("[adapter {level:?}] {message}");
+}
+
+/// One game's knowledge. Every method has the meaning of the WIT function of the same name
+/// (see `wit/`); those with defaults are optional and answer as an adapter without the
+/// capability would.
+pub trait Adapter: 'static {
+    /// The log parser; [`PlainParser`] for games whose logs carry no structure.
+    type Parser: LogParser;
+    /// The RCon session; [`NoRcon`] for games without a remote console.
+    type Session: RconSession;
+
+    /// Identity and capabilities. Must always return the same answer.
+    fn describe() -> Description;
+    /// The settings form.
+    fn schema() -> Vec<Field>;
+    /// Checks beyond the schema; report every problem, keyed by field.
+    fn validate(_settings: &Settings) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+    /// Configuration files for these settings.
+    fn render(_ctx: &Context, _settings: &Settings) -> Result<Vec<RenderedFile>, AdapterError> {
+        Ok(Vec::new())
+    }
+    /// How to install the game; empty when it is installed by hand.
+    fn install_plan(_settings: &Settings) -> Result<Vec<InstallStep>, AdapterError> {
+        Ok(Vec::new())
+    }
+    /// How to start the server.
+    fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError>;
+    /// How to stop the server; by default only the host's SIGTERM/SIGKILL budget.
+    fn stop_plan(_settings: &Settings) -> Result<StopSpec, AdapterError> {
+        Ok(StopSpec {
+            steps: Vec::new(),
+            grace_secs: None,
+        })
+    }
+    /// Mission and mod directories.
+    fn content_dirs(_settings: &Settings) -> Result<Vec<ContentDir>, AdapterError> {
+        Ok(Vec::new())
+    }
+    /// Logs to tail; by default the process's console output.
+    fn log_sources(_settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
+        Ok(vec![LogSource {
+            name: "console".to_string(),
+            location: LogLocation::Console,
+        }])
+    }
+    /// A parser for one server's logs.
+    fn create_parser(settings: &Settings) -> Result<Self::Parser, AdapterError>;
+
+    /// The RCon transport. Only asked when `describe()` declares `rcon`.
+    fn rcon_transport() -> Transport {
+        Transport::Tcp
+    }
+    /// The RCon endpoint for these settings; none when RCon is off or absent.
+    fn rcon_endpoint(_settings: &Settings) -> Result<Option<Connection>, AdapterError> {
+        Ok(None)
+    }
+    /// The command that lists players.
+    fn players_command() -> Result<String, AdapterError> {
+        Err(unsupported("players"))
+    }
+    /// Reads the player list.
+    fn parse_players(_reply: &str) -> Result<Vec<Player>, AdapterError> {
+        Err(unsupported("players"))
+    }
+    /// Commands that kick a player.
+    fn kick_commands(_player: &Player, _reason: &str) -> Result<Vec<String>, AdapterError> {
+        Err(unsupported("kick"))
+    }
+    /// Commands that add a ban.
+    fn ban_commands(_request: &BanRequest) -> Result<Vec<String>, AdapterError> {
+        Err(unsupported("ban"))
+    }
+    /// Commands that lift a ban.
+    fn unban_commands(_entry: &BanEntry) -> Result<Vec<String>, AdapterError> {
+        Err(unsupported("ban"))
+    }
+    /// The command that lists bans.
+    fn bans_command() -> Result<String, AdapterError> {
+        Err(unsupported("ban"))
+    }
+    /// Reads the ban list.
+    fn parse_bans(_reply: &str) -> Result<Vec<BanEntry>, AdapterError> {
+        Err(unsupported("ban"))
+    }
+    /// The command that broadcasts a message.
+    fn say_command(_message: &str) -> Result<String, AdapterError> {
+        Err(unsupported("chat"))
+    }
+}
+
+/// A stateful log parser (the WIT `logs.parser` resource).
+pub trait LogParser: 'static {
+    /// Parses the next lines of `source`.
+    fn feed(&mut self, source: &str, lines: Vec<String>) -> Parsed;
+    /// Releases whatever is held back for `source`.
+    fn flush(&mut self, _source: &str) -> Parsed {
+        Parsed {
+            records: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// A sans-IO RCon session (the WIT `rcon.session` resource).
+pub trait RconSession: 'static {
+    /// Starts a session; the login is sent by the first `transmit`.
+    fn new(password: String, now_ms: u64) -> Self;
+    /// Bytes received: one datagram, or one stream read.
+    fn receive(&mut self, data: &[u8], now_ms: u64) -> Vec<SessionEvent>;
+    /// Advances timers.
+    fn tick(&mut self, now_ms: u64) -> Vec<SessionEvent>;
+    /// What to send now.
+    fn transmit(&mut self, now_ms: u64) -> Vec<Vec<u8>>;
+    /// Queues a command and returns its id.
+    fn command(&mut self, text: &str, now_ms: u64) -> Result<u32, AdapterError>;
+    /// When to call `tick` next.
+    fn next_wakeup(&self) -> Option<u64>;
+    /// Malformed packets dropped so far.
+    fn dropped(&self) -> u64;
+}
+
+/// The session of an adapter without a remote console: it never sends anything and refuses
+/// commands. The host never creates one unless `describe()` claims `rcon`.
+pub struct NoRcon;
+
+impl RconSession for NoRcon {
+    fn new(_password: String, _now_ms: u64) -> Self {
+        NoRcon
+    }
+    fn receive(&mut self, _data: &[u8], _now_ms: u64) -> Vec<SessionEvent> {
+        Vec::new()
+    }
+    fn tick(&mut self, _now_ms: u64) -> Vec<SessionEvent> {
+        Vec::new()
+    }
+    fn transmit(&mut self, _now_ms: u64) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn command(&mut self, _text: &str, _now_ms: u64) -> Result<u32, AdapterError> {
+        Err(unsupported("rcon"))
+    }
+    fn next_wakeup(&self) -> Option<u64> {
+        None
+    }
+    fn dropped(&self) -> u64 {
+        0
+    }
+}
+
+/// A parser for logs without structure: every line becomes an `info` record, and lines that
+/// mention an error or a warning get that level.
+#[derive(Default)]
+pub struct PlainParser;
+
+impl LogParser for PlainParser {
+    fn feed(&mut self, _source: &str, lines: Vec<String>) -> Parsed {
+        Parsed {
+            records: lines
+                .into_iter()
+                .map(|text| LogRecord {
+                    level: guess_level(&text),
+                    text,
+                    time: None,
+                })
+                .collect(),
+            events: Vec::new(),
+        }
+    }
+}
+
+/// Guesses a line's severity from the words it contains, for logs without levels.
+pub fn guess_level(line: &str) -> Level {
+    // Scan bytes case-insensitively without allocating: this runs for every line.
+    let bytes = line.as_bytes();
+    let has = |word: &[u8]| {
+        bytes
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if has(b"error") || has(b"fatal") || has(b"panic") {
+        Level::Error
+    } else if has(b"warn") {
+        Level::Warning
+    } else {
+        Level::Info
+    }
+}
+
+/// Exports an [`Adapter`] implementation as the component's `game-adapter` world. Call it once,
+/// at the root of the adapter crate.
+#[macro_export]
+macro_rules! export_adapter {
+    ($adapter:ty) => {
+        // Only components export the world: natively (under `cargo test`) the adapter is
+        // plain Rust, called directly.
+        #[cfg(target_family = "wasm")]
+        mod __garrison_adapter_export {
+            #[allow(unused_imports)]
+            use super::*;
+            type __GarrisonAdapterExport = $crate::Export<$adapter>;
+            $crate::bindings::export_game_adapter!(
+                __GarrisonAdapterExport with_types_in $crate::bindings
+            );
+        }
+    };
+}
