@@ -1,1 +1,95 @@
-fn main() {}
+//! Builds the adapter components (`adapters-wasm/`, its own workspace) for `wasm32-wasip2`
+//! so that a plain `cargo build` of the host embeds current built-in adapters.
+//!
+//! The nested cargo uses its own target directory, so it never waits on the lock of the build
+//! that runs this script, and it shares the outer build's jobserver. Flags meant for the host
+//! (RUSTFLAGS, clippy's wrapper) are not passed on.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, exit};
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let root = manifest_dir
+        .parent()
+        .expect("host/ lives in the workspace root");
+    let adapters = root.join("adapters-wasm");
+
+    watch(&adapters);
+    println!("cargo::rerun-if-changed={}", root.join("wit").display());
+    println!("cargo::rerun-if-env-changed=CARGO_TARGET_DIR");
+
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    if !target_installed(&rustc) {
+        println!(
+            "cargo::error=the {TARGET} target is missing: run `rustup target add {TARGET}` and build again"
+        );
+        exit(0);
+    }
+
+    let target_dir = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("adapters-wasm");
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--workspace", "--target", TARGET])
+        .arg("--manifest-path")
+        .arg(adapters.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = match cmd.status() {
+        Ok(status) => status,
+        Err(e) => {
+            println!("cargo::error=could not run cargo to build the adapters: {e}");
+            exit(0);
+        }
+    };
+    if !status.success() {
+        println!(
+            "cargo::error=building the adapters in adapters-wasm/ for {TARGET} failed (see above)"
+        );
+        exit(0);
+    }
+
+    let out = target_dir.join(TARGET).join("release");
+    println!("cargo::rustc-env=GARRISON_WASM_DIR={}", out.display());
+}
+
+/// Asks cargo to rerun this script when anything in the adapters workspace changes, except
+/// build output.
+fn watch(adapters: &Path) {
+    let Ok(entries) = std::fs::read_dir(adapters) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name() != "target" {
+            println!("cargo::rerun-if-changed={}", entry.path().display());
+        }
+    }
+}
+
+/// Whether the standard library for the wasm target is installed for this compiler.
+fn target_installed(rustc: &std::ffi::OsStr) -> bool {
+    let Ok(output) = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+    else {
+        return false;
+    };
+    let libdir = String::from_utf8_lossy(&output.stdout);
+    output.status.success() && Path::new(libdir.trim()).is_dir()
+}

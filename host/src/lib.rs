@@ -1,1 +1,121 @@
-//! placeholder
+//! Garrison: a self-hosted host for dedicated game servers.
+//!
+//! The host owns everything that touches the operating system; game knowledge lives in
+//! sandboxed WebAssembly adapters. Layout:
+//!
+//! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
+//! - [`api`]: the axum router (`/api/v1`);
+//! - [`config`]: the host's settings;
+//! - [`run`]: wires them together and serves until shutdown.
+//!
+//! The `garrison` binary only parses the command line and calls into this library.
+
+pub mod adapters;
+pub mod api;
+pub mod config;
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+use adapters::AdapterRuntime;
+use adapters::dropin::DropInWatcher;
+
+/// Errors that stop the host from starting or serving.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The data directory could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The adapter runtime failed to start.
+    #[error(transparent)]
+    Adapters(#[from] adapters::AdapterError),
+    /// Serving failed.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+    /// A background task died.
+    #[error("background task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// Starts the adapter runtime for `config`: engine, component cache, built-in adapters.
+/// Compiling is CPU-heavy, so this runs on a blocking thread.
+pub async fn start_adapters(config: &Config) -> Result<AdapterRuntime, HostError> {
+    let sandbox = config.sandbox.clone();
+    let cache = config.component_cache_dir();
+    tokio::task::spawn_blocking(move || {
+        let runtime = AdapterRuntime::new(sandbox, Some(cache))?;
+        runtime.load_builtins()?;
+        Ok::<_, adapters::AdapterError>(runtime)
+    })
+    .await?
+    .map_err(HostError::from)
+}
+
+/// Runs the host on `listener` until `shutdown` completes: prepares the data directory,
+/// loads adapters, watches the drop-in directory and serves the API.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HostError> {
+    let data_dir = config.data_dir.clone();
+    tokio::fs::create_dir_all(&data_dir)
+        .await
+        .map_err(|source| HostError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+    let adapters = start_adapters(&config).await?;
+
+    let dropin_dir = config.dropin_dir();
+    let runtime = adapters.clone();
+    let watcher = tokio::task::spawn_blocking(move || DropInWatcher::start(runtime, dropin_dir))
+        .await?
+        .map_err(|source| HostError::DataDir {
+            path: config.dropin_dir(),
+            source,
+        })?;
+
+    let state = api::AppState { adapters };
+    let app = api::router(state);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("listening on http://{addr}");
+    }
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(HostError::Serve);
+    // Stopping the watcher joins its thread: do it off the runtime.
+    tokio::task::spawn_blocking(move || drop(watcher)).await?;
+    served
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -5,8 +5,8 @@
 //! server is ready; stopping is the host's SIGTERM followed by SIGKILL after a grace period.
 //! There is no remote console.
 
-use garrison_adapter_sdk::prelude::*;
 use garrison_adapter_sdk::guess_level;
+use garrison_adapter_sdk::prelude::*;
 use regex::Regex;
 
 /// The adapter.
@@ -145,9 +145,10 @@ impl Adapter for Generic {
         };
         match settings.non_empty_text(key::EXECUTABLE) {
             None => error(key::EXECUTABLE, "Enter the program to run.".into()),
-            Some(path) if path.contains('\0') => {
-                error(key::EXECUTABLE, "The path may not contain a NUL character.".into())
-            }
+            Some(path) if path.contains('\0') => error(
+                key::EXECUTABLE,
+                "The path may not contain a NUL character.".into(),
+            ),
             Some(_) => {}
         }
         if let Some(dir) = settings.non_empty_text(key::WORKING_DIR)
@@ -160,7 +161,10 @@ impl Adapter for Generic {
         }
         for (i, arg) in settings.items(key::ARGS).iter().enumerate() {
             if arg.contains('\0') {
-                error(key::ARGS, format!("Argument {} contains a NUL character.", i + 1));
+                error(
+                    key::ARGS,
+                    format!("Argument {} contains a NUL character.", i + 1),
+                );
             }
         }
         for entry in settings.items(key::ENV) {
@@ -171,9 +175,16 @@ impl Adapter for Generic {
         if let Some(pattern) = settings.non_empty_text(key::READY_PATTERN)
             && let Err(e) = compile(pattern)
         {
-            error(key::READY_PATTERN, format!("Not a valid regular expression: {e}"));
+            error(
+                key::READY_PATTERN,
+                format!("Not a valid regular expression: {e}"),
+            );
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     fn launch(_ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError> {
@@ -188,7 +199,9 @@ impl Adapter for Generic {
         Ok(LaunchSpec {
             program: program.to_string(),
             args: settings.items(key::ARGS).to_vec(),
-            working_dir: settings.non_empty_text(key::WORKING_DIR).map(str::to_string),
+            working_dir: settings
+                .non_empty_text(key::WORKING_DIR)
+                .map(str::to_string),
             env,
             wait_for_ready: settings.non_empty_text(key::READY_PATTERN).is_some(),
             startup_timeout_secs: None,

@@ -32,13 +32,23 @@ fn describe_declares_no_rcon() {
     let d = Generic::describe();
     assert_eq!(d.id, "generic");
     assert!(!d.capabilities.contains(Capabilities::RCON));
-    assert!(d.capabilities.contains(Capabilities::LOGS | Capabilities::READY_DETECTION));
+    assert!(
+        d.capabilities
+            .contains(Capabilities::LOGS | Capabilities::READY_DETECTION)
+    );
 }
 
 #[test]
 fn schema_has_the_documented_fields_once() {
     let keys: Vec<String> = Generic::schema().into_iter().map(|f| f.key).collect();
-    for k in ["executable", "args", "working_dir", "env", "ready_pattern", "stop_signal_grace_secs"] {
+    for k in [
+        "executable",
+        "args",
+        "working_dir",
+        "env",
+        "ready_pattern",
+        "stop_signal_grace_secs",
+    ] {
         assert_eq!(keys.iter().filter(|x| *x == k).count(), 1, "{k}");
     }
 }
@@ -55,7 +65,10 @@ fn launch_passes_arguments_through_unsplit() {
     assert_eq!(spec.args, vec!["--name", "My Server With Spaces", "-x"]);
     assert_eq!(
         spec.env,
-        vec![("LANG".to_string(), "C.UTF-8".to_string()), ("EMPTY".to_string(), String::new())]
+        vec![
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+            ("EMPTY".to_string(), String::new())
+        ]
     );
     assert_eq!(spec.working_dir, None);
     assert!(!spec.wait_for_ready, "no pattern: running once started");
@@ -63,7 +76,10 @@ fn launch_passes_arguments_through_unsplit() {
 
 #[test]
 fn a_ready_pattern_makes_the_launch_wait_for_ready() {
-    let s = settings(vec![("executable", text("srv")), ("ready_pattern", text("^Ready"))]);
+    let s = settings(vec![
+        ("executable", text("srv")),
+        ("ready_pattern", text("^Ready")),
+    ]);
     assert!(Generic::launch(&ctx(), &s).expect("launch").wait_for_ready);
 }
 
@@ -85,7 +101,10 @@ fn validate_reports_every_bad_field() {
 
 #[test]
 fn validate_accepts_a_minimal_server() {
-    let s = settings(vec![("executable", text("/bin/sleep")), ("args", items(&["100"]))]);
+    let s = settings(vec![
+        ("executable", text("/bin/sleep")),
+        ("args", items(&["100"])),
+    ]);
     assert_eq!(field_errors(&s), Vec::<String>::new());
 }
 
@@ -95,7 +114,12 @@ fn stop_plan_uses_the_grace_setting() {
     let plan = Generic::stop_plan(&s).expect("plan");
     assert!(plan.steps.is_empty());
     assert_eq!(plan.grace_secs, Some(5));
-    assert_eq!(Generic::stop_plan(&Settings::default()).expect("plan").grace_secs, Some(30));
+    assert_eq!(
+        Generic::stop_plan(&Settings::default())
+            .expect("plan")
+            .grace_secs,
+        Some(30)
+    );
 }
 
 #[test]
@@ -130,5 +154,8 @@ fn parser_without_pattern_emits_no_events() {
 #[test]
 fn invalid_pattern_is_an_error_not_a_panic() {
     let s = settings(vec![("ready_pattern", text("[z-a]"))]);
-    assert!(matches!(Generic::create_parser(&s), Err(AdapterError::Invalid(_))));
+    assert!(matches!(
+        Generic::create_parser(&s),
+        Err(AdapterError::Invalid(_))
+    ));
 }

@@ -57,8 +57,8 @@ pub mod prelude {
         SessionEvent, Transport,
     };
     pub use crate::{
-        Adapter, AdapterError, Context, LogParser, NoRcon, PathRef, PlainParser, RconSession,
-        Root, Setting, SettingValue, Settings, export_adapter, unsupported,
+        Adapter, AdapterError, Context, LogParser, NoRcon, PathRef, PlainParser, RconSession, Root,
+        Setting, SettingValue, Settings, export_adapter, unsupported,
     };
 }
 

@@ -1,0 +1,266 @@
+//! The adapter runtime: loads game adapters (WebAssembly components of the
+//! `garrison:adapter@0.1.0` world), keeps them in a registry, and hands out sandboxed
+//! sessions.
+//!
+//! Layout: `bindings` (generated, once) and `model` (host types + conversions) define what
+//! crosses the boundary; `engine` and `sandbox` confine it; `cache` keeps compiled code on
+//! disk; `registry` decides which adapter serves an id; `session` calls it; `dropin` watches
+//! the drop-in directory; `settings` checks settings against a schema.
+//!
+//! Loading and calling are CPU-bound and synchronous: async callers use `spawn_blocking`.
+//! This module knows no game.
+
+pub mod bindings;
+mod cache;
+pub mod check;
+pub mod dropin;
+mod engine;
+mod error;
+pub mod model;
+pub mod registry;
+mod sandbox;
+mod session;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+pub use cache::sha256_hex;
+pub use engine::SandboxConfig;
+pub use error::AdapterError;
+pub use registry::{LoadedAdapter, Origin};
+pub use session::{AdapterSession, LogParser, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
+
+use bindings::{GameAdapter, GameAdapterPre};
+use engine::{CallGuard, EpochTicker};
+use registry::Registry;
+use sandbox::Sandbox;
+
+/// The adapters compiled into this binary, as (file name, component bytes).
+pub const BUILTIN: &[(&str, &[u8])] = &[(
+    "generic.wasm",
+    include_bytes!(concat!(
+        env!("GARRISON_WASM_DIR"),
+        "/garrison_adapter_generic.wasm"
+    )),
+)];
+
+/// Where the adapter components built with this host are, for tools and tests that need the
+/// fixture components too. Not used by the host itself.
+#[doc(hidden)]
+pub const WASM_BUILD_DIR: &str = env!("GARRISON_WASM_DIR");
+
+/// Shared handle to the adapter runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct AdapterRuntime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<Sandbox>,
+    config: SandboxConfig,
+    cache: cache::ComponentCache,
+    registry: RwLock<Registry>,
+    // Declared last: dropped after everything that might still count a call.
+    ticker: EpochTicker,
+}
+
+impl AdapterRuntime {
+    /// Creates the engine and the linker. `cache_dir` holds compiled components (`None`
+    /// compiles every time). No adapter is loaded yet.
+    pub fn new(config: SandboxConfig, cache_dir: Option<PathBuf>) -> Result<Self, AdapterError> {
+        let runtime = |e: wasmtime::Error| AdapterError::Runtime(format!("{e:#}"));
+        let engine = engine::build_engine(&config).map_err(runtime)?;
+        let mut linker = Linker::<Sandbox>::new(&engine);
+        // WASI is linked so that components built by ordinary toolchains instantiate, but
+        // every store's WASI context is empty: nothing to open, nothing to connect to.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(runtime)?;
+        GameAdapter::add_to_linker::<Sandbox, Sandbox>(&mut linker, |s| s).map_err(runtime)?;
+        let ticker = EpochTicker::start(engine.clone())
+            .map_err(|e| AdapterError::Runtime(format!("cannot start the epoch thread: {e}")))?;
+        let cache = cache::ComponentCache::new(cache_dir, &engine);
+        Ok(AdapterRuntime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                config,
+                cache,
+                registry: RwLock::new(Registry::default()),
+                ticker,
+            }),
+        })
+    }
+
+    /// Loads and registers the built-in adapters. A built-in that fails to load is a build
+    /// defect and is returned as an error.
+    pub fn load_builtins(&self) -> Result<(), AdapterError> {
+        for (name, bytes) in BUILTIN {
+            let adapter = self
+                .load(bytes, Origin::Builtin)
+                .map_err(|e| AdapterError::Load(format!("built-in {name}: {e}")))?;
+            self.write_registry().insert(adapter);
+        }
+        Ok(())
+    }
+
+    /// Compiles (or fetches from the cache) and checks a component without registering it:
+    /// it must be a component, link against the sandbox, implement the `game-adapter` world,
+    /// and answer `describe()` and `schema()` sanely within its deadline.
+    pub fn load(&self, bytes: &[u8], origin: Origin) -> Result<Arc<LoadedAdapter>, AdapterError> {
+        let sha256 = sha256_hex(bytes);
+        let component = self
+            .inner
+            .cache
+            .load(&self.inner.engine, bytes, &sha256)
+            .map_err(|e| {
+                AdapterError::Load(format!(
+                    "not a valid WebAssembly component: {}",
+                    root_cause(&e)
+                ))
+            })?;
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| {
+            AdapterError::Load(format!(
+                "the component needs imports the sandbox does not provide: {}",
+                root_cause(&e)
+            ))
+        })?;
+        let pre = GameAdapterPre::new(pre).map_err(|e| {
+            AdapterError::Load(format!(
+                "the component does not implement the garrison:adapter/game-adapter@0.1.0 world: {}",
+                root_cause(&e)
+            ))
+        })?;
+
+        // Ask the component who it is, in a throwaway session.
+        let probe = Arc::new(LoadedAdapter::new(
+            model::Description {
+                id: "(loading)".into(),
+                name: String::new(),
+                version: String::new(),
+                summary: String::new(),
+                steam_app_id: None,
+                capabilities: Vec::new(),
+            },
+            Vec::new(),
+            origin.clone(),
+            sha256.clone(),
+            pre.clone(),
+        ));
+        let mut session = AdapterSession::new(self.clone(), probe);
+        let description = session
+            .describe()
+            .map_err(|e| AdapterError::Load(format!("describe() failed: {e}")))?;
+        registry::check_description(&description).map_err(AdapterError::Load)?;
+        let schema = session
+            .schema()
+            .map_err(|e| AdapterError::Load(format!("schema() failed: {e}")))?;
+        registry::check_schema(&schema).map_err(AdapterError::Load)?;
+        Ok(Arc::new(LoadedAdapter::new(
+            description,
+            schema,
+            origin,
+            sha256,
+            pre,
+        )))
+    }
+
+    /// Loads the drop-in file at `path` and registers it, or records why it was refused.
+    pub fn load_dropin(&self, path: &Path) -> Result<Arc<LoadedAdapter>, AdapterError> {
+        let result = std::fs::read(path)
+            .map_err(|e| AdapterError::Load(format!("cannot read the file: {e}")))
+            .and_then(|bytes| {
+                self.load(
+                    &bytes,
+                    Origin::DropIn {
+                        path: path.to_path_buf(),
+                    },
+                )
+            });
+        let mut registry = self.write_registry();
+        match &result {
+            Ok(adapter) => registry.insert(Arc::clone(adapter)),
+            Err(e) => registry.reject(path, e.to_string()),
+        }
+        result
+    }
+
+    /// Forgets the drop-in file at `path`.
+    pub fn remove_dropin(&self, path: &Path) {
+        self.write_registry().remove_path(path);
+    }
+
+    /// The adapter new sessions of `id` get.
+    pub fn get(&self, id: &str) -> Option<Arc<LoadedAdapter>> {
+        self.read_registry().get(id)
+    }
+
+    /// Every loaded adapter, all versions.
+    pub fn list(&self) -> Vec<Arc<LoadedAdapter>> {
+        self.read_registry().all()
+    }
+
+    /// Drop-in files that were refused, with reasons.
+    pub fn rejected(&self) -> Vec<(PathBuf, String)> {
+        self.read_registry().rejected()
+    }
+
+    /// A new session with `adapter`. The instance is created on the first call.
+    pub fn session(&self, adapter: Arc<LoadedAdapter>) -> AdapterSession {
+        AdapterSession::new(self.clone(), adapter)
+    }
+
+    /// A new session with the current adapter for `id`.
+    pub fn session_for(&self, id: &str) -> Result<AdapterSession, AdapterError> {
+        let adapter = self
+            .get(id)
+            .ok_or_else(|| AdapterError::NotFound(id.to_string()))?;
+        Ok(self.session(adapter))
+    }
+
+    /// The limits calls run under.
+    pub fn sandbox_config(&self) -> &SandboxConfig {
+        &self.inner.config
+    }
+
+    fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    fn call_guard(&self) -> CallGuard {
+        self.inner.ticker.call_guard()
+    }
+
+    fn read_registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        // A panic while holding the lock cannot leave the registry half-updated (every
+        // mutation is a single Vec/BTreeMap operation), so a poisoned lock is still usable.
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write_registry(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The innermost message of an error chain (the one that names the actual problem), on one
+/// line.
+fn root_cause(e: &wasmtime::Error) -> String {
+    let cause = e
+        .chain()
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| e.to_string());
+    cause.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests;

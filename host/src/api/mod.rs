@@ -1,0 +1,34 @@
+//! The HTTP API under `/api/v1`: one router, one state, errors as RFC 9457 problems.
+//!
+//! Handlers translate between HTTP and the host's modules; they hold no logic of their own
+//! and never block the runtime (adapter calls go through `spawn_blocking`).
+
+mod adapters;
+mod error;
+mod system;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use error::ApiError;
+
+use crate::adapters::AdapterRuntime;
+
+/// Cheap handles shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The adapter runtime and registry.
+    pub adapters: AdapterRuntime,
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/system/health", get(system::health))
+        .route("/adapters", get(adapters::list))
+        .route("/adapters/{id}", get(adapters::detail));
+    Router::new()
+        .nest("/api/v1", v1)
+        .fallback(error::not_found)
+        .with_state(state)
+}

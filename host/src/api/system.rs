@@ -1,0 +1,21 @@
+//! `/system/*`: liveness and facts about the host.
+
+use axum::Json;
+use serde::Serialize;
+
+/// `GET /system/health` body.
+#[derive(Serialize)]
+pub struct Health {
+    /// Always "ok" when the host answers.
+    status: &'static str,
+    /// Host version.
+    version: &'static str,
+}
+
+/// `GET /api/v1/system/health`: answers as soon as the host serves requests. No auth.
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}

@@ -1,0 +1,492 @@
+//! Command-line interface: `garrison serve` and the adapter authors' tools.
+//!
+//! Everything here is argument handling and printing; the work is done by the library.
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use garrison::Config;
+use garrison::adapters::bindings::garrison::adapter::types::{Context, Setting};
+use garrison::adapters::model::{FieldKind, LogLocation};
+use garrison::adapters::{
+    AdapterError, AdapterRuntime, LoadedAdapter, LogParser, Origin, SandboxConfig, check, settings,
+};
+use serde_json::json;
+
+/// Garrison runs and watches dedicated game servers.
+#[derive(Parser, Debug)]
+#[command(name = "garrison", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the host and serve the API and dashboard.
+    Serve(ServeArgs),
+    /// Tools for adapter authors and administrators.
+    #[command(subcommand)]
+    Adapter(AdapterCommand),
+}
+
+#[derive(Args, Debug)]
+struct DataDirArg {
+    /// Where Garrison keeps its data.
+    #[arg(long, env = "GARRISON_DATA_DIR", default_value = "./garrison-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct SandboxArgs {
+    /// Memory limit of one adapter instance, in MiB.
+    #[arg(long, env = "GARRISON_ADAPTER_MEMORY_MIB", default_value_t = 64)]
+    adapter_memory_mib: usize,
+    /// Deadline of one adapter call, in milliseconds.
+    #[arg(long, env = "GARRISON_ADAPTER_DEADLINE_MS", default_value_t = 100)]
+    adapter_deadline_ms: u64,
+}
+
+impl SandboxArgs {
+    fn config(&self) -> SandboxConfig {
+        SandboxConfig {
+            memory_limit: self.adapter_memory_mib.max(1) << 20,
+            call_deadline: Duration::from_millis(self.adapter_deadline_ms.max(1)),
+            ..SandboxConfig::default()
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Address to listen on.
+    #[arg(long, env = "GARRISON_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdapterCommand {
+    /// Validate an adapter component and print what it declares.
+    Check {
+        /// The `.wasm` component.
+        file: PathBuf,
+        #[command(flatten)]
+        sandbox: SandboxArgs,
+    },
+    /// List built-in and drop-in adapters.
+    List {
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Feed a log through an adapter's parser and print one JSON event per line.
+    Logs {
+        /// Adapter id, or path of a `.wasm` component.
+        adapter: String,
+        /// Log file to read; standard input when absent.
+        file: Option<PathBuf>,
+        /// Settings JSON for the parser (defaults when absent).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Log source name to parse as (the adapter's first source when absent).
+        #[arg(long)]
+        source: Option<String>,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Validate settings and print the files and launch spec an adapter would produce.
+    Render {
+        /// Adapter id, or path of a `.wasm` component.
+        adapter: String,
+        /// Settings JSON.
+        settings: PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+impl Cli {
+    /// The log filter used unless `GARRISON_LOG` says otherwise: quiet for the tools.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Serve(_) => "info",
+            Command::Adapter(_) => "error",
+        }
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Adapter(AdapterCommand::Check { file, sandbox }) => check(&file, &sandbox),
+        Command::Adapter(AdapterCommand::List { data }) => list(&data.data_dir),
+        Command::Adapter(AdapterCommand::Logs {
+            adapter,
+            file,
+            settings,
+            source,
+            data,
+        }) => logs(
+            &data.data_dir,
+            &adapter,
+            file.as_deref(),
+            settings.as_deref(),
+            source,
+        ),
+        Command::Adapter(AdapterCommand::Render {
+            adapter,
+            settings,
+            data,
+        }) => render(&data.data_dir, &adapter, &settings),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::new(args.data.data_dir);
+    config.listen = args.listen;
+    config.sandbox = args.sandbox.config();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        garrison::run(config, listener, garrison::shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A runtime for the tools: uses the data directory's component cache if there is one.
+fn tool_runtime(data_dir: Option<&Path>, sandbox: SandboxConfig) -> anyhow::Result<AdapterRuntime> {
+    let cache = data_dir
+        .filter(|d| d.is_dir())
+        .map(|d| Config::new(d.to_path_buf()).component_cache_dir());
+    Ok(AdapterRuntime::new(sandbox, cache)?)
+}
+
+fn check(file: &Path, sandbox: &SandboxArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let runtime = tool_runtime(None, sandbox.config())?;
+    let adapter = match runtime.load(
+        &bytes,
+        Origin::DropIn {
+            path: file.to_path_buf(),
+        },
+    ) {
+        Ok(adapter) => adapter,
+        Err(e) => {
+            eprintln!("rejected: {}: {e}", file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let steps = check::smoke_test(&runtime, &adapter);
+    if let Some(bad) = steps.iter().find(|s| s.failed()) {
+        let why = bad
+            .outcome
+            .as_ref()
+            .err()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        eprintln!(
+            "rejected: {}: {} misbehaved: {why}",
+            file.display(),
+            bad.name
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let d = &adapter.description;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ok: {} {} — {}", d.id, d.version, d.name)?;
+    writeln!(out, "  {}", d.summary)?;
+    if let Some(app) = d.steam_app_id {
+        writeln!(out, "  steam app: {app}")?;
+    }
+    writeln!(out, "  capabilities: {}", d.capabilities.join(", "))?;
+    writeln!(out, "  sha256: {}", adapter.sha256)?;
+    writeln!(out, "  settings ({}):", adapter.schema.len())?;
+    for field in &adapter.schema {
+        let kind = serde_json::to_value(&field.kind)?;
+        let kind = kind
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let mut flags = Vec::new();
+        if field.required {
+            flags.push("required".to_string());
+        }
+        if field.advanced {
+            flags.push("advanced".to_string());
+        }
+        if let Some(default) = &field.default {
+            flags.push(format!("default {default}"));
+        }
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", flags.join(", "))
+        };
+        writeln!(
+            out,
+            "    [{}] {} ({kind}{flags}) — {}",
+            field.section, field.key, field.label
+        )?;
+    }
+    writeln!(out, "  smoke test with default settings:")?;
+    for step in &steps {
+        match &step.outcome {
+            Ok(summary) => writeln!(out, "    {:<12} ok: {summary}", step.name)?,
+            Err(e) => writeln!(out, "    {:<12} answered: {e}", step.name)?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the drop-ins of `data_dir` (without watching) into `runtime`.
+fn load_dropins(runtime: &AdapterRuntime, data_dir: &Path) {
+    let dir = Config::new(data_dir.to_path_buf()).dropin_dir();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "wasm") {
+            let _ = runtime.load_dropin(&path);
+        }
+    }
+}
+
+fn list(data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let runtime = tool_runtime(Some(data_dir), SandboxConfig::default())?;
+    runtime.load_builtins()?;
+    load_dropins(&runtime, data_dir);
+    let mut out = std::io::stdout().lock();
+    for adapter in runtime.list() {
+        let d = &adapter.description;
+        let active = runtime
+            .get(&d.id)
+            .is_some_and(|a| Arc::ptr_eq(&a, &adapter));
+        let origin = match &adapter.origin {
+            Origin::Builtin => "built-in".to_string(),
+            Origin::DropIn { path } => format!("drop-in {}", path.display()),
+        };
+        let marker = if active {
+            ""
+        } else {
+            " (inactive: a newer version serves this id)"
+        };
+        writeln!(
+            out,
+            "{:<16} {:<10} {:<28} {origin}{marker}",
+            d.id, d.version, d.name
+        )?;
+    }
+    for (path, reason) in runtime.rejected() {
+        writeln!(out, "rejected         {}: {reason}", path.display())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves ADAPTER: a path to a `.wasm` file, or an id among built-ins and drop-ins.
+fn resolve(data_dir: &Path, adapter: &str) -> anyhow::Result<(AdapterRuntime, Arc<LoadedAdapter>)> {
+    let runtime = tool_runtime(Some(data_dir), SandboxConfig::default())?;
+    let as_path = Path::new(adapter);
+    if adapter.ends_with(".wasm") || as_path.is_file() {
+        let bytes = std::fs::read(as_path).with_context(|| format!("cannot read {adapter}"))?;
+        let loaded = runtime.load(
+            &bytes,
+            Origin::DropIn {
+                path: as_path.to_path_buf(),
+            },
+        )?;
+        return Ok((runtime, loaded));
+    }
+    runtime.load_builtins()?;
+    load_dropins(&runtime, data_dir);
+    let loaded = runtime
+        .get(adapter)
+        .ok_or_else(|| AdapterError::NotFound(adapter.to_string()))?;
+    Ok((runtime, loaded))
+}
+
+fn read_settings_json(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
+}
+
+/// Checks settings against the schema and the adapter; prints every problem on failure.
+fn checked_settings(
+    runtime: &AdapterRuntime,
+    adapter: &Arc<LoadedAdapter>,
+    json: &serde_json::Value,
+) -> anyhow::Result<Vec<Setting>> {
+    let problems = match settings::from_json(&adapter.schema, json) {
+        Ok(typed) => match runtime.session(Arc::clone(adapter)).validate(&typed)? {
+            Ok(()) => return Ok(typed),
+            Err(problems) => problems,
+        },
+        Err(problems) => problems,
+    };
+    for p in &problems {
+        let field = if p.field.is_empty() {
+            "(settings)"
+        } else {
+            &p.field
+        };
+        eprintln!("  {field}: {}", p.message);
+    }
+    bail!("the settings are invalid ({} problem(s))", problems.len())
+}
+
+fn logs(
+    data_dir: &Path,
+    adapter: &str,
+    file: Option<&Path>,
+    settings_file: Option<&Path>,
+    source: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let (runtime, adapter) = resolve(data_dir, adapter)?;
+    let typed = match settings_file {
+        Some(path) => checked_settings(&runtime, &adapter, &read_settings_json(path)?)?,
+        None => settings::defaults(&adapter.schema),
+    };
+    let source = match source {
+        Some(s) => s,
+        None => runtime
+            .session(Arc::clone(&adapter))
+            .log_sources(&typed)?
+            .into_iter()
+            .next()
+            .map(|s| s.name)
+            .unwrap_or_else(|| "console".to_string()),
+    };
+    let mut parser = LogParser::new(runtime.session(adapter), typed)?;
+    let input: Box<dyn BufRead> = match file {
+        Some(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut batch = Vec::with_capacity(BATCH);
+    let print = |entries: Vec<garrison::adapters::model::ParsedEntry>,
+                 out: &mut dyn Write|
+     -> anyhow::Result<()> {
+        for entry in entries {
+            serde_json::to_writer(&mut *out, &entry)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    };
+    for line in input.split(b'\n') {
+        let line = line.context("reading the log")?;
+        let line = String::from_utf8_lossy(&line);
+        batch.push(line.strip_suffix('\r').unwrap_or(&line).to_string());
+        if batch.len() == BATCH {
+            print(parser.feed(&source, &batch)?, &mut out)?;
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        print(parser.feed(&source, &batch)?, &mut out)?;
+    }
+    print(parser.flush(&source)?, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lines per parser call.
+const BATCH: usize = 1000;
+
+fn render(data_dir: &Path, adapter: &str, settings_file: &Path) -> anyhow::Result<ExitCode> {
+    let (runtime, adapter) = resolve(data_dir, adapter)?;
+    let typed = checked_settings(&runtime, &adapter, &read_settings_json(settings_file)?)?;
+    let secrets = settings::secret_values(&adapter.schema, &typed);
+    let data_dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let ctx = Context {
+        server_id: "preview".into(),
+        instance_dir: data_dir
+            .join("servers")
+            .join("preview")
+            .display()
+            .to_string(),
+        runtime_dir: data_dir
+            .join("runtimes")
+            .join(&adapter.description.id)
+            .display()
+            .to_string(),
+    };
+    let mut session = runtime.session(Arc::clone(&adapter));
+    let files = session.render(&ctx, &typed)?;
+    let launch = session.launch(&ctx, &typed)?;
+    let stop = session.stop_plan(&typed)?;
+    let sources = session.log_sources(&typed)?;
+
+    let masked_settings: serde_json::Map<String, serde_json::Value> = typed
+        .iter()
+        .map(|s| {
+            let field = adapter.schema.iter().find(|f| f.key == s.key);
+            let value = match field.map(|f| &f.kind) {
+                Some(FieldKind::Secret) => json!(settings::MASK),
+                Some(kind) => settings::value_to_json(kind, &s.value),
+                None => json!(null),
+            };
+            (s.key.clone(), value)
+        })
+        .collect();
+    let files: Vec<_> = files
+        .iter()
+        .map(|f| {
+            let contents = settings::mask_bytes(&f.contents, &secrets);
+            json!({
+                "root": f.path.root,
+                "path": f.path.path,
+                "bytes": f.contents.len(),
+                "contents": String::from_utf8_lossy(&contents),
+            })
+        })
+        .collect();
+    let mask = |s: &str| settings::mask_text(s, &secrets);
+    let launch = json!({
+        "program": mask(&launch.program),
+        "args": launch.args.iter().map(|a| mask(a)).collect::<Vec<_>>(),
+        "working_dir": launch.working_dir.as_deref().map(mask),
+        "env": launch.env.iter().map(|(k, v)| (k.clone(), mask(v))).collect::<Vec<_>>(),
+        "wait_for_ready": launch.wait_for_ready,
+        "startup_timeout_secs": launch.startup_timeout_secs,
+    });
+    let stop = serde_json::from_str::<serde_json::Value>(&mask(&serde_json::to_string(&stop)?))?;
+    let sources: Vec<_> = sources
+        .iter()
+        .map(|s| match &s.location {
+            LogLocation::Console => json!({"name": s.name, "location": "console"}),
+            LogLocation::NewestFile { dir, pattern } => {
+                json!({"name": s.name, "location": "newest_file", "dir": dir, "pattern": pattern})
+            }
+        })
+        .collect();
+    let report = json!({
+        "adapter": {"id": adapter.description.id, "version": adapter.description.version},
+        "context": {"server_id": ctx.server_id, "instance_dir": ctx.instance_dir, "runtime_dir": ctx.runtime_dir},
+        "settings": masked_settings,
+        "files": files,
+        "launch": launch,
+        "stop": stop,
+        "log_sources": sources,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}

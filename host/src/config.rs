@@ -1,0 +1,42 @@
+//! The host's settings and the layout of its data directory.
+//!
+//! Settings come from defaults, then environment variables, then command-line flags (the
+//! binary resolves the last two with clap). Nothing here is secret yet; when secrets arrive
+//! their `Debug` output must be redacted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::adapters::SandboxConfig;
+
+/// Everything `run` needs to know.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Root of everything the host stores (see the README for the layout).
+    pub data_dir: PathBuf,
+    /// Address the API listens on.
+    pub listen: SocketAddr,
+    /// Limits for adapter calls.
+    pub sandbox: SandboxConfig,
+}
+
+impl Config {
+    /// Defaults with the given data directory.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Config {
+            data_dir,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            sandbox: SandboxConfig::default(),
+        }
+    }
+
+    /// Drop-in adapters: `<data-dir>/adapters/`.
+    pub fn dropin_dir(&self) -> PathBuf {
+        self.data_dir.join("adapters")
+    }
+
+    /// Compiled components: `<data-dir>/cache/components/`.
+    pub fn component_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache").join("components")
+    }
+}
