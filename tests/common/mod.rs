@@ -71,3 +71,86 @@ pub fn garrison(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// A host running in this process on a loopback port, with its own data directory.
+pub struct TestHost {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The data directory (deleted when the host is dropped).
+    pub data_dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), garrison::HostError>>>,
+}
+
+impl TestHost {
+    /// GET `path` (below the base URL) and parse the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = reqwest::get(format!("{}{path}", self.base))
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Stops the host and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("host task").expect("host ran cleanly");
+        }
+    }
+}
+
+/// Boots the real host on 127.0.0.1:0 with a fresh data directory.
+pub async fn start_host() -> TestHost {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let mut config = garrison::Config::new(data_dir.path().to_path_buf());
+    config.sandbox.max_instances = 64;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(garrison::run(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    let host = TestHost {
+        base: format!("http://{addr}"),
+        data_dir,
+        stop: Some(stop),
+        task: Some(task),
+    };
+    // Ready once health answers (the listener is bound already; this waits for start-up).
+    eventually(Duration::from_secs(30), || async {
+        reqwest::get(format!("{}/api/v1/system/health", host.base))
+            .await
+            .is_ok()
+    })
+    .await;
+    host
+}
+
+/// Polls `check` until it holds, failing the test after `limit` (a bound that keeps a broken
+/// test from hanging, not a timing assertion). Returns how long it took.
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < limit,
+            "condition not met within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -4,4 +4,5 @@
 wasmtime::component::bindgen!({
     world: "game-adapter",
     path: "../wit",
+    additional_derives: [PartialEq, Clone],
 });

@@ -1,0 +1,180 @@
+//! Adapters dropped into a running host's `<data-dir>/adapters/` appear without a restart;
+//! bad files are reported and change nothing else.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, start_host, wasm};
+use serde_json::Value;
+
+fn ids(list: &Value) -> Vec<String> {
+    list["adapters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn rejected(list: &Value) -> Vec<(String, String)> {
+    list["rejected"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    (
+                        x["file"].as_str().unwrap_or_default().to_string(),
+                        x["error"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drop_in_adapters_come_and_go_while_the_host_runs() {
+    let host = start_host().await;
+    let dropins = host.data_dir.path().join("adapters");
+    assert!(dropins.is_dir(), "the host creates its drop-in directory");
+
+    let (status, list) = host.get_json("/api/v1/adapters").await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&list), ["generic"]);
+    assert_eq!(list["adapters"][0]["origin"]["type"], "builtin");
+    assert_eq!(list["adapters"][0]["active"], true);
+
+    // A new adapter: copied under a temporary name, then renamed into place.
+    let file = dropins.join("probe.wasm");
+    std::fs::write(
+        dropins.join("probe.wasm.part"),
+        wasm("garrison_fixture_probe"),
+    )
+    .expect("write");
+    std::fs::rename(dropins.join("probe.wasm.part"), &file).expect("rename");
+    let took = eventually(Duration::from_secs(10), || async {
+        ids(&host.get_json("/api/v1/adapters").await.1).contains(&"fixture-probe".to_string())
+    })
+    .await;
+    eprintln!("drop-in visible after {took:?}");
+    let (status, detail) = host.get_json("/api/v1/adapters/fixture-probe").await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["origin"]["type"], "drop_in");
+    assert!(detail["schema"].as_array().is_some_and(|s| !s.is_empty()));
+
+    // Garbage is reported and ignored; everything else keeps working.
+    std::fs::write(dropins.join("garbage.wasm"), b"definitely not wasm").expect("write");
+    eventually(Duration::from_secs(10), || async {
+        !rejected(&host.get_json("/api/v1/adapters").await.1).is_empty()
+    })
+    .await;
+    let (_, list) = host.get_json("/api/v1/adapters").await;
+    let refused = rejected(&list);
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0].0.ends_with("garbage.wasm"));
+    assert!(
+        refused[0].1.contains("not a valid WebAssembly component"),
+        "{}",
+        refused[0].1
+    );
+    assert_eq!(ids(&list), ["fixture-probe", "generic"]);
+
+    // A component of another world, and one that traps in describe(), are refused too.
+    std::fs::write(
+        dropins.join("wrong.wasm"),
+        wasm("garrison_fixture_wrong_world"),
+    )
+    .expect("write");
+    std::fs::write(
+        dropins.join("bad.wasm"),
+        wasm("garrison_fixture_bad_describe"),
+    )
+    .expect("write");
+    eventually(Duration::from_secs(10), || async {
+        rejected(&host.get_json("/api/v1/adapters").await.1).len() == 3
+    })
+    .await;
+    let (_, list) = host.get_json("/api/v1/adapters").await;
+    let reasons: Vec<String> = rejected(&list).into_iter().map(|(_, why)| why).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("game-adapter@0.1.0 world")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("describe() failed")),
+        "{reasons:?}"
+    );
+    assert_eq!(ids(&list), ["fixture-probe", "generic"]);
+
+    // Replacing a file swaps what it provides.
+    std::fs::write(
+        dropins.join("probe.wasm.part"),
+        wasm("garrison_fixture_trap"),
+    )
+    .expect("write");
+    std::fs::rename(dropins.join("probe.wasm.part"), &file).expect("rename");
+    eventually(Duration::from_secs(10), || async {
+        ids(&host.get_json("/api/v1/adapters").await.1) == ["fixture-trap", "generic"]
+    })
+    .await;
+
+    // Deleting files forgets them, rejections included.
+    for name in ["probe.wasm", "garbage.wasm", "wrong.wasm", "bad.wasm"] {
+        std::fs::remove_file(dropins.join(name)).expect("remove");
+    }
+    eventually(Duration::from_secs(10), || async {
+        let list = host.get_json("/api/v1/adapters").await.1;
+        ids(&list) == ["generic"] && rejected(&list).is_empty()
+    })
+    .await;
+
+    let (status, problem) = host.get_json("/api/v1/adapters/fixture-trap").await;
+    assert_eq!(status, 404);
+    assert_eq!(problem["status"], 404);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adapters_present_at_start_are_loaded_before_serving() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("adapters")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("adapters/probe.wasm"),
+        wasm("garrison_fixture_probe"),
+    )
+    .expect("write");
+    let mut config = garrison::Config::new(dir.path().to_path_buf());
+    config.sandbox.max_instances = 16;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(garrison::run(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    eventually(Duration::from_secs(30), || async {
+        reqwest::get(format!("http://{addr}/api/v1/system/health"))
+            .await
+            .is_ok()
+    })
+    .await;
+    let list: Value = reqwest::get(format!("http://{addr}/api/v1/adapters"))
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        ids(&list),
+        ["fixture-probe", "generic"],
+        "loaded before the first request"
+    );
+    let _ = stop.send(());
+    task.await.expect("join").expect("clean stop");
+}
