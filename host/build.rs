@@ -36,7 +36,9 @@ fn main() {
         .join("adapters-wasm");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--workspace", "--target", TARGET])
+    // Run from the adapters' directory so their `.cargo/config.toml` applies.
+    cmd.current_dir(&adapters)
+        .args(["build", "--release", "--workspace", "--target", TARGET])
         .arg("--manifest-path")
         .arg(adapters.join("Cargo.toml"))
         .arg("--target-dir")

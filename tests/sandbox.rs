@@ -13,7 +13,7 @@ use common::{runtime_with_deadline, wasm};
 use garrison::adapters::bindings::garrison::adapter::types::{Context, Setting, SettingValue};
 use garrison::adapters::model::GameEvent;
 use garrison::adapters::{
-    AdapterError, AdapterRuntime, LoadedAdapter, LogParser, Origin, SandboxConfig,
+    AdapterError, AdapterRuntime, FeedError, LoadedAdapter, LogParser, Origin, SandboxConfig,
 };
 
 fn load(runtime: &AdapterRuntime, name: &str) -> Arc<LoadedAdapter> {
@@ -59,7 +59,7 @@ fn assert_generic_serves(runtime: &AdapterRuntime) {
     )
     .expect("parser");
     let entries = parser
-        .feed("console", &["booting".into(), "ready".into()])
+        .feed("console", vec!["booting".into(), "ready".into()])
         .expect("feed");
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].events, vec![GameEvent::ServerReady]);
@@ -84,8 +84,11 @@ fn an_endless_loop_is_stopped_at_the_deadline() {
     );
     let mut parser = LogParser::new(runtime.session(spin), Vec::new()).expect("parser");
     assert!(matches!(
-        parser.feed("console", &["x".into()]),
-        Err(AdapterError::Timeout(_))
+        parser.feed("console", vec!["x".into()]),
+        Err(FeedError {
+            error: AdapterError::Timeout(_),
+            ..
+        })
     ));
     assert_generic_serves(&runtime);
 }
@@ -110,8 +113,11 @@ fn unbounded_allocation_hits_the_memory_limit() {
     }
     let mut parser = LogParser::new(runtime.session(hog), Vec::new()).expect("parser");
     assert!(matches!(
-        parser.feed("console", &["x".into()]),
-        Err(AdapterError::OutOfMemory(_))
+        parser.feed("console", vec!["x".into()]),
+        Err(FeedError {
+            error: AdapterError::OutOfMemory(_),
+            ..
+        })
     ));
     assert_generic_serves(&runtime);
 }
@@ -147,15 +153,29 @@ fn a_parser_survives_its_instance_trapping() {
     let runtime = runtime_with_deadline(Duration::from_millis(500));
     let trap = load(&runtime, "garrison_fixture_trap");
     let mut parser = LogParser::new(runtime.session(trap), Vec::new()).expect("parser");
-    for _ in 0..3 {
+    for round in 0..3 {
+        let lines = vec![format!("line a{round}"), format!("line b{round}")];
+        match parser.feed("console", lines.clone()) {
+            Err(FeedError { unparsed, .. }) => {
+                let texts: Vec<String> = unparsed.into_iter().map(|e| e.record.text).collect();
+                assert_eq!(
+                    texts, lines,
+                    "lines survive the trap, unparsed and in order"
+                );
+            }
+            Ok(_) => panic!("the trap fixture never parses"),
+        }
         assert!(matches!(
-            parser.feed("console", &["x".into()]),
-            Err(AdapterError::Trap(_))
+            parser.feed("console", vec!["x".into()]),
+            Err(FeedError {
+                error: AdapterError::Trap(_),
+                ..
+            })
         ));
     }
     assert_eq!(
         parser.session().generation(),
-        3,
+        6,
         "parser re-created in each fresh instance"
     );
 }
@@ -176,8 +196,15 @@ fn oversized_answers_are_refused() {
         ),
     }
     let mut parser = LogParser::new(runtime.session(flood), Vec::new()).expect("parser");
-    match parser.feed("console", &["x".into()]) {
-        Err(AdapterError::OutputTooLarge(what)) => assert!(what.contains("log records"), "{what}"),
+    match parser.feed("console", vec!["x".into()]) {
+        Err(FeedError {
+            error: AdapterError::OutputTooLarge(what),
+            unparsed,
+        }) => {
+            assert!(what.contains("log records"), "{what}");
+            assert_eq!(unparsed.len(), 1, "the line is kept, unparsed");
+            assert_eq!(unparsed[0].record.text, "x");
+        }
         other => panic!(
             "expected an oversized answer, got {:?}",
             other.map(|e| e.len())

@@ -396,12 +396,11 @@ fn logs(
         let line = String::from_utf8_lossy(&line);
         batch.push(line.strip_suffix('\r').unwrap_or(&line).to_string());
         if batch.len() == BATCH {
-            print(parser.feed(&source, &batch)?, &mut out)?;
-            batch.clear();
+            print(parser.feed(&source, std::mem::take(&mut batch))?, &mut out)?;
         }
     }
     if !batch.is_empty() {
-        print(parser.feed(&source, &batch)?, &mut out)?;
+        print(parser.feed(&source, batch)?, &mut out)?;
     }
     print(parser.flush(&source)?, &mut out)?;
     out.flush()?;

@@ -5,7 +5,6 @@
 //! server is ready; stopping is the host's SIGTERM followed by SIGKILL after a grace period.
 //! There is no remote console.
 
-use garrison_adapter_sdk::guess_level;
 use garrison_adapter_sdk::prelude::*;
 use regex::Regex;
 
@@ -259,23 +258,18 @@ pub struct GenericParser {
 }
 
 impl LogParser for GenericParser {
-    fn feed(&mut self, _source: &str, lines: Vec<String>) -> Parsed {
+    fn feed(&mut self, _source: &str, lines: &str) -> Parsed {
         let mut events = Vec::new();
-        let records = lines
-            .into_iter()
+        let records = batch_lines(lines)
             .enumerate()
-            .map(|(i, text)| {
-                if self.ready.as_ref().is_some_and(|re| re.is_match(&text)) {
+            .map(|(i, line)| {
+                if self.ready.as_ref().is_some_and(|re| re.is_match(line)) {
                     events.push(IndexedEvent {
                         record: u32::try_from(i).unwrap_or(u32::MAX),
                         event: GameEvent::ServerReady,
                     });
                 }
-                LogRecord {
-                    level: guess_level(&text),
-                    text,
-                    time: None,
-                }
+                LogRecord::line(guess_level(line))
             })
             .collect();
         Parsed { records, events }

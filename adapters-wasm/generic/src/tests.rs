@@ -128,14 +128,15 @@ fn parser_reports_ready_lines_and_guesses_levels() {
     let mut parser = Generic::create_parser(&s).expect("parser");
     let parsed = parser.feed(
         "console",
-        vec![
-            "booting".into(),
-            "WARNING: low memory".into(),
-            "listening on port 2302".into(),
-            "Error: something".into(),
-        ],
+        "booting\nWARNING: low memory\nlistening on port 2302\nError: something\n",
     );
     assert_eq!(parsed.records.len(), 4);
+    assert!(
+        parsed
+            .records
+            .iter()
+            .all(|r| r.lines == 1 && r.text.is_none())
+    );
     assert_eq!(parsed.records[1].level, Level::Warning);
     assert_eq!(parsed.records[3].level, Level::Error);
     assert_eq!(parsed.events.len(), 1);
@@ -146,8 +147,12 @@ fn parser_reports_ready_lines_and_guesses_levels() {
 #[test]
 fn parser_without_pattern_emits_no_events() {
     let mut parser = Generic::create_parser(&Settings::default()).expect("parser");
-    let parsed = parser.feed("console", vec!["ready".into(), "".into()]);
-    assert_eq!(parsed.records.len(), 2);
+    let parsed = parser.feed("console", "ready\n\n");
+    assert_eq!(parsed.records.len(), 2, "an empty line is a line");
+    assert!(
+        parser.feed("console", "").records.is_empty(),
+        "an empty batch has no lines"
+    );
     assert!(parsed.events.is_empty());
 }
 

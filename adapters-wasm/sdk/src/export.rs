@@ -60,8 +60,8 @@ impl<A: Adapter> lifecycle::Guest for Export<A> {
 pub struct ParserResource<P>(RefCell<P>);
 
 impl<P: LogParser> logs::GuestParser for ParserResource<P> {
-    fn feed(&self, source: String, lines: Vec<String>) -> logs::Parsed {
-        self.0.borrow_mut().feed(&source, lines)
+    fn feed(&self, source: String, lines: String) -> logs::Parsed {
+        self.0.borrow_mut().feed(&source, &lines)
     }
 
     fn flush(&self, source: String) -> logs::Parsed {

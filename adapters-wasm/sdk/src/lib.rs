@@ -47,9 +47,9 @@ pub mod prelude {
         SteamcmdApp, StopSpec, StopStep, WorkshopItem,
     };
     pub use crate::logs::{
-        ChatMessage, Departure, FilePattern, GameEvent, IndexedEvent, Level, LogLocation,
+        ChatMessage, Date, Departure, FilePattern, GameEvent, IndexedEvent, Level, LogLocation,
         LogRecord, LogSource, MapChange, MapPhase, MetricSample, Parsed, PlayerIdentity,
-        PlayerLeft, PlayerRef,
+        PlayerLeft, PlayerRef, Timestamp,
     };
     pub use crate::metadata::{Capabilities, Description};
     pub use crate::rcon::{
@@ -58,7 +58,7 @@ pub mod prelude {
     };
     pub use crate::{
         Adapter, AdapterError, Context, LogParser, NoRcon, PathRef, PlainParser, RconSession, Root,
-        Setting, SettingValue, Settings, export_adapter, unsupported,
+        Setting, SettingValue, Settings, batch_lines, export_adapter, guess_level, unsupported,
     };
 }
 
@@ -170,8 +170,10 @@ pub trait Adapter: 'static {
 
 /// A stateful log parser (the WIT `logs.parser` resource).
 pub trait LogParser: 'static {
-    /// Parses the next lines of `source`.
-    fn feed(&mut self, source: &str, lines: Vec<String>) -> Parsed;
+    /// Parses the next lines of `source`: `lines` is the batch, each line followed by `\n`
+    /// (iterate it with [`batch_lines`]). Return records covering the lines in order, each
+    /// line exactly once (see [`LogRecord::line`] for the common case).
+    fn feed(&mut self, source: &str, lines: &str) -> Parsed;
     /// Releases whatever is held back for `source`.
     fn flush(&mut self, _source: &str) -> Parsed {
         Parsed {
@@ -233,37 +235,55 @@ impl RconSession for NoRcon {
 pub struct PlainParser;
 
 impl LogParser for PlainParser {
-    fn feed(&mut self, _source: &str, lines: Vec<String>) -> Parsed {
+    fn feed(&mut self, _source: &str, lines: &str) -> Parsed {
         Parsed {
-            records: lines
-                .into_iter()
-                .map(|text| LogRecord {
-                    level: guess_level(&text),
-                    text,
-                    time: None,
-                })
+            records: batch_lines(lines)
+                .map(|line| LogRecord::line(guess_level(line)))
                 .collect(),
             events: Vec::new(),
         }
     }
 }
 
-/// Guesses a line's severity from the words it contains, for logs without levels.
-pub fn guess_level(line: &str) -> Level {
-    // Scan bytes case-insensitively without allocating: this runs for every line.
-    let bytes = line.as_bytes();
-    let has = |word: &[u8]| {
-        bytes
-            .windows(word.len())
-            .any(|w| w.eq_ignore_ascii_case(word))
-    };
-    if has(b"error") || has(b"fatal") || has(b"panic") {
-        Level::Error
-    } else if has(b"warn") {
-        Level::Warning
-    } else {
-        Level::Info
+/// The lines of a batch handed to [`LogParser::feed`], without their `\n`.
+pub fn batch_lines(batch: &str) -> std::str::SplitTerminator<'_, char> {
+    batch.split_terminator('\n')
+}
+
+impl LogRecord {
+    /// A record for one input line shown as it is — the common case, which copies no text
+    /// back to the host.
+    pub fn line(level: Level) -> Self {
+        LogRecord {
+            lines: 1,
+            text: None,
+            level,
+            time: None,
+        }
     }
+}
+
+/// Guesses a line's severity from the words it contains, for logs without levels: "error",
+/// "fatal" or "panic" make it an error, "warn" a warning (case-insensitive).
+pub fn guess_level(line: &str) -> Level {
+    // One pass over the bytes, without allocating: this runs for every line of every log.
+    let bytes = line.as_bytes();
+    let at = |i: usize, word: &[u8]| {
+        bytes
+            .get(i..i + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    let mut level = Level::Info;
+    for (i, b) in bytes.iter().enumerate() {
+        match b | 0x20 {
+            b'e' if at(i, b"error") => return Level::Error,
+            b'f' if at(i, b"fatal") => return Level::Error,
+            b'p' if at(i, b"panic") => return Level::Error,
+            b'w' if at(i, b"warn") => level = Level::Warning,
+            _ => {}
+        }
+    }
+    level
 }
 
 /// Exports an [`Adapter`] implementation as the component's `game-adapter` world. Call it once,
@@ -283,4 +303,21 @@ macro_rules! export_adapter {
             );
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_guessed_from_words_in_any_case() {
+        assert_eq!(guess_level("all good"), Level::Info);
+        assert_eq!(guess_level(""), Level::Info);
+        assert_eq!(guess_level("WARNING: disk"), Level::Warning);
+        assert_eq!(guess_level("a warning, then an ERROR"), Level::Error);
+        assert_eq!(guess_level("Fatal: x"), Level::Error);
+        assert_eq!(guess_level("thread panicked"), Level::Error);
+        assert_eq!(guess_level("err"), Level::Info, "a prefix is not the word");
+        assert_eq!(guess_level("ünïcödé warn"), Level::Warning);
+    }
 }

@@ -102,9 +102,8 @@ pub fn smoke_test(runtime: &AdapterRuntime, adapter: &Arc<LoadedAdapter>) -> Vec
     );
     let parsed =
         LogParser::new(runtime.session(Arc::clone(adapter)), defaults).and_then(|mut p| {
-            let lines = sample_log();
-            let mut entries = p.feed(&source, &lines)?;
-            entries.extend(p.flush(&source)?);
+            let mut entries = p.feed(&source, sample_log()).map_err(|e| e.error)?;
+            entries.extend(p.flush(&source).map_err(|e| e.error)?);
             Ok(entries)
         });
     step(

@@ -32,7 +32,7 @@ pub use cache::sha256_hex;
 pub use engine::SandboxConfig;
 pub use error::AdapterError;
 pub use registry::{LoadedAdapter, Origin};
-pub use session::{AdapterSession, LogParser, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
+pub use session::{AdapterSession, FeedError, LogParser, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
 
 use bindings::{GameAdapter, GameAdapterPre};
 use engine::{CallGuard, EpochTicker};

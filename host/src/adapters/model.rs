@@ -576,34 +576,104 @@ pub struct ParsedEntry {
     pub events: Vec<GameEvent>,
 }
 
-/// Joins a parser's records with their sparse events. Events pointing past the records are
-/// an adapter bug; they are attached to the last record rather than lost.
-pub fn parsed_entries(parsed: logs::Parsed) -> Vec<ParsedEntry> {
-    let mut entries: Vec<ParsedEntry> = parsed
-        .records
-        .into_iter()
-        .map(|r| ParsedEntry {
+impl ParsedEntry {
+    /// An entry for a line no parser has read (kept as it is, level guessed as info).
+    pub fn plain(text: String) -> Self {
+        ParsedEntry {
             record: LogRecord {
-                text: r.text,
-                level: match r.level {
-                    logs::Level::Debug => Level::Debug,
-                    logs::Level::Info => Level::Info,
-                    logs::Level::Warning => Level::Warning,
-                    logs::Level::Error => Level::Error,
-                },
-                time: r.time,
+                text,
+                level: Level::Info,
+                time: None,
             },
             events: Vec::new(),
-        })
-        .collect();
+        }
+    }
+}
+
+fn level(l: logs::Level) -> Level {
+    match l {
+        logs::Level::Debug => Level::Debug,
+        logs::Level::Info => Level::Info,
+        logs::Level::Warning => Level::Warning,
+        logs::Level::Error => Level::Error,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.mmm]`, or `HH:MM:SS[.mmm]` without a date; none when out of range.
+fn format_time(t: &logs::Timestamp) -> Option<String> {
+    if t.millis >= 86_400_000 {
+        return None;
+    }
+    let (secs, ms) = (t.millis / 1000, t.millis % 1000);
+    let mut out = match &t.date {
+        Some(d) if (1..=12).contains(&d.month) && (1..=31).contains(&d.day) => {
+            format!("{:04}-{:02}-{:02}T", d.year, d.month, d.day)
+        }
+        Some(_) => return None,
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    ));
+    if ms != 0 {
+        out.push_str(&format!(".{ms:03}"));
+    }
+    Some(out)
+}
+
+/// Turns a parser's answer into entries, taking the covered lines from the front of
+/// `pending` (moved, not copied, for the common one-line record). Fails without touching
+/// `pending` if the records claim lines that were never fed.
+pub fn parsed_entries(
+    parsed: logs::Parsed,
+    pending: &mut std::collections::VecDeque<String>,
+) -> Result<Vec<ParsedEntry>, String> {
+    let mut covered: usize = 0;
+    for r in &parsed.records {
+        if r.lines == 0 {
+            return Err("a log record covers no line".into());
+        }
+        covered = covered.saturating_add(r.lines as usize);
+    }
+    if covered > pending.len() {
+        return Err(format!(
+            "log records cover {covered} lines but only {} were fed",
+            pending.len()
+        ));
+    }
+    let mut entries: Vec<ParsedEntry> = Vec::with_capacity(parsed.records.len());
+    for r in parsed.records {
+        let n = r.lines as usize;
+        let text = match r.text {
+            Some(text) => {
+                pending.drain(..n);
+                text
+            }
+            None if n == 1 => pending.pop_front().unwrap_or_default(),
+            None => pending.drain(..n).collect::<Vec<_>>().join("\n"),
+        };
+        entries.push(ParsedEntry {
+            record: LogRecord {
+                text,
+                level: level(r.level),
+                time: r.time.as_ref().and_then(format_time),
+            },
+            events: Vec::new(),
+        });
+    }
     for indexed in parsed.events {
+        // An event pointing past the records is an adapter bug; keep it on the last record
+        // rather than lose it.
         let index = usize::try_from(indexed.record).unwrap_or(usize::MAX);
-        let len = entries.len();
-        if let Some(entry) = entries.get_mut(index.min(len.saturating_sub(1))) {
+        let last = entries.len().saturating_sub(1);
+        if let Some(entry) = entries.get_mut(index.min(last)) {
             entry.events.push(indexed.event.into());
         }
     }
-    entries
+    Ok(entries)
 }
 
 /// Where a log comes from.
@@ -642,5 +712,95 @@ impl From<logs::LogSource> for LogSource {
                 },
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+
+    fn record(lines: u32, text: Option<&str>, time: Option<logs::Timestamp>) -> logs::LogRecord {
+        logs::LogRecord {
+            lines,
+            text: text.map(String::from),
+            level: logs::Level::Info,
+            time,
+        }
+    }
+
+    fn pending(lines: &[&str]) -> VecDeque<String> {
+        lines.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn records_take_their_lines_in_order() {
+        let mut queue = pending(&["a", "b", "c", "d", "e"]);
+        let parsed = logs::Parsed {
+            records: vec![
+                record(1, None, None),
+                record(2, None, None),
+                record(1, Some("rewritten"), None),
+            ],
+            events: vec![logs::IndexedEvent {
+                record: 1,
+                event: logs::GameEvent::ServerReady,
+            }],
+        };
+        let entries = parsed_entries(parsed, &mut queue).expect("valid");
+        let texts: Vec<&str> = entries.iter().map(|e| e.record.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b\nc", "rewritten"]);
+        assert_eq!(entries[1].events, vec![GameEvent::ServerReady]);
+        assert_eq!(queue, pending(&["e"]), "the held-back line stays pending");
+    }
+
+    #[test]
+    fn records_that_claim_too_much_are_a_contract_error_and_touch_nothing() {
+        let mut queue = pending(&["a"]);
+        let too_many = logs::Parsed {
+            records: vec![record(2, None, None)],
+            events: Vec::new(),
+        };
+        assert!(parsed_entries(too_many, &mut queue).is_err());
+        let zero = logs::Parsed {
+            records: vec![record(0, None, None)],
+            events: Vec::new(),
+        };
+        assert!(parsed_entries(zero, &mut queue).is_err());
+        assert_eq!(queue, pending(&["a"]));
+    }
+
+    #[test]
+    fn game_times_are_normalised() {
+        let time = |date: Option<(u16, u8, u8)>, millis| logs::Timestamp {
+            date: date.map(|(year, month, day)| logs::Date { year, month, day }),
+            millis,
+        };
+        assert_eq!(
+            format_time(&time(None, 4 * 3_600_000 + 69_000)).as_deref(),
+            Some("04:01:09")
+        );
+        assert_eq!(
+            format_time(&time(None, 7 * 3_600_000 + 52 * 60_000 + 9_123)).as_deref(),
+            Some("07:52:09.123")
+        );
+        assert_eq!(
+            format_time(&time(
+                Some((2024, 1, 2)),
+                3 * 3_600_000 + 4 * 60_000 + 5_000
+            ))
+            .as_deref(),
+            Some("2024-01-02T03:04:05")
+        );
+        assert_eq!(format_time(&time(None, 86_400_000)), None);
+        assert_eq!(format_time(&time(Some((2024, 13, 1)), 0)), None);
+        let mut queue = pending(&["x"]);
+        let parsed = logs::Parsed {
+            records: vec![record(1, None, Some(time(None, 1000)))],
+            events: Vec::new(),
+        };
+        let entries = parsed_entries(parsed, &mut queue).expect("valid");
+        assert_eq!(entries[0].record.time.as_deref(), Some("00:00:01"));
     }
 }
