@@ -1,5 +1,6 @@
 //! Cold start: `garrison serve` from process start to the first healthy response, with the
 //! component cache already warm (the state of every start after the first).
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

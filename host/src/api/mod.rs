@@ -28,7 +28,16 @@ pub fn router(state: AppState) -> Router {
         .route("/adapters", get(adapters::list))
         .route("/adapters/{id}", get(adapters::detail));
     Router::new()
+        .route("/", get(dashboard))
         .nest("/api/v1", v1)
         .fallback(error::not_found)
         .with_state(state)
 }
+
+/// The dashboard page (`web/`, embedded). It talks to the API like any other client.
+async fn dashboard() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("../../../web/index.html"))
+}
+
+#[cfg(test)]
+mod tests;

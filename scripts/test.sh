@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the host workspace (unit tests, integration tests with the
+# adapter fixtures and the CLI) and the adapters' own workspace natively.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace --locked
+cargo test --workspace --locked --manifest-path adapters-wasm/Cargo.toml
