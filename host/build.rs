@@ -11,6 +11,9 @@ use std::process::{Command, exit};
 
 const TARGET: &str = "wasm32-wasip2";
 
+/// The adapters compiled into the host: (package, file name the registry shows).
+const BUILTIN: &[(&str, &str)] = &[("garrison-adapter-generic", "generic.wasm")];
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = manifest_dir
@@ -38,11 +41,18 @@ fn main() {
     let mut cmd = Command::new(cargo);
     // Run from the adapters' directory so their `.cargo/config.toml` applies.
     cmd.current_dir(&adapters)
-        .args(["build", "--release", "--workspace", "--target", TARGET])
+        .args(["build", "--release", "--target", TARGET])
         .arg("--manifest-path")
         .arg(adapters.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir);
+    // Exactly what the host needs: the built-ins it embeds and the test fixtures.
+    for (package, _) in BUILTIN {
+        cmd.args(["-p", package]);
+    }
+    for fixture in fixtures(&adapters) {
+        cmd.args(["-p", &fixture]);
+    }
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
@@ -69,6 +79,36 @@ fn main() {
 
     let out = target_dir.join(TARGET).join("release");
     println!("cargo::rustc-env=GARRISON_WASM_DIR={}", out.display());
+
+    // The embedding table, generated from BUILTIN so the list lives in one place.
+    let mut table = String::from("&[\n");
+    for (package, name) in BUILTIN {
+        let artifact = out.join(format!("{}.wasm", package.replace('-', "_")));
+        table.push_str(&format!(
+            "    ({name:?}, include_bytes!({:?})),\n",
+            artifact.display().to_string()
+        ));
+    }
+    table.push_str("]\n");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    if let Err(e) = std::fs::write(out_dir.join("builtin_adapters.rs"), table) {
+        println!("cargo::error=cannot write the built-in adapter table: {e}");
+    }
+}
+
+/// Package names of the test fixtures (`fixtures/<dir>` is `garrison-fixture-<dir>`).
+fn fixtures(adapters: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(adapters.join("fixtures"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().join("Cargo.toml").is_file())
+                .map(|e| format!("garrison-fixture-{}", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }
 
 /// Asks cargo to rerun this script when anything in the adapters workspace changes, except

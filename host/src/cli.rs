@@ -17,6 +17,8 @@ use garrison::adapters::model::{FieldKind, LogLocation};
 use garrison::adapters::{
     AdapterError, AdapterRuntime, LoadedAdapter, LogParser, Origin, SandboxConfig, check, settings,
 };
+use garrison::telemetry;
+use garrison::telemetry::rcon::{RconHandle, RconOptions, RconStatus, RconTarget};
 use serde_json::json;
 
 /// Garrison runs and watches dedicated game servers.
@@ -34,6 +36,29 @@ enum Command {
     /// Tools for adapter authors and administrators.
     #[command(subcommand)]
     Adapter(AdapterCommand),
+    /// Talk to a game server's remote console through its adapter: run one command and print
+    /// the reply, or, without a command, open an interactive console.
+    Rcon(RconArgs),
+}
+
+#[derive(Args, Debug)]
+struct RconArgs {
+    /// The server's RCon address, HOST:PORT.
+    address: String,
+    /// Adapter id (built-in or drop-in), or path of a `.wasm` component.
+    #[arg(long)]
+    adapter: String,
+    /// Name of the environment variable that holds the RCon password.
+    #[arg(long)]
+    password_env: String,
+    /// Seconds to wait for a reply (including connecting).
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+    #[command(flatten)]
+    data: DataDirArg,
+    /// The command to run, e.g. `players` or `say -1 Hello`.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -119,7 +144,7 @@ impl Cli {
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
             Command::Serve(_) => "info",
-            Command::Adapter(_) => "error",
+            Command::Adapter(_) | Command::Rcon(_) => "error",
         }
     }
 }
@@ -128,6 +153,7 @@ impl Cli {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Rcon(args) => rcon(args),
         Command::Adapter(AdapterCommand::Check { file, sandbox }) => check(&file, &sandbox),
         Command::Adapter(AdapterCommand::List { data }) => list(&data.data_dir),
         Command::Adapter(AdapterCommand::Logs {
@@ -488,4 +514,110 @@ fn render(data_dir: &Path, adapter: &str, settings_file: &Path) -> anyhow::Resul
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
+}
+
+fn rcon(args: RconArgs) -> anyhow::Result<ExitCode> {
+    let password = std::env::var(&args.password_env).with_context(|| {
+        format!(
+            "the environment variable {} (--password-env) is not set",
+            args.password_env
+        )
+    })?;
+    let (runtime, adapter) = resolve(&args.data.data_dir, &args.adapter)?;
+    if !adapter.description.has("rcon") {
+        bail!(
+            "the {} adapter has no remote console",
+            adapter.description.id
+        );
+    }
+    let options = RconOptions {
+        command_timeout: Duration::from_secs(args.timeout.max(1)),
+        retry_after_auth_failure: false,
+        ..RconOptions::default()
+    };
+    let target = RconTarget {
+        address: args.address.clone(),
+        password,
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    tokio.block_on(async move {
+        let (handle, task) = telemetry::rcon::spawn(runtime, adapter, target, options);
+        let code = if args.command.is_empty() {
+            interactive_console(&handle, &args.address).await
+        } else {
+            match handle.command(args.command.join(" ")).await {
+                Ok(reply) => {
+                    println!("{reply}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        };
+        handle.stop();
+        let _ = task.await;
+        Ok(code)
+    })
+}
+
+/// Reads commands from standard input, prints replies, server messages and connection
+/// changes as they come; ends at end of input, or when the password is refused.
+async fn interactive_console(handle: &RconHandle, address: &str) -> ExitCode {
+    let (lines_tx, mut lines) = tokio::sync::mpsc::channel::<String>(16);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    eprintln!("RCon console for {address}. Type commands; end with Ctrl-D.");
+    let mut messages = handle.messages();
+    let mut status = handle.status();
+    loop {
+        tokio::select! {
+            line = lines.recv() => {
+                let Some(line) = line else { return ExitCode::SUCCESS };
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                match handle.command(line).await {
+                    Ok(reply) => println!("{reply}"),
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
+            message = messages.recv() => match message {
+                Ok(text) => println!("[server] {text}"),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    eprintln!("({n} server messages skipped)");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return ExitCode::FAILURE,
+            },
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return ExitCode::FAILURE;
+                }
+                let now = status.borrow_and_update().clone();
+                match now {
+                    RconStatus::Connected => eprintln!("(connected)"),
+                    RconStatus::Disconnected { reason, retry_in } => {
+                        eprintln!("(disconnected: {reason}; retrying in {} s)", retry_in.as_secs());
+                    }
+                    RconStatus::AuthFailed(why) => {
+                        eprintln!("error: the server refused the RCon password: {why}");
+                        return ExitCode::FAILURE;
+                    }
+                    RconStatus::Stopped => return ExitCode::FAILURE,
+                    RconStatus::Connecting { .. } => {}
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
 //! - [`config`]: the host's settings;
+//! - [`telemetry`]: live data from running servers (the RCon driver so far);
 //! - [`run`]: wires them together and serves until shutdown.
 //!
 //! The `garrison` binary only parses the command line and calls into this library.
@@ -13,6 +14,7 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+pub mod telemetry;
 
 use std::future::Future;
 

@@ -17,6 +17,8 @@ pub mod dropin;
 mod engine;
 mod error;
 pub mod model;
+mod parser;
+mod rcon_session;
 pub mod registry;
 mod sandbox;
 mod session;
@@ -31,22 +33,19 @@ use wasmtime::component::Linker;
 pub use cache::sha256_hex;
 pub use engine::SandboxConfig;
 pub use error::AdapterError;
+pub use parser::{FeedError, LogParser};
+pub use rcon_session::RconSession;
 pub use registry::{LoadedAdapter, Origin};
-pub use session::{AdapterSession, FeedError, LogParser, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
+pub use session::{AdapterSession, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
 
 use bindings::{GameAdapter, GameAdapterPre};
 use engine::{CallGuard, EpochTicker};
 use registry::Registry;
 use sandbox::Sandbox;
 
-/// The adapters compiled into this binary, as (file name, component bytes).
-pub const BUILTIN: &[(&str, &[u8])] = &[(
-    "generic.wasm",
-    include_bytes!(concat!(
-        env!("GARRISON_WASM_DIR"),
-        "/garrison_adapter_generic.wasm"
-    )),
-)];
+/// The adapters compiled into this binary, as (file name, component bytes). The list lives in
+/// `host/build.rs`, which builds them and generates this table.
+pub const BUILTIN: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/builtin_adapters.rs"));
 
 /// Where the adapter components built with this host are, for tools and tests that need the
 /// fixture components too. Not used by the host itself.

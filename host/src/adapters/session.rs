@@ -9,7 +9,6 @@
 //! Calls are synchronous and CPU-bound, bounded by the deadline. Async code runs them with
 //! `tokio::task::spawn_blocking` (or on a thread of its own), never on a runtime worker.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use wasmtime::Store;
@@ -17,10 +16,10 @@ use wasmtime::component::ResourceAny;
 
 use super::AdapterRuntime;
 use super::bindings::GameAdapter;
-use super::bindings::exports::garrison::adapter::{config, logs};
-use super::bindings::garrison::adapter::types::{Context, Setting, Settings};
+use super::bindings::exports::garrison::adapter::config;
+use super::bindings::garrison::adapter::types::{Context, Settings};
 use super::error::AdapterError;
-use super::model::{self, Description, Field, FieldError, LaunchSpec, LogSource, ParsedEntry};
+use super::model::{self, Description, Field, FieldError, LaunchSpec, LogSource};
 use super::registry::LoadedAdapter;
 use super::sandbox::Sandbox;
 
@@ -71,7 +70,7 @@ impl AdapterSession {
 
     /// Runs `f` against the instance under the call deadline, creating the instance first if
     /// there is none. Any error discards the instance.
-    fn call<R>(
+    pub(super) fn call<R>(
         &mut self,
         f: impl FnOnce(&GameAdapter, &mut Store<Sandbox>) -> wasmtime::Result<R>,
     ) -> Result<R, AdapterError> {
@@ -217,14 +216,113 @@ impl AdapterSession {
         Ok(sources.into_iter().map(Into::into).collect())
     }
 
-    fn create_parser(&mut self, settings: &Settings) -> Result<ResourceAny, AdapterError> {
+    /// `rcon.session-transport`.
+    pub fn rcon_transport(&mut self) -> Result<model::Transport, AdapterError> {
+        let t =
+            self.call(|api, store| api.garrison_adapter_rcon().call_session_transport(store))?;
+        Ok(t.into())
+    }
+
+    /// `rcon.endpoint`: none when RCon is off for these settings.
+    pub fn rcon_endpoint(
+        &mut self,
+        settings: &Settings,
+    ) -> Result<Option<model::Connection>, AdapterError> {
+        let c =
+            self.call(|api, store| api.garrison_adapter_rcon().call_endpoint(store, settings))??;
+        Ok(c.map(Into::into))
+    }
+
+    /// `rcon.players-command`.
+    pub fn players_command(&mut self) -> Result<String, AdapterError> {
+        let c =
+            self.call(|api, store| api.garrison_adapter_rcon().call_players_command(store))??;
+        check_command(&c)?;
+        Ok(c)
+    }
+
+    /// `rcon.parse-players`.
+    pub fn parse_players(&mut self, reply: &str) -> Result<Vec<model::Player>, AdapterError> {
+        let players =
+            self.call(|api, store| api.garrison_adapter_rcon().call_parse_players(store, reply))??;
+        check_items("players", players.len())?;
+        Ok(players.into_iter().map(Into::into).collect())
+    }
+
+    /// `rcon.kick-commands`.
+    pub fn kick_commands(
+        &mut self,
+        player: &model::Player,
+        reason: &str,
+    ) -> Result<Vec<String>, AdapterError> {
+        let player = player.clone().into();
+        let c = self.call(|api, store| {
+            api.garrison_adapter_rcon()
+                .call_kick_commands(store, &player, reason)
+        })??;
+        check_commands(&c)?;
+        Ok(c)
+    }
+
+    /// `rcon.ban-commands`.
+    pub fn ban_commands(
+        &mut self,
+        request: &model::BanRequest,
+    ) -> Result<Vec<String>, AdapterError> {
+        let request = request.clone().into();
+        let c = self.call(|api, store| {
+            api.garrison_adapter_rcon()
+                .call_ban_commands(store, &request)
+        })??;
+        check_commands(&c)?;
+        Ok(c)
+    }
+
+    /// `rcon.unban-commands`.
+    pub fn unban_commands(&mut self, entry: &model::BanEntry) -> Result<Vec<String>, AdapterError> {
+        let entry = entry.clone().into();
+        let c = self.call(|api, store| {
+            api.garrison_adapter_rcon()
+                .call_unban_commands(store, &entry)
+        })??;
+        check_commands(&c)?;
+        Ok(c)
+    }
+
+    /// `rcon.bans-command`.
+    pub fn bans_command(&mut self) -> Result<String, AdapterError> {
+        let c = self.call(|api, store| api.garrison_adapter_rcon().call_bans_command(store))??;
+        check_command(&c)?;
+        Ok(c)
+    }
+
+    /// `rcon.parse-bans`.
+    pub fn parse_bans(&mut self, reply: &str) -> Result<Vec<model::BanEntry>, AdapterError> {
+        let bans =
+            self.call(|api, store| api.garrison_adapter_rcon().call_parse_bans(store, reply))??;
+        check_items("bans", bans.len())?;
+        Ok(bans.into_iter().map(Into::into).collect())
+    }
+
+    /// `rcon.say-command`.
+    pub fn say_command(&mut self, message: &str) -> Result<String, AdapterError> {
+        let c =
+            self.call(|api, store| api.garrison_adapter_rcon().call_say_command(store, message))??;
+        check_command(&c)?;
+        Ok(c)
+    }
+
+    pub(super) fn create_parser(
+        &mut self,
+        settings: &Settings,
+    ) -> Result<ResourceAny, AdapterError> {
         Ok(self.call(|api, store| {
             api.garrison_adapter_logs()
                 .call_create_parser(store, settings)
         })??)
     }
 
-    fn drop_resource(&mut self, resource: ResourceAny) {
+    pub(super) fn drop_resource(&mut self, resource: ResourceAny) {
         let _ = self.call(|_, store| resource.resource_drop(store));
     }
 }
@@ -244,7 +342,7 @@ fn classify(
     }
 }
 
-fn check_items(what: &str, n: usize) -> Result<(), AdapterError> {
+pub(super) fn check_items(what: &str, n: usize) -> Result<(), AdapterError> {
     if n > MAX_OUTPUT_ITEMS {
         return Err(AdapterError::OutputTooLarge(format!(
             "{n} {what} (at most {MAX_OUTPUT_ITEMS})"
@@ -253,7 +351,7 @@ fn check_items(what: &str, n: usize) -> Result<(), AdapterError> {
     Ok(())
 }
 
-fn check_bytes(what: &str, n: usize) -> Result<(), AdapterError> {
+pub(super) fn check_bytes(what: &str, n: usize) -> Result<(), AdapterError> {
     if n > MAX_OUTPUT_BYTES {
         return Err(AdapterError::OutputTooLarge(format!(
             "{n} bytes of {what} (at most {MAX_OUTPUT_BYTES})"
@@ -262,163 +360,25 @@ fn check_bytes(what: &str, n: usize) -> Result<(), AdapterError> {
     Ok(())
 }
 
-/// A server's log parser: the adapter's `logs.parser` resource inside its own session.
-///
-/// Lines go to the adapter as one string per batch; the records that come back say how many
-/// lines each covers, and the host moves its own copy of those lines into the entries. Lines
-/// a record has not covered yet (held back by the adapter) wait in `pending`. When the
-/// adapter fails, every uncovered line is returned as a plain entry with the error, so no
-/// line is ever lost; the instance is replaced and the parser re-created with the same
-/// settings on the next call.
-pub struct LogParser {
-    session: AdapterSession,
-    settings: Vec<Setting>,
-    parser: Option<(ResourceAny, u64)>,
-    /// Lines fed but not yet covered by a record, per source.
-    pending: HashMap<String, VecDeque<String>>,
-    /// Reused buffer for the batch string.
-    batch: String,
+/// Longest console command an adapter may build.
+const MAX_COMMAND_BYTES: usize = 4096;
+
+fn check_command(command: &str) -> Result<(), AdapterError> {
+    if command.len() > MAX_COMMAND_BYTES {
+        return Err(AdapterError::OutputTooLarge(format!(
+            "a {} byte command (at most {MAX_COMMAND_BYTES})",
+            command.len()
+        )));
+    }
+    if command.contains(['\n', '\r', '\0']) {
+        return Err(AdapterError::Contract(
+            "a console command contains a line break or NUL".into(),
+        ));
+    }
+    Ok(())
 }
 
-/// A parser call that failed; the lines it had are returned unparsed.
-#[derive(Debug)]
-pub struct FeedError {
-    /// Why the adapter did not parse them.
-    pub error: AdapterError,
-    /// Every line that was waiting to be parsed, as plain entries, in order.
-    pub unparsed: Vec<ParsedEntry>,
-}
-
-impl std::fmt::Display for FeedError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({} line(s) kept unparsed)",
-            self.error,
-            self.unparsed.len()
-        )
-    }
-}
-
-impl std::error::Error for FeedError {}
-
-impl LogParser {
-    /// Creates a parser for a server with `settings`, in a session of its own.
-    pub fn new(mut session: AdapterSession, settings: Vec<Setting>) -> Result<Self, AdapterError> {
-        let resource = session.create_parser(&settings)?;
-        let generation = session.generation();
-        Ok(LogParser {
-            session,
-            settings,
-            parser: Some((resource, generation)),
-            pending: HashMap::new(),
-            batch: String::new(),
-        })
-    }
-
-    fn resource(&mut self) -> Result<ResourceAny, AdapterError> {
-        match self.parser {
-            Some((resource, generation)) if generation == self.session.generation() => Ok(resource),
-            _ => {
-                let resource = self.session.create_parser(&self.settings)?;
-                self.parser = Some((resource, self.session.generation()));
-                Ok(resource)
-            }
-        }
-    }
-
-    /// Parses the next lines of `source` (each without its newline; a line that contains
-    /// `\n` counts as several).
-    pub fn feed(
-        &mut self,
-        source: &str,
-        lines: Vec<String>,
-    ) -> Result<Vec<ParsedEntry>, FeedError> {
-        let pending = self.pending.entry(source.to_string()).or_default();
-        self.batch.clear();
-        for line in lines {
-            if line.contains('\n') {
-                for part in line.split('\n') {
-                    self.batch.push_str(part);
-                    self.batch.push('\n');
-                    pending.push_back(part.to_string());
-                }
-            } else {
-                self.batch.push_str(&line);
-                self.batch.push('\n');
-                pending.push_back(line);
-            }
-        }
-        let batch = std::mem::take(&mut self.batch);
-        let result = self.resource().and_then(|parser| {
-            self.session.call(|api, store| {
-                api.garrison_adapter_logs()
-                    .parser()
-                    .call_feed(store, parser, source, &batch)
-            })
-        });
-        self.batch = batch;
-        self.settle(source, result)
-    }
-
-    /// Releases what the parser holds back for `source`.
-    pub fn flush(&mut self, source: &str) -> Result<Vec<ParsedEntry>, FeedError> {
-        let result = self.resource().and_then(|parser| {
-            self.session.call(|api, store| {
-                api.garrison_adapter_logs()
-                    .parser()
-                    .call_flush(store, parser, source)
-            })
-        });
-        self.settle(source, result)
-    }
-
-    /// Checks an answer and turns it into entries; on any failure, hands back the uncovered
-    /// lines of `source` as plain entries.
-    fn settle(
-        &mut self,
-        source: &str,
-        result: Result<logs::Parsed, AdapterError>,
-    ) -> Result<Vec<ParsedEntry>, FeedError> {
-        let pending = self.pending.entry(source.to_string()).or_default();
-        let error = match result.and_then(|parsed| {
-            check_parsed(&parsed)?;
-            model::parsed_entries(parsed, pending).map_err(AdapterError::Contract)
-        }) {
-            Ok(entries) => return Ok(entries),
-            Err(error) => error,
-        };
-        Err(FeedError {
-            error,
-            unparsed: pending.drain(..).map(ParsedEntry::plain).collect(),
-        })
-    }
-
-    /// The session the parser lives in.
-    pub fn session(&self) -> &AdapterSession {
-        &self.session
-    }
-}
-
-impl Drop for LogParser {
-    fn drop(&mut self) {
-        if let Some((resource, generation)) = self.parser.take()
-            && generation == self.session.generation()
-        {
-            self.session.drop_resource(resource);
-        }
-    }
-}
-
-fn check_parsed(parsed: &logs::Parsed) -> Result<(), AdapterError> {
-    check_items("log records", parsed.records.len())?;
-    check_items("log events", parsed.events.len())?;
-    check_bytes(
-        "log records",
-        parsed
-            .records
-            .iter()
-            .map(|r| r.text.as_ref().map_or(0, String::len))
-            .sum(),
-    )
+fn check_commands(commands: &[String]) -> Result<(), AdapterError> {
+    check_items("commands", commands.len())?;
+    commands.iter().try_for_each(|c| check_command(c))
 }

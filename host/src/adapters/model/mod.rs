@@ -1,0 +1,18 @@
+//! The host's own view of what adapters say: plain serde types for the API, the CLI and the
+//! database, converted from the generated WIT types by the `From` impls beside each type,
+//! one file per topic.
+//!
+//! Only this module and `bindings` know the generated types' shapes; everything else in the
+//! host speaks these. Wire names are snake_case and enums are internally tagged with `type`.
+
+mod describe;
+mod logs;
+mod plans;
+mod rcon;
+mod schema;
+
+pub use describe::*;
+pub use logs::*;
+pub use plans::*;
+pub use rcon::*;
+pub use schema::*;
