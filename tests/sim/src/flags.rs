@@ -1,0 +1,173 @@
+//! The simulator's own `--flags`, shared by every game mode.
+//!
+//! Real servers take single-dash arguments (`-port=2302`, `+map c1m1`, …); those belong to the
+//! game modules. Everything that starts with two dashes is a simulator knob that tests use to
+//! provoke behaviour (crashes, slow starts, stubborn processes, fragmented replies). This module
+//! splits the two kinds apart and parses the knobs; it never interprets game arguments.
+
+use std::time::Duration;
+
+/// Knobs that change how a simulated server behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimFlags {
+    /// `--crash-after SECS`: exit abruptly after this long, as a crashing server would.
+    pub crash_after: Option<Duration>,
+    /// `--exit-code N`: the code used by `--crash-after` (default 1).
+    pub exit_code: i32,
+    /// `--ignore-sigterm`: SIGTERM/SIGINT do nothing, so the host must escalate to SIGKILL.
+    pub ignore_sigterm: bool,
+    /// `--slow-start SECS`: delay before the server is ready and answers RCon.
+    pub slow_start: Duration,
+    /// `--players N`: simulated players that join shortly after start and stay.
+    pub players: u32,
+    /// `--churn`: extra players come and go at random.
+    pub churn: bool,
+    /// `--tick-ms MS`: pace of the simulated world.
+    pub tick: Duration,
+    /// `--seed N`: makes every random choice reproducible.
+    pub seed: Option<u64>,
+    /// `--fragment-bytes N`: largest RCon reply chunk per packet (BattlEye).
+    pub fragment_bytes: usize,
+    /// `--shuffle-fragments`: send multi-packet replies out of order (BattlEye).
+    pub shuffle_fragments: bool,
+}
+
+impl Default for SimFlags {
+    fn default() -> Self {
+        Self {
+            crash_after: None,
+            exit_code: 1,
+            ignore_sigterm: false,
+            slow_start: Duration::ZERO,
+            players: 3,
+            churn: false,
+            tick: Duration::from_millis(1000),
+            seed: None,
+            fragment_bytes: 1000,
+            shuffle_fragments: false,
+        }
+    }
+}
+
+/// Flags that take no value.
+const SWITCHES: &[&str] = &["ignore-sigterm", "churn", "shuffle-fragments"];
+
+/// Splits `args` into simulator flags and the remaining game arguments (in order).
+///
+/// Accepts `--name=value` and `--name value`. Unknown `--flags` and bad values are errors, so a
+/// typo in a test fails loudly instead of silently simulating something else.
+pub fn split(args: &[String]) -> Result<(SimFlags, Vec<String>), String> {
+    let mut flags = SimFlags::default();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        let Some(body) = arg.strip_prefix("--") else {
+            rest.push(arg.clone());
+            continue;
+        };
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        if SWITCHES.contains(&name) {
+            if inline.is_some() {
+                return Err(format!("--{name} takes no value"));
+            }
+            match name {
+                "ignore-sigterm" => flags.ignore_sigterm = true,
+                "churn" => flags.churn = true,
+                _ => flags.shuffle_fragments = true,
+            }
+            continue;
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let Some(v) = args.get(i) else {
+                    return Err(format!("--{name} needs a value"));
+                };
+                i += 1;
+                v.clone()
+            }
+        };
+        apply(&mut flags, name, &value)?;
+    }
+    Ok((flags, rest))
+}
+
+/// Stores one `--name value` pair.
+fn apply(flags: &mut SimFlags, name: &str, value: &str) -> Result<(), String> {
+    let bad = || format!("--{name}: invalid value {value:?}");
+    match name {
+        "crash-after" => flags.crash_after = Some(seconds(value).ok_or_else(bad)?),
+        "exit-code" => flags.exit_code = value.parse().map_err(|_| bad())?,
+        "slow-start" => flags.slow_start = seconds(value).ok_or_else(bad)?,
+        "players" => flags.players = value.parse().map_err(|_| bad())?,
+        "tick-ms" => {
+            let ms: u64 = value.parse().map_err(|_| bad())?;
+            flags.tick = Duration::from_millis(ms.max(1));
+        }
+        "seed" => flags.seed = Some(value.parse().map_err(|_| bad())?),
+        "fragment-bytes" => {
+            let n: usize = value.parse().map_err(|_| bad())?;
+            if n == 0 {
+                return Err(bad());
+            }
+            flags.fragment_bytes = n;
+        }
+        _ => return Err(format!("unknown simulator flag --{name}")),
+    }
+    Ok(())
+}
+
+/// Parses a non-negative number of seconds, fractions allowed (`0.5`).
+fn seconds(value: &str) -> Option<Duration> {
+    let secs: f64 = value.parse().ok()?;
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn both_spellings_and_game_args_kept_in_order() {
+        let args = strings(&[
+            "-port=2302",
+            "--tick-ms",
+            "50",
+            "--players=4",
+            "-config=server.cfg",
+            "--churn",
+            "--crash-after=0.5",
+        ]);
+        let (flags, rest) = split(&args).expect("valid flags");
+        assert_eq!(rest, strings(&["-port=2302", "-config=server.cfg"]));
+        assert_eq!(flags.tick, Duration::from_millis(50));
+        assert_eq!(flags.players, 4);
+        assert!(flags.churn);
+        assert_eq!(flags.crash_after, Some(Duration::from_millis(500)));
+        assert_eq!(flags.exit_code, 1);
+    }
+
+    #[test]
+    fn bad_flags_are_errors_not_panics() {
+        for bad in [
+            &["--players"][..],
+            &["--players=-1"],
+            &["--nope=1"],
+            &["--churn=yes"],
+            &["--slow-start=-3"],
+            &["--fragment-bytes=0"],
+            &["--crash-after=inf"],
+        ] {
+            assert!(split(&strings(bad)).is_err(), "{bad:?}");
+        }
+    }
+}
