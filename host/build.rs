@@ -12,7 +12,10 @@ use std::process::{Command, exit};
 const TARGET: &str = "wasm32-wasip2";
 
 /// The adapters compiled into the host: (package, file name the registry shows).
-const BUILTIN: &[(&str, &str)] = &[("garrison-adapter-generic", "generic.wasm")];
+const BUILTIN: &[(&str, &str)] = &[
+    ("garrison-adapter-generic", "generic.wasm"),
+    ("garrison-adapter-arma3", "arma3.wasm"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -30,32 +30,41 @@ pub fn runtime_with_deadline(deadline: Duration) -> AdapterRuntime {
     runtime
 }
 
-/// The `garrison` binary, built on first use (cargo only exposes binaries of the package
-/// under test to its tests, and the binary belongs to the `garrison` package).
+/// The `garrison` binary, built on first use.
 pub fn garrison_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // Test executables live in <target>/<profile>/deps/.
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in <target>/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("profile dir in a target dir");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .args(["build", "--quiet", "-p", "garrison", "--bin", "garrison"])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "building the garrison binary failed");
-        profile_dir.join("garrison")
-    })
+    BIN.get_or_init(|| workspace_bin("garrison", "garrison"))
+}
+
+/// The game-server simulator, built on first use.
+pub fn sim_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| workspace_bin("garrison-sim", "garrison-sim"))
+}
+
+/// Builds binary `bin` of workspace package `package` in this test's profile and returns its
+/// path (cargo only exposes binaries of the package under test to its tests).
+fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    // Test executables live in <target>/<profile>/deps/.
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary in <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("profile dir in a target dir");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "building {bin} failed");
+    profile_dir.join(bin)
 }
 
 /// Runs `garrison ARGS…` and returns (exit success, stdout, stderr).

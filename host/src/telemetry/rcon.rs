@@ -11,7 +11,7 @@
 //! Adapter calls run on the blocking pool, one hop per input (received bytes, a timer, a
 //! command), never on a runtime worker.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,6 +198,7 @@ pub fn spawn(
         messages,
         cancel,
         epoch: Instant::now(),
+        carried: VecDeque::new(),
     };
     (handle, tokio::spawn(driver.run()))
 }
@@ -213,6 +214,8 @@ struct Driver {
     cancel: CancellationToken,
     /// The session's clock starts here.
     epoch: Instant,
+    /// Commands queued before a login that never happened, retried on the next connection.
+    carried: VecDeque<Request>,
 }
 
 /// How one connection ended.
@@ -254,9 +257,8 @@ impl Driver {
             let reason = match self.connection(transport).await {
                 Ended::Stopped => break,
                 Ended::AuthFailed(why) => {
-                    self.status
-                        .send_replace(RconStatus::AuthFailed(why.clone()));
-                    self.fail_queued(RconError::AuthFailed(why.clone()));
+                    // The status is already AuthFailed (set before callers were told).
+                    self.fail_queued(&RconError::AuthFailed(why.clone()));
                     if !self.options.retry_after_auth_failure {
                         break;
                     }
@@ -285,7 +287,7 @@ impl Driver {
                 () = tokio::time::sleep(wait) => {}
             }
         }
-        self.fail_queued(RconError::Stopped);
+        self.fail_queued(&RconError::Stopped);
         self.status.send_replace(RconStatus::Stopped);
     }
 
@@ -300,10 +302,34 @@ impl Driver {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Fails every command still waiting in the queue.
-    fn fail_queued(&mut self, error: RconError) {
+    /// Fails every command not yet handed to a session: carried over, or still queued.
+    fn fail_queued(&mut self, error: &RconError) {
+        for request in self.carried.drain(..) {
+            let _ = request.reply.send(Err(error.clone()));
+        }
         while let Ok(request) = self.requests.try_recv() {
             let _ = request.reply.send(Err(error.clone()));
+        }
+    }
+
+    /// Ends a connection that was lost. Commands issued after the login may have run on the
+    /// server, so they fail (resending a kick could kick twice); commands issued before any
+    /// login never reached the console, so they wait for the next connection.
+    fn lose(&mut self, pending: HashMap<u32, Request>, connected: bool, reason: String) -> Ended {
+        let mut pending: Vec<(u32, Request)> = pending.into_iter().collect();
+        pending.sort_by_key(|(id, _)| *id);
+        for (_, request) in pending {
+            if connected {
+                let _ = request
+                    .reply
+                    .send(Err(RconError::ConnectionLost(reason.clone())));
+            } else if !request.reply.is_closed() {
+                self.carried.push_back(request);
+            }
+        }
+        Ended::Lost {
+            reason,
+            was_connected: connected,
         }
     }
 
@@ -316,10 +342,8 @@ impl Driver {
         let mut socket = match socket {
             Ok(s) => s,
             Err(e) => {
-                return Ended::Lost {
-                    reason: format!("cannot connect to {}: {e}", self.target.address),
-                    was_connected: false,
-                };
+                let reason = format!("cannot connect to {}: {e}", self.target.address);
+                return self.lose(HashMap::new(), false, reason);
             }
         };
         let now = self.now_ms();
@@ -330,44 +354,60 @@ impl Driver {
         let mut session = match created {
             Ok(Ok(s)) => Some(s),
             Ok(Err(e)) => {
-                return lost(format!("the adapter could not start a session: {e}"), false);
+                let reason = format!("the adapter could not start a session: {e}");
+                return self.lose(HashMap::new(), false, reason);
             }
-            Err(e) => return lost(format!("the adapter call failed: {e}"), false),
+            Err(e) => return self.lose(HashMap::new(), false, format!("adapter call failed: {e}")),
         };
 
-        let mut pending: HashMap<u32, oneshot::Sender<Result<String, RconError>>> = HashMap::new();
+        let mut pending: HashMap<u32, Request> = HashMap::new();
         let mut connected = false;
         let mut buf = vec![0u8; 64 * 1024];
         let mut input = Input::Start;
-        let mut waiting: Option<oneshot::Sender<Result<String, RconError>>> = None;
+        // The request being handed to the session in the current hop.
+        let mut handing: Option<Request> = None;
         loop {
             let now = self.now_ms();
             let step = match hop(&mut session, input, now).await {
                 Ok(step) => step,
-                Err(AdapterError::Rejected(why)) | Err(AdapterError::Unsupported(why)) => {
+                Err(AdapterError::Rejected(why) | AdapterError::Unsupported(why)) => {
                     // The adapter refused this command; the session itself is fine.
-                    if let Some(reply) = waiting.take() {
-                        let _ = reply.send(Err(RconError::Adapter(why)));
+                    if let Some(request) = handing.take() {
+                        let _ = request.reply.send(Err(RconError::Adapter(why)));
                     }
                     input = Input::Tick;
                     continue;
                 }
                 Err(e) => {
-                    if let Some(reply) = waiting.take() {
-                        let _ = reply.send(Err(RconError::ConnectionLost(e.to_string())));
+                    if let Some(request) = handing.take() {
+                        let _ = request
+                            .reply
+                            .send(Err(RconError::ConnectionLost(e.to_string())));
                     }
-                    fail_all(&mut pending, &format!("adapter failure: {e}"));
-                    return lost(format!("the adapter failed: {e}"), connected);
+                    return self.lose(pending, connected, format!("the adapter failed: {e}"));
                 }
             };
-            if let (Some(id), Some(reply)) = (step.command_id, waiting.take()) {
-                pending.insert(id, reply);
+            if let (Some(id), Some(request)) = (step.command_id, handing.take()) {
+                pending.insert(id, request);
             }
             for packet in &step.packets {
                 if let Err(e) = socket.send(packet).await {
-                    fail_all(&mut pending, "send failed");
-                    return lost(format!("send failed: {e}"), connected);
+                    return self.lose(pending, connected, format!("send failed: {e}"));
                 }
+            }
+            // A refused login ends everything: callers hear that, not the per-command
+            // failures a session may report alongside it.
+            if let Some(why) = step.events.iter().find_map(|e| match e {
+                SessionEvent::AuthFailed(why) => Some(why.clone()),
+                _ => None,
+            }) {
+                // Status first, so a caller woken by the reply already sees it.
+                self.status
+                    .send_replace(RconStatus::AuthFailed(why.clone()));
+                for (_, request) in pending.drain() {
+                    let _ = request.reply.send(Err(RconError::AuthFailed(why.clone())));
+                }
+                return Ended::AuthFailed(why);
             }
             for event in step.events {
                 match event {
@@ -375,78 +415,61 @@ impl Driver {
                         connected = true;
                         self.status.send_replace(RconStatus::Connected);
                     }
-                    SessionEvent::AuthFailed(why) => {
-                        for (_, reply) in pending.drain() {
-                            let _ = reply.send(Err(RconError::AuthFailed(why.clone())));
-                        }
-                        return Ended::AuthFailed(why);
-                    }
+                    SessionEvent::AuthFailed(_) => {}
                     SessionEvent::Reply { id, text } => {
-                        if let Some(reply) = pending.remove(&id) {
-                            let _ = reply.send(Ok(text));
+                        if let Some(request) = pending.remove(&id) {
+                            let _ = request.reply.send(Ok(text));
                         }
                     }
                     SessionEvent::CommandFailed { id, reason } => {
-                        if let Some(reply) = pending.remove(&id) {
-                            let _ = reply.send(Err(RconError::CommandFailed(reason)));
+                        if let Some(request) = pending.remove(&id) {
+                            let _ = request.reply.send(Err(RconError::CommandFailed(reason)));
                         }
                     }
                     SessionEvent::Message(text) => {
                         let _ = self.messages.send(text);
                     }
-                    SessionEvent::Disconnected(why) => {
-                        fail_all(&mut pending, &why);
-                        return lost(why, connected);
-                    }
+                    SessionEvent::Disconnected(why) => return self.lose(pending, connected, why),
                 }
             }
             // Forget callers who gave up waiting.
-            pending.retain(|_, reply| !reply.is_closed());
+            pending.retain(|_, request| !request.reply.is_closed());
 
+            // Carried-over commands go first, then whatever happens next.
+            if let Some(request) = self.carried.pop_front() {
+                input = Input::Command(request.text.clone());
+                handing = Some(request);
+                continue;
+            }
             let wake_at = step
                 .wakeup
                 .map(|ms| self.epoch + Duration::from_millis(ms.max(now)))
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             input = tokio::select! {
                 () = self.cancel.cancelled() => {
-                    fail_all(&mut pending, "the driver stopped");
+                    for (_, request) in pending.drain() {
+                        let _ = request.reply.send(Err(RconError::Stopped));
+                    }
                     return Ended::Stopped;
                 }
                 received = socket.recv(&mut buf) => match received {
                     Ok(0) if transport == Transport::Tcp => {
-                        fail_all(&mut pending, "connection closed");
-                        return lost("the server closed the connection".into(), connected);
+                        return self.lose(pending, connected, "the server closed the connection".into());
                     }
                     Ok(n) => Input::Received(buf[..n].to_vec()),
-                    Err(e) => {
-                        fail_all(&mut pending, &e.to_string());
-                        return lost(format!("receive failed: {e}"), connected);
-                    }
+                    Err(e) => return self.lose(pending, connected, format!("receive failed: {e}")),
                 },
                 () = tokio::time::sleep_until(wake_at) => Input::Tick,
                 request = self.requests.recv() => match request {
                     None => return Ended::Stopped,
                     Some(request) => {
-                        waiting = Some(request.reply);
-                        Input::Command(request.text)
+                        let text = request.text.clone();
+                        handing = Some(request);
+                        Input::Command(text)
                     }
                 },
             };
         }
-    }
-}
-
-fn lost(reason: String, was_connected: bool) -> Ended {
-    Ended::Lost {
-        reason,
-        was_connected,
-    }
-}
-
-/// Fails every command waiting for a reply.
-fn fail_all(pending: &mut HashMap<u32, oneshot::Sender<Result<String, RconError>>>, why: &str) {
-    for (_, reply) in pending.drain() {
-        let _ = reply.send(Err(RconError::ConnectionLost(why.to_string())));
     }
 }
 
