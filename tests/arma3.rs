@@ -357,6 +357,57 @@ async fn garrison_rcon_runs_one_command_and_prints_the_reply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interactive_console_runs_commands_and_shows_server_messages() {
+    use std::io::{BufRead, BufReader, Write};
+    let runtime = runtime_with_deadline(Duration::from_millis(500));
+    let server = ArmaServer::start(&runtime, &["--tick-ms=50", "--players=2"]);
+    let address = format!("{}:{}", server.connection.host, server.connection.port);
+    let password = server.connection.password.clone();
+    let transcript = tokio::task::spawn_blocking(move || {
+        let mut console = std::process::Command::new(common::garrison_bin())
+            .args([
+                "rcon",
+                &address,
+                "--adapter",
+                "arma3",
+                "--password-env",
+                "E2E_RCON_PW",
+            ])
+            .env("E2E_RCON_PW", password)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the console");
+        let mut stdin = console.stdin.take().expect("stdin");
+        let stdout = BufReader::new(console.stdout.take().expect("stdout"));
+        writeln!(stdin, "say -1 typed at the console").expect("type a command");
+        let mut seen = Vec::new();
+        for line in stdout.lines() {
+            let line = line.expect("console output");
+            let done = line.contains("typed at the console") && line.starts_with("[server]");
+            seen.push(line);
+            if done {
+                break;
+            }
+            assert!(seen.len() < 500, "the echo never came: {seen:?}");
+        }
+        drop(stdin); // end of input ends the console
+        let status = console.wait().expect("console exits");
+        (status.success(), seen)
+    })
+    .await
+    .expect("join");
+    let (exited_cleanly, seen) = transcript;
+    assert!(exited_cleanly, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("[server]") && l.contains("typed at the console")),
+        "the say came back as a server message: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_driver_waits_for_a_starting_server_and_reconnects_after_a_restart() {
     let runtime = runtime_with_deadline(Duration::from_millis(500));
     let port = free_udp_port();
