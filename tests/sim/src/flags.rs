@@ -30,6 +30,11 @@ pub struct SimFlags {
     pub fragment_bytes: usize,
     /// `--shuffle-fragments`: send multi-packet replies out of order (BattlEye).
     pub shuffle_fragments: bool,
+    /// `--packet-bytes N`: largest reply body per RESPONSE_VALUE packet (Source RCON).
+    pub packet_bytes: usize,
+    /// `--split-writes`: dribble outgoing TCP bytes in small chunks, and sometimes send several
+    /// packets in one write (Source RCON), so clients must reassemble across reads.
+    pub split_writes: bool,
 }
 
 impl Default for SimFlags {
@@ -45,12 +50,19 @@ impl Default for SimFlags {
             seed: None,
             fragment_bytes: 1000,
             shuffle_fragments: false,
+            packet_bytes: 4096,
+            split_writes: false,
         }
     }
 }
 
 /// Flags that take no value.
-const SWITCHES: &[&str] = &["ignore-sigterm", "churn", "shuffle-fragments"];
+const SWITCHES: &[&str] = &[
+    "ignore-sigterm",
+    "churn",
+    "shuffle-fragments",
+    "split-writes",
+];
 
 /// Splits `args` into simulator flags and the remaining game arguments (in order).
 ///
@@ -78,6 +90,7 @@ pub fn split(args: &[String]) -> Result<(SimFlags, Vec<String>), String> {
             match name {
                 "ignore-sigterm" => flags.ignore_sigterm = true,
                 "churn" => flags.churn = true,
+                "split-writes" => flags.split_writes = true,
                 _ => flags.shuffle_fragments = true,
             }
             continue;
@@ -116,6 +129,14 @@ fn apply(flags: &mut SimFlags, name: &str, value: &str) -> Result<(), String> {
                 return Err(bad());
             }
             flags.fragment_bytes = n;
+        }
+        "packet-bytes" => {
+            // A Source RCON body holds at most 4096 bytes.
+            let n: usize = value.parse().map_err(|_| bad())?;
+            if n == 0 || n > 4096 {
+                return Err(bad());
+            }
+            flags.packet_bytes = n;
         }
         _ => return Err(format!("unknown simulator flag --{name}")),
     }
@@ -165,6 +186,9 @@ mod tests {
             &["--churn=yes"],
             &["--slow-start=-3"],
             &["--fragment-bytes=0"],
+            &["--packet-bytes=0"],
+            &["--packet-bytes=4097"],
+            &["--split-writes=1"],
             &["--crash-after=inf"],
         ] {
             assert!(split(&strings(bad)).is_err(), "{bad:?}");

@@ -11,6 +11,7 @@
 mod arma3;
 mod clock;
 mod flags;
+mod l4d2;
 mod rng;
 mod signals;
 
@@ -18,7 +19,12 @@ use std::io::Write;
 use std::path::Path;
 
 /// Executable names a real server is installed under, and the game each one simulates.
-const PERSONAS: &[(&str, &str)] = &[("arma3server_x64", "arma3"), ("arma3server", "arma3")];
+const PERSONAS: &[(&str, &str)] = &[
+    ("arma3server_x64", "arma3"),
+    ("arma3server", "arma3"),
+    ("srcds_run", "l4d2"),
+    ("srcds_linux", "l4d2"),
+];
 
 /// Prints one line on stdout, ignoring a closed pipe (a simulator must not die of it).
 pub fn stdout_line(text: &str) {
@@ -33,7 +39,10 @@ fn usage() -> i32 {
          -bepath=DIR -mod=… -serverMod=…] [--crash-after SECS] [--exit-code N] \
          [--ignore-sigterm] [--slow-start SECS] [--players N] [--churn] [--tick-ms MS] \
          [--seed N] [--fragment-bytes N] [--shuffle-fragments]\n\
-         or run it under the name arma3server_x64 (e.g. through a symlink)"
+         garrison-sim l4d2 [-game DIR -port N -ip ADDR -condebug +maxplayers N +map MAP \
+         +exec FILE] [--crash-after SECS] [--exit-code N] [--ignore-sigterm] [--slow-start SECS] \
+         [--players N] [--churn] [--tick-ms MS] [--seed N] [--packet-bytes N] [--split-writes]\n\
+         or run it under the name arma3server_x64 or srcds_run (e.g. through a symlink)"
     );
     2
 }
@@ -57,6 +66,7 @@ fn dispatch(program: &str, args: &[String]) -> i32 {
     };
     match game {
         "arma3" => arma3::run(program, args),
+        "l4d2" => l4d2::run(program, args),
         _ => usage(),
     }
 }
