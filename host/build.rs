@@ -11,12 +11,6 @@ use std::process::{Command, exit};
 
 const TARGET: &str = "wasm32-wasip2";
 
-/// The adapters compiled into the host: (package, file name the registry shows).
-const BUILTIN: &[(&str, &str)] = &[
-    ("garrison-adapter-generic", "generic.wasm"),
-    ("garrison-adapter-arma3", "arma3.wasm"),
-];
-
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let root = manifest_dir
@@ -50,7 +44,14 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     // Exactly what the host needs: the built-ins it embeds and the test fixtures.
-    for (package, _) in BUILTIN {
+    let builtin = match builtin_list(&adapters.join("builtin.txt")) {
+        Ok(list) => list,
+        Err(e) => {
+            println!("cargo::error=adapters-wasm/builtin.txt: {e}");
+            exit(0);
+        }
+    };
+    for (package, _) in &builtin {
         cmd.args(["-p", package]);
     }
     for fixture in fixtures(&adapters) {
@@ -83,9 +84,9 @@ fn main() {
     let out = target_dir.join(TARGET).join("release");
     println!("cargo::rustc-env=GARRISON_WASM_DIR={}", out.display());
 
-    // The embedding table, generated from BUILTIN so the list lives in one place.
+    // The embedding table, generated from the list so it lives in one place.
     let mut table = String::from("&[\n");
-    for (package, name) in BUILTIN {
+    for (package, name) in &builtin {
         let artifact = out.join(format!("{}.wasm", package.replace('-', "_")));
         table.push_str(&format!(
             "    ({name:?}, include_bytes!({:?})),\n",
@@ -137,4 +138,17 @@ fn target_installed(rustc: &std::ffi::OsStr) -> bool {
     };
     let libdir = String::from_utf8_lossy(&output.stdout);
     output.status.success() && Path::new(libdir.trim()).is_dir()
+}
+
+/// Reads `builtin.txt`: `<package> <file name>` per line, `#` comments.
+fn builtin_list(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+            [package, name] => Ok((package.to_string(), name.to_string())),
+            _ => Err(format!("expected `<package> <file name>`, got {line:?}")),
+        })
+        .collect()
 }

@@ -24,7 +24,7 @@ fn versions_parse_as_three_numbers() {
 
 #[test]
 fn descriptions_need_a_usable_id_name_and_version() {
-    assert!(check_description(&description("arma-like", "1.0.0")).is_ok());
+    assert!(check_description(&description("some-game", "1.0.0")).is_ok());
     for bad_id in ["", "Upper", "has space", "-lead", "a/b", &"x".repeat(33)] {
         assert!(
             check_description(&description(bad_id, "1.0.0")).is_err(),
