@@ -1,0 +1,143 @@
+//! The `l4d2` adapter: Left 4 Dead 2 dedicated servers (srcds).
+//!
+//! Left 4 Dead 2 reads its cvars from `left4dead2/cfg/server.cfg` (executed with
+//! `+exec server.cfg`), writes its console to `left4dead2/console.log` (`-condebug`) and a
+//! game log per map to `left4dead2/logs/L*.log` (`log on`), and is remote controlled through
+//! Source RCON over TCP. This file only wires the pieces to the SDK's [`Adapter`] trait; each
+//! concern lives in its own module:
+//!
+//! - [`schema`] — the settings form; [`validate`] — checks beyond it;
+//! - [`render`] — `server.cfg` (with Source cfg quoting), `motd.txt`, `host.txt`;
+//! - [`plan`] — install, launch, stop, content directories, log sources, RCON endpoint;
+//! - [`logs`] — the parser of the game log and the console;
+//! - [`packet`] — the Source RCON packet codec; [`session`] — the sans-IO RCON session;
+//! - [`replies`] — command builders and reply parsers (`status`, `listid`).
+
+pub mod logs;
+pub mod packet;
+pub mod plan;
+pub mod render;
+pub mod replies;
+pub mod schema;
+pub mod session;
+pub mod validate;
+
+use garrison_adapter_sdk::prelude::*;
+
+pub use logs::L4d2Parser;
+pub use session::SourceRconSession;
+
+/// The adapter.
+pub struct L4d2;
+
+/// Steam application id of the Left 4 Dead 2 dedicated server.
+pub const SERVER_APP_ID: u32 = 222_860;
+
+impl Adapter for L4d2 {
+    type Parser = L4d2Parser;
+    type Session = SourceRconSession;
+
+    fn describe() -> Description {
+        Description {
+            id: "l4d2".to_string(),
+            name: "Left 4 Dead 2".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            summary: "Runs a Left 4 Dead 2 dedicated server: installs it anonymously with \
+                      SteamCMD, writes server.cfg and the message of the day, reads the console \
+                      and the game log, and manages players, bans, chat and maps over Source \
+                      RCON."
+                .to_string(),
+            steam_app_id: Some(SERVER_APP_ID),
+            capabilities: Capabilities::LOGS
+                | Capabilities::RCON
+                | Capabilities::PLAYERS
+                | Capabilities::KICK
+                | Capabilities::BAN
+                | Capabilities::CHAT
+                | Capabilities::MISSIONS
+                | Capabilities::INSTALL
+                | Capabilities::READY_DETECTION,
+        }
+    }
+
+    fn schema() -> Vec<Field> {
+        schema::fields()
+    }
+
+    fn validate(settings: &Settings) -> Result<(), Vec<FieldError>> {
+        validate::check(settings)
+    }
+
+    fn render(ctx: &Context, settings: &Settings) -> Result<Vec<RenderedFile>, AdapterError> {
+        render::files(ctx, settings)
+    }
+
+    fn install_plan(_settings: &Settings) -> Result<Vec<InstallStep>, AdapterError> {
+        Ok(plan::install())
+    }
+
+    fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError> {
+        plan::launch(ctx, settings)
+    }
+
+    fn stop_plan(_settings: &Settings) -> Result<StopSpec, AdapterError> {
+        Ok(plan::stop())
+    }
+
+    fn content_dirs(_settings: &Settings) -> Result<Vec<ContentDir>, AdapterError> {
+        Ok(plan::content_dirs())
+    }
+
+    fn log_sources(_settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
+        Ok(plan::log_sources())
+    }
+
+    fn create_parser(_settings: &Settings) -> Result<L4d2Parser, AdapterError> {
+        Ok(L4d2Parser::default())
+    }
+
+    fn rcon_transport() -> Transport {
+        Transport::Tcp
+    }
+
+    fn rcon_endpoint(settings: &Settings) -> Result<Option<Connection>, AdapterError> {
+        Ok(plan::endpoint(settings))
+    }
+
+    fn players_command() -> Result<String, AdapterError> {
+        Ok(replies::PLAYERS_COMMAND.to_string())
+    }
+
+    fn parse_players(reply: &str) -> Result<Vec<Player>, AdapterError> {
+        Ok(replies::parse_players(reply))
+    }
+
+    fn kick_commands(player: &Player, reason: &str) -> Result<Vec<String>, AdapterError> {
+        replies::kick(player, reason)
+    }
+
+    fn ban_commands(request: &BanRequest) -> Result<Vec<String>, AdapterError> {
+        replies::ban(request)
+    }
+
+    fn unban_commands(entry: &BanEntry) -> Result<Vec<String>, AdapterError> {
+        replies::unban(entry)
+    }
+
+    fn bans_command() -> Result<String, AdapterError> {
+        Ok(replies::BANS_COMMAND.to_string())
+    }
+
+    fn parse_bans(reply: &str) -> Result<Vec<BanEntry>, AdapterError> {
+        Ok(replies::parse_bans(reply))
+    }
+
+    fn say_command(message: &str) -> Result<String, AdapterError> {
+        replies::say(message)
+    }
+}
+
+export_adapter!(L4d2);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! The Source RCON packet codec: the wiki's capture byte for byte, round trips, partial
+//! buffers and the framing it refuses.
+
+use crate::packet::{
+    Corrupt, MAX_BODY, MAX_SIZE, MIN_SIZE, Packet, SERVERDATA_AUTH, SERVERDATA_EXECCOMMAND,
+    SERVERDATA_RESPONSE_VALUE, decode, encode,
+};
+
+#[test]
+fn auth_packet_matches_the_capture() {
+    let want = [
+        0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x70, 0x61, 0x73,
+        0x73, 0x77, 0x72, 0x64, 0x00, 0x00,
+    ];
+    assert_eq!(encode(0, SERVERDATA_AUTH, b"passwrd"), want);
+}
+
+#[test]
+fn empty_response_value_is_ten_bytes_after_the_size() {
+    assert_eq!(
+        encode(7, SERVERDATA_RESPONSE_VALUE, b""),
+        [10, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    );
+}
+
+#[test]
+fn round_trip_with_trailing_bytes() {
+    let mut bytes = encode(-1, SERVERDATA_EXECCOMMAND, b"status");
+    let len = bytes.len();
+    bytes.extend_from_slice(&[1, 2, 3]);
+    let (p, used) = decode(&bytes).expect("valid").expect("complete");
+    assert_eq!(used, len);
+    assert_eq!(
+        p,
+        Packet {
+            id: -1,
+            kind: SERVERDATA_EXECCOMMAND,
+            body: b"status"
+        }
+    );
+}
+
+#[test]
+fn incomplete_packets_wait_for_more() {
+    let bytes = encode(3, SERVERDATA_RESPONSE_VALUE, b"hello");
+    for cut in 0..bytes.len() {
+        assert_eq!(decode(&bytes[..cut]), Ok(None), "cut at {cut}");
+    }
+}
+
+#[test]
+fn largest_body_is_accepted_and_sizes_outside_are_corrupt() {
+    let body = vec![b'x'; MAX_BODY];
+    let bytes = encode(1, SERVERDATA_RESPONSE_VALUE, &body);
+    let (p, _) = decode(&bytes).expect("valid").expect("complete");
+    assert_eq!(p.body.len(), MAX_BODY);
+
+    for size in [MIN_SIZE - 1, MAX_SIZE + 1, 0, -1, i32::MIN, i32::MAX] {
+        let mut bytes = size.to_le_bytes().to_vec();
+        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+        bytes.extend_from_slice(&[0; 16]);
+        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+    }
+}
+
+#[test]
+fn a_packet_without_its_nul_terminators_is_corrupt() {
+    let mut bytes = encode(1, SERVERDATA_RESPONSE_VALUE, b"ab");
+    let last = bytes.len() - 1;
+    bytes[last] = b'!';
+    assert_eq!(decode(&bytes), Err(Corrupt::Terminator));
+}
+
+#[test]
+fn the_mirror_tail_quirk_is_a_well_formed_packet() {
+    let body = [0, 0, 0, 1, 0, 0, 0, 0];
+    let bytes = encode(5, SERVERDATA_RESPONSE_VALUE, &body);
+    assert_eq!(bytes.len(), 4 + 18);
+    let (p, used) = decode(&bytes).expect("valid").expect("complete");
+    assert_eq!((p.id, p.body, used), (5, &body[..], bytes.len()));
+}

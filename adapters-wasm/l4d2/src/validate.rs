@@ -1,0 +1,189 @@
+//! Checks of settings beyond the schema: map names, passwords a Source cfg can hold, Steam
+//! group numbers, extra cvars and launch parameters that must not override what Garrison sets.
+//!
+//! The host has already checked kinds, ranges, choices and required fields, so this module
+//! judges only what is specific to Left 4 Dead 2. Every problem is reported, keyed by field.
+//! The predicates are shared with [`crate::render`] and [`crate::plan`], which re-check the
+//! values they place into files and arguments rather than trusting that `validate` ran.
+
+use garrison_adapter_sdk::prelude::*;
+
+use crate::schema::key;
+
+/// Every problem with `settings`, or `Ok` when there is none.
+pub fn check(settings: &Settings) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut error = |field: &str, message: String| {
+        errors.push(FieldError {
+            field: field.to_string(),
+            message,
+        })
+    };
+
+    if settings.non_empty_text(key::HOSTNAME).is_none() {
+        error(key::HOSTNAME, "Enter a server name.".into());
+    }
+    match settings.non_empty_text(key::RCON_PASSWORD) {
+        None => error(
+            key::RCON_PASSWORD,
+            "Set a remote console password: the dashboard needs it to manage the server.".into(),
+        ),
+        Some(pw) if !is_cfg_password(pw) => error(
+            key::RCON_PASSWORD,
+            "The password may not contain double quotes or line breaks.".into(),
+        ),
+        Some(_) => {}
+    }
+    if let Some(pw) = settings.text(key::SV_PASSWORD)
+        && !pw.is_empty()
+        && !is_cfg_password(pw)
+    {
+        error(
+            key::SV_PASSWORD,
+            "The password may not contain double quotes or line breaks.".into(),
+        );
+    }
+    if let Some(map) = settings.text(key::START_MAP)
+        && !is_map_name(map)
+    {
+        error(
+            key::START_MAP,
+            format!(
+                "\"{map}\" is not a map name: use lowercase letters, digits and _ only, such \
+                 as c1m1_hotel."
+            ),
+        );
+    }
+    if let Some(group) = settings.text(key::STEAM_GROUP)
+        && !group.is_empty()
+        && !is_steam_group(group)
+    {
+        error(
+            key::STEAM_GROUP,
+            "A Steam group number has digits only (find it on the group's page).".into(),
+        );
+    }
+    for (i, row) in settings.rows(key::EXTRA_CVARS).iter().enumerate() {
+        let name = row.first().map(String::as_str).unwrap_or("");
+        let value = row.get(1).map(String::as_str).unwrap_or("");
+        if let Err(why) = extra_cvar(name, value) {
+            error(key::EXTRA_CVARS, format!("Row {}: {why}", i + 1));
+        }
+    }
+    for param in settings.items(key::EXTRA_PARAMS) {
+        if let Err(why) = extra_param(param) {
+            error(key::EXTRA_PARAMS, format!("\"{param}\": {why}"));
+        }
+    }
+
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// A password a Source cfg can hold inside double quotes: no `"` (the format cannot escape
+/// one) and no line breaks or other control characters.
+pub fn is_cfg_password(s: &str) -> bool {
+    !s.chars().any(|c| c == '"' || c.is_control())
+}
+
+/// A map name as `+map` and `changelevel` take it: `[a-z0-9_]+`, at most 64 characters.
+pub fn is_map_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A Steam group number: digits only.
+pub fn is_steam_group(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A cvar or command name: `[A-Za-z0-9_]+`, at most 64 characters.
+pub fn is_cvar_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Names an extra cvar may not use: the cvars Garrison writes itself, the logging Garrison
+/// depends on, and commands that would run other files, leave or switch maps.
+pub const RESERVED_CVARS: [&str; 24] = [
+    "hostname",
+    "rcon_password",
+    "sv_password",
+    "sv_gametypes",
+    "mp_gamemode",
+    "z_difficulty",
+    "sv_region",
+    "sv_lan",
+    "sv_alltalk",
+    "sv_consistency",
+    "sv_pure",
+    "sv_steamgroup",
+    "maxplayers",
+    "log",
+    "sv_logecho",
+    "sv_logfile",
+    "sv_logsdir",
+    "con_logfile",
+    "exec",
+    "alias",
+    "quit",
+    "exit",
+    "map",
+    "changelevel",
+];
+
+/// One row of the extra cvars table.
+pub fn extra_cvar(name: &str, value: &str) -> Result<(), String> {
+    if !is_cvar_name(name) {
+        return Err(format!(
+            "\"{name}\" is not a variable name: use letters, digits and _ only."
+        ));
+    }
+    if RESERVED_CVARS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "Garrison sets \"{name}\" itself; change the matching setting instead."
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("the value may not contain line breaks or control characters.".into());
+    }
+    Ok(())
+}
+
+/// Launch parameters Garrison sets itself; an extra parameter may not repeat them.
+pub const MANAGED_PARAMS: [&str; 6] = [
+    "-game",
+    "-port",
+    "+map",
+    "+maxplayers",
+    "-maxplayers",
+    "+exec",
+];
+
+/// An extra launch parameter (one argument). Parameters that set a reserved cvar on the
+/// command line (`+rcon_password …`) are refused like the managed ones.
+pub fn extra_param(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() {
+        return Err("the parameter is empty");
+    }
+    if s.chars().any(char::is_control) {
+        return Err("control characters are not allowed");
+    }
+    let head = s
+        .split(|c: char| c.is_whitespace() || c == '=')
+        .next()
+        .unwrap_or(s)
+        .to_ascii_lowercase();
+    let managed = MANAGED_PARAMS.contains(&head.as_str())
+        || head
+            .strip_prefix('+')
+            .is_some_and(|cvar| RESERVED_CVARS.contains(&cvar));
+    if managed {
+        return Err("Garrison sets this parameter itself; change the matching setting instead");
+    }
+    Ok(())
+}
