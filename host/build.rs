@@ -146,9 +146,11 @@ fn builtin_list(path: &Path) -> Result<Vec<(String, String)>, String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
-            [package, name] => Ok((package.to_string(), name.to_string())),
-            _ => Err(format!("expected `<package> <file name>`, got {line:?}")),
-        })
+        .map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [package, name] => Ok((package.to_string(), name.to_string())),
+                _ => Err(format!("expected `<package> <file name>`, got {line:?}")),
+            },
+        )
         .collect()
 }
