@@ -81,17 +81,27 @@ fn list_shows_builtin_drop_in_and_rejected_adapters() {
     let (ok, out, err) = garrison(&["adapter", "list", "--data-dir", &data_dir]);
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 3, "{out}");
+    let line = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .copied()
+    };
     assert!(
-        lines[0].starts_with("fixture-echo") && lines[0].contains("drop-in"),
+        line("fixture-echo").is_some_and(|l| l.contains("drop-in")),
         "{out}"
     );
+    for (file, _) in garrison::adapters::BUILTIN {
+        let id = file.trim_end_matches(".wasm");
+        assert!(
+            line(id).is_some_and(|l| l.contains("built-in")),
+            "{id} missing: {out}"
+        );
+    }
+    assert_eq!(lines.len(), garrison::adapters::BUILTIN.len() + 2, "{out}");
+    let last = lines.last().copied().unwrap_or_default();
     assert!(
-        lines[1].starts_with("generic") && lines[1].contains("built-in"),
-        "{out}"
-    );
-    assert!(
-        lines[2].starts_with("rejected") && lines[2].contains("junk.wasm"),
+        last.starts_with("rejected") && last.contains("junk.wasm"),
         "{out}"
     );
 }

@@ -6,6 +6,7 @@
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
 //! - [`config`]: the host's settings;
+//! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`telemetry`]: live data from running servers (the RCon driver so far);
 //! - [`run`]: wires them together and serves until shutdown.
 //!
@@ -14,6 +15,7 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+pub mod secrets;
 pub mod telemetry;
 
 use std::future::Future;
