@@ -16,7 +16,13 @@ fn schema() -> Vec<Field> {
         advanced: false,
     };
     vec![
-        field("hostname", FieldKind::Text { max_length: None, multiline: false }),
+        field(
+            "hostname",
+            FieldKind::Text {
+                max_length: None,
+                multiline: false,
+            },
+        ),
         field("rcon_password", FieldKind::Secret),
         field("steam_password", FieldKind::Secret),
     ]
@@ -27,7 +33,10 @@ fn the_key_file_is_created_private_and_reused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let first = SecretBox::load_or_create(dir.path()).expect("create");
     let path = dir.path().join(KEY_FILE);
-    let mode = std::fs::metadata(&path).expect("key file").permissions().mode();
+    let mode = std::fs::metadata(&path)
+        .expect("key file")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     let sealed = first.seal("f", "hunter2");
     let second = SecretBox::load_or_create(dir.path()).expect("reuse");
@@ -40,10 +49,20 @@ fn sealed_values_are_bound_to_their_key_and_field() {
     let b = SecretBox::from_base64(&B64.encode([8u8; 32])).expect("key");
     let sealed = a.seal("rcon_password", "s3cret");
     assert!(is_sealed(&sealed) && !sealed.contains("s3cret"));
-    assert_ne!(sealed, a.seal("rcon_password", "s3cret"), "fresh nonce each time");
+    assert_ne!(
+        sealed,
+        a.seal("rcon_password", "s3cret"),
+        "fresh nonce each time"
+    );
     assert_eq!(a.open("rcon_password", &sealed).expect("open"), "s3cret");
-    assert!(matches!(b.open("rcon_password", &sealed), Err(SecretError::Open)), "wrong key");
-    assert!(matches!(a.open("steam_password", &sealed), Err(SecretError::Open)), "moved field");
+    assert!(
+        matches!(b.open("rcon_password", &sealed), Err(SecretError::Open)),
+        "wrong key"
+    );
+    assert!(
+        matches!(a.open("steam_password", &sealed), Err(SecretError::Open)),
+        "moved field"
+    );
     let mut tampered = sealed.clone();
     tampered.pop();
     tampered.push('A');
@@ -55,10 +74,11 @@ fn sealed_values_are_bound_to_their_key_and_field() {
 #[test]
 fn settings_are_sealed_opened_and_masked_by_schema() {
     let secrets = SecretBox::from_base64(&B64.encode([1u8; 32])).expect("key");
-    let mut settings = json!({"hostname": "My Server", "rcon_password": "pw1", "steam_password": ""})
-        .as_object()
-        .cloned()
-        .expect("object");
+    let mut settings =
+        json!({"hostname": "My Server", "rcon_password": "pw1", "steam_password": ""})
+            .as_object()
+            .cloned()
+            .expect("object");
     secrets.seal_settings(&schema(), &mut settings);
     assert_eq!(settings["hostname"], "My Server", "non-secrets untouched");
     let stored = serde_json::to_string(&settings).expect("json");
@@ -70,9 +90,14 @@ fn settings_are_sealed_opened_and_masked_by_schema() {
     let masked = masked_settings(&schema(), &settings);
     assert_eq!(masked["rcon_password"], json!({"set": true}));
     assert_eq!(masked["hostname"], "My Server");
-    secrets.open_settings(&schema(), &mut settings).expect("open");
+    secrets
+        .open_settings(&schema(), &mut settings)
+        .expect("open");
     assert_eq!(settings["rcon_password"], "pw1");
-    assert_eq!(masked_settings(&schema(), &json!({}).as_object().cloned().expect("o"))["steam_password"], json!({"set": false}));
+    assert_eq!(
+        masked_settings(&schema(), &json!({}).as_object().cloned().expect("o"))["steam_password"],
+        json!({"set": false})
+    );
 }
 
 #[test]
