@@ -35,6 +35,11 @@ impl Config {
         self.data_dir.join("adapters")
     }
 
+    /// The SQLite database: `<data-dir>/garrison.db`.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("garrison.db")
+    }
+
     /// Compiled components: `<data-dir>/cache/components/`.
     pub fn component_cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache").join("components")

@@ -7,6 +7,10 @@
 //! - [`api`]: the axum router (`/api/v1`);
 //! - [`config`]: the host's settings;
 //! - [`secrets`]: sealing passwords in settings at rest;
+//! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
+//!   thread;
+//! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
+//!   reattach after a host restart);
 //! - [`telemetry`]: live data from running servers (the RCon driver so far);
 //! - [`run`]: wires them together and serves until shutdown.
 //!
@@ -16,6 +20,8 @@ pub mod adapters;
 pub mod api;
 pub mod config;
 pub mod secrets;
+pub mod store;
+pub mod supervisor;
 pub mod telemetry;
 
 use std::future::Future;
