@@ -4,14 +4,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{eventually, garrison, runtime_with_deadline, sim_bin};
-use garrison::adapters::bindings::garrison::adapter::types::{Context, Setting};
-use garrison::adapters::model::{Connection, GameEvent, Player, Root};
+use common::{
+    PlannedServer, eventually, garrison, rcon_driver, runtime_with_deadline, start_planned,
+};
+use garrison::adapters::model::{Connection, GameEvent, Player};
 use garrison::adapters::{AdapterRuntime, LoadedAdapter, LogParser, RconSession, settings};
 use garrison::telemetry::rcon::{self, RconError, RconHandle, RconOptions, RconStatus, RconTarget};
 use serde_json::json;
@@ -31,18 +32,8 @@ fn free_udp_port() -> u16 {
 
 /// A simulated Arma 3 server started from the adapter's own plans.
 struct ArmaServer {
-    child: Child,
-    instance: tempfile::TempDir,
-    _runtime_dir: tempfile::TempDir,
+    planned: PlannedServer,
     connection: Connection,
-    settings: Vec<Setting>,
-}
-
-impl Drop for ArmaServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl ArmaServer {
@@ -51,12 +42,7 @@ impl ArmaServer {
     }
 
     fn start_on(runtime: &AdapterRuntime, sim_flags: &[&str], rcon_port: u16) -> ArmaServer {
-        let adapter = arma3(runtime);
-        let runtime_dir = tempfile::tempdir().expect("runtime dir");
-        std::os::unix::fs::symlink(sim_bin(), runtime_dir.path().join("arma3server_x64"))
-            .expect("link the simulator as the game");
-        let instance = tempfile::tempdir().expect("instance dir");
-        let json = json!({
+        let settings = json!({
             "hostname": "E2E \"; passwordAdmin = \"x",
             "max_players": 64,
             "rcon_password": "s3cret-rcon",
@@ -67,67 +53,25 @@ impl ArmaServer {
             "steam_password": "steam-pw",
             "extra_params": sim_flags,
         });
-        let typed = settings::from_json(&adapter.schema, &json).expect("schema accepts");
-        let mut session = runtime.session(Arc::clone(&adapter));
-        session
-            .validate(&typed)
-            .expect("validate runs")
-            .expect("settings are valid");
-        let ctx = Context {
-            server_id: "e2e".into(),
-            instance_dir: instance.path().display().to_string(),
-            runtime_dir: runtime_dir.path().display().to_string(),
-        };
-        for file in session.render(&ctx, &typed).expect("render") {
-            let root = match file.path.root {
-                Root::Instance => instance.path(),
-                Root::Runtime => runtime_dir.path(),
-            };
-            let path = root.join(&file.path.path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&path, &file.contents).expect("write rendered file");
-        }
-        let spec = session.launch(&ctx, &typed).expect("launch");
-        let program = runtime_dir.path().join(&spec.program);
-        let child = Command::new(&program)
-            .args(&spec.args)
-            .current_dir(
-                spec.working_dir
-                    .as_deref()
-                    .map_or(instance.path(), Path::new),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the simulated server");
-        let connection = session
-            .rcon_endpoint(&typed)
-            .expect("endpoint")
-            .expect("RCon is on");
+        let planned = start_planned(runtime, "arma3", "arma3server_x64", settings);
+        let connection = planned.connection.clone();
         ArmaServer {
-            child,
-            instance,
-            _runtime_dir: runtime_dir,
+            planned,
             connection,
-            settings: typed,
         }
     }
 
-    fn rpt_files(&self) -> Vec<PathBuf> {
-        std::fs::read_dir(self.instance.path().join("profiles"))
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "rpt"))
-                    .collect()
-            })
-            .unwrap_or_default()
+    fn instance(&self) -> &Path {
+        self.planned.instance.path()
     }
 
     fn rpt(&self) -> String {
-        self.rpt_files()
-            .first()
+        std::fs::read_dir(self.instance().join("profiles"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "rpt"))
             .and_then(|p| std::fs::read_to_string(p).ok())
             .unwrap_or_default()
     }
@@ -137,44 +81,16 @@ impl ArmaServer {
         runtime: &AdapterRuntime,
         password: &str,
     ) -> (RconHandle, tokio::task::JoinHandle<()>) {
-        let options = RconOptions {
-            command_timeout: Duration::from_secs(10),
-            retry_after_auth_failure: false,
-            ..RconOptions::default()
-        };
-        let target = RconTarget {
-            address: format!("{}:{}", self.connection.host, self.connection.port),
-            password: password.to_string(),
-        };
-        rcon::spawn(runtime.clone(), arma3(runtime), target, options)
+        rcon_driver(runtime, "arma3", &self.connection, password)
     }
 }
 
-async fn players(runtime: &AdapterRuntime, handle: &RconHandle) -> Vec<Player> {
-    let mut session = runtime.session(arma3(runtime));
-    let command = session.players_command().expect("players command");
-    let reply = handle.command(command).await.expect("players reply");
-    session.parse_players(&reply).expect("parse players")
-}
-
-/// Polls the player list until `done` holds (bounded, so a broken test stops by itself).
 async fn players_until(
     runtime: &AdapterRuntime,
     handle: &RconHandle,
     done: impl Fn(&[Player]) -> bool,
 ) -> Vec<Player> {
-    let limit = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let list = players(runtime, handle).await;
-        if done(&list) {
-            return list;
-        }
-        assert!(
-            tokio::time::Instant::now() < limit,
-            "player list never matched: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::players_until(runtime, "arma3", handle, done).await
 }
 
 async fn wait_connected(handle: &RconHandle) {
@@ -206,8 +122,7 @@ async fn rcon_players_kick_say_and_server_messages_over_udp() {
         ],
     );
     // The injection attempt in the hostname stayed one harmless string.
-    let cfg =
-        std::fs::read_to_string(server.instance.path().join("server.cfg")).expect("server.cfg");
+    let cfg = std::fs::read_to_string(server.instance().join("server.cfg")).expect("server.cfg");
     assert!(
         cfg.contains(r#"hostname = "E2E ""; passwordAdmin = ""x";"#),
         "{cfg}"
@@ -353,7 +268,6 @@ async fn garrison_rcon_runs_one_command_and_prints_the_reply() {
     ]);
     assert!(!ok);
     assert!(err.contains("E2E_UNSET_VAR"), "{err}");
-    let _ = server.settings.len();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,24 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, start_host, wasm};
+use common::{eventually, start_host, start_host_in, wasm};
 use serde_json::Value;
 
+/// Ids of the drop-in adapters in a `GET /adapters` answer (the built-ins are always there).
 fn ids(list: &Value) -> Vec<String> {
+    list["adapters"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|x| x["origin"]["type"] == "drop_in")
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Ids of every adapter in a `GET /adapters` answer.
+fn all_ids(list: &Value) -> Vec<String> {
     list["adapters"]
         .as_array()
         .map(|a| {
@@ -43,7 +57,16 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
 
     let (status, list) = host.get_json("/api/v1/adapters").await;
     assert_eq!(status, 200);
-    assert_eq!(ids(&list), ["generic"]);
+    assert!(ids(&list).is_empty(), "no drop-ins yet: {list}");
+    let builtin: Vec<String> = garrison::adapters::BUILTIN
+        .iter()
+        .map(|(file, _)| file.trim_end_matches(".wasm").to_string())
+        .collect();
+    let mut present = all_ids(&list);
+    present.sort();
+    let mut expected = builtin.clone();
+    expected.sort();
+    assert_eq!(present, expected, "exactly the built-ins");
     assert_eq!(list["adapters"][0]["origin"]["type"], "builtin");
     assert_eq!(list["adapters"][0]["active"], true);
 
@@ -80,7 +103,8 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
         "{}",
         refused[0].1
     );
-    assert_eq!(ids(&list), ["fixture-probe", "generic"]);
+    assert_eq!(ids(&list), ["fixture-probe"]);
+    assert_eq!(all_ids(&list).len(), builtin.len() + 1);
 
     // A component of another world, and one that traps in describe(), are refused too.
     std::fs::write(
@@ -109,7 +133,8 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
         reasons.iter().any(|r| r.contains("describe() failed")),
         "{reasons:?}"
     );
-    assert_eq!(ids(&list), ["fixture-probe", "generic"]);
+    assert_eq!(ids(&list), ["fixture-probe"]);
+    assert_eq!(all_ids(&list).len(), builtin.len() + 1);
 
     // Replacing a file swaps what it provides.
     std::fs::write(
@@ -119,7 +144,7 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
     .expect("write");
     std::fs::rename(dropins.join("probe.wasm.part"), &file).expect("rename");
     eventually(Duration::from_secs(10), || async {
-        ids(&host.get_json("/api/v1/adapters").await.1) == ["fixture-trap", "generic"]
+        ids(&host.get_json("/api/v1/adapters").await.1) == ["fixture-trap"]
     })
     .await;
 
@@ -129,7 +154,7 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
     }
     eventually(Duration::from_secs(10), || async {
         let list = host.get_json("/api/v1/adapters").await.1;
-        ids(&list) == ["generic"] && rejected(&list).is_empty()
+        ids(&list).is_empty() && rejected(&list).is_empty()
     })
     .await;
 
@@ -148,33 +173,12 @@ async fn adapters_present_at_start_are_loaded_before_serving() {
         wasm("garrison_fixture_probe"),
     )
     .expect("write");
-    let mut config = garrison::Config::new(dir.path().to_path_buf());
-    config.sandbox.max_instances = 16;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(garrison::run(config, listener, async move {
-        let _ = stopped.await;
-    }));
-    eventually(Duration::from_secs(30), || async {
-        reqwest::get(format!("http://{addr}/api/v1/system/health"))
-            .await
-            .is_ok()
-    })
-    .await;
-    let list: Value = reqwest::get(format!("http://{addr}/api/v1/adapters"))
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
+    let host = start_host_in(dir).await;
+    let (_, list) = host.get_json("/api/v1/adapters").await;
     assert_eq!(
         ids(&list),
-        ["fixture-probe", "generic"],
+        ["fixture-probe"],
         "loaded before the first request"
     );
-    let _ = stop.send(());
-    task.await.expect("join").expect("clean stop");
+    host.stop().await;
 }

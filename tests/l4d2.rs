@@ -5,15 +5,14 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{eventually, runtime_with_deadline, sim_bin};
-use garrison::adapters::bindings::garrison::adapter::types::Context;
-use garrison::adapters::model::{Connection, GameEvent, Player, Root, SessionEvent};
+use common::{PlannedServer, eventually, rcon_driver, runtime_with_deadline, start_planned};
+use garrison::adapters::model::{Connection, GameEvent, Player, SessionEvent};
 use garrison::adapters::{AdapterRuntime, LoadedAdapter, LogParser, RconSession, settings};
-use garrison::telemetry::rcon::{self, RconError, RconHandle, RconOptions, RconStatus, RconTarget};
+use garrison::telemetry::rcon::{RconError, RconHandle, RconStatus};
 use serde_json::json;
 
 const GAME_LOG: &str = include_str!("data/l4d2/L0506000.log");
@@ -32,74 +31,29 @@ fn free_tcp_port() -> u16 {
 
 /// A simulated srcds started from the adapter's own plans.
 struct Srcds {
-    child: Child,
-    runtime_dir: tempfile::TempDir,
+    planned: PlannedServer,
     connection: Connection,
-}
-
-impl Drop for Srcds {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Srcds {
     fn start(runtime: &AdapterRuntime, sim_flags: &[&str]) -> Srcds {
-        let adapter = l4d2(runtime);
-        let runtime_dir = tempfile::tempdir().expect("runtime dir");
-        std::os::unix::fs::symlink(sim_bin(), runtime_dir.path().join("srcds_run"))
-            .expect("link the simulator as srcds_run");
-        let instance = tempfile::tempdir().expect("instance dir");
-        let json = json!({
+        let settings = json!({
             "hostname": "E2E \"; rcon_password \"x",
             "rcon_password": "s3cret-rcon",
             "port": free_tcp_port(),
             "max_players": 8,
             "extra_params": sim_flags,
         });
-        let typed = settings::from_json(&adapter.schema, &json).expect("schema accepts");
-        let mut session = runtime.session(Arc::clone(&adapter));
-        session
-            .validate(&typed)
-            .expect("validate runs")
-            .expect("settings are valid");
-        let ctx = Context {
-            server_id: "e2e".into(),
-            instance_dir: instance.path().display().to_string(),
-            runtime_dir: runtime_dir.path().display().to_string(),
-        };
-        for file in session.render(&ctx, &typed).expect("render") {
-            let root = match file.path.root {
-                Root::Instance => instance.path(),
-                Root::Runtime => runtime_dir.path(),
-            };
-            let path = root.join(&file.path.path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(&path, &file.contents).expect("write rendered file");
-        }
-        let spec = session.launch(&ctx, &typed).expect("launch");
-        let child = Command::new(runtime_dir.path().join(&spec.program))
-            .args(&spec.args)
-            .current_dir(spec.working_dir.as_deref().unwrap_or(&ctx.instance_dir))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the simulated server");
-        let connection = session
-            .rcon_endpoint(&typed)
-            .expect("endpoint")
-            .expect("RCON is on");
+        let planned = start_planned(runtime, "l4d2", "srcds_run", settings);
+        let connection = planned.connection.clone();
         Srcds {
-            child,
-            runtime_dir,
+            planned,
             connection,
         }
     }
 
     fn game_dir(&self) -> PathBuf {
-        self.runtime_dir.path().join("left4dead2")
+        self.planned.runtime_dir.path().join("left4dead2")
     }
 
     fn newest_log(&self) -> String {
@@ -117,26 +71,8 @@ impl Srcds {
         runtime: &AdapterRuntime,
         password: &str,
     ) -> (RconHandle, tokio::task::JoinHandle<()>) {
-        let options = RconOptions {
-            command_timeout: Duration::from_secs(10),
-            backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_millis(500),
-            retry_after_auth_failure: false,
-            ..RconOptions::default()
-        };
-        let target = RconTarget {
-            address: format!("{}:{}", self.connection.host, self.connection.port),
-            password: password.to_string(),
-        };
-        rcon::spawn(runtime.clone(), l4d2(runtime), target, options)
+        rcon_driver(runtime, "l4d2", &self.connection, password)
     }
-}
-
-async fn players(runtime: &AdapterRuntime, handle: &RconHandle) -> Vec<Player> {
-    let mut session = runtime.session(l4d2(runtime));
-    let command = session.players_command().expect("players command");
-    let reply = handle.command(command).await.expect("status reply");
-    session.parse_players(&reply).expect("parse status")
 }
 
 async fn players_until(
@@ -144,18 +80,7 @@ async fn players_until(
     handle: &RconHandle,
     done: impl Fn(&[Player]) -> bool,
 ) -> Vec<Player> {
-    let limit = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let list = players(runtime, handle).await;
-        if done(&list) {
-            return list;
-        }
-        assert!(
-            tokio::time::Instant::now() < limit,
-            "player list never matched: {list:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::players_until(runtime, "l4d2", handle, done).await
 }
 
 fn humans(list: &[Player]) -> Vec<&Player> {

@@ -117,7 +117,11 @@ impl TestHost {
 
 /// Boots the real host on 127.0.0.1:0 with a fresh data directory.
 pub async fn start_host() -> TestHost {
-    let data_dir = tempfile::tempdir().expect("tempdir");
+    start_host_in(tempfile::tempdir().expect("tempdir")).await
+}
+
+/// Boots the real host on 127.0.0.1:0 with a data directory prepared by the caller.
+pub async fn start_host_in(data_dir: tempfile::TempDir) -> TestHost {
     let mut config = garrison::Config::new(data_dir.path().to_path_buf());
     config.sandbox.max_instances = 64;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -161,5 +165,143 @@ where
             "condition not met within {limit:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A simulated game server started from an adapter's own plans: the adapter checks and
+/// renders the settings, the files go where it says, and the simulator is started as the
+/// game's executable (a symlink in a runtime directory) with the adapter's launch spec —
+/// exactly what a real install would run.
+pub struct PlannedServer {
+    /// The running simulator.
+    pub child: std::process::Child,
+    /// The server's own directory.
+    pub instance: tempfile::TempDir,
+    /// The "installed game": the simulator linked under the executable's name.
+    pub runtime_dir: tempfile::TempDir,
+    /// Where its remote console listens, per the adapter.
+    pub connection: garrison::adapters::model::Connection,
+}
+
+impl Drop for PlannedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the simulator as `executable` for `adapter_id` with `settings` (JSON).
+pub fn start_planned(
+    runtime: &AdapterRuntime,
+    adapter_id: &str,
+    executable: &str,
+    settings: serde_json::Value,
+) -> PlannedServer {
+    use garrison::adapters::bindings::garrison::adapter::types::Context;
+    use garrison::adapters::model::Root;
+    let adapter = runtime.get(adapter_id).expect("adapter is built in");
+    let runtime_dir = tempfile::tempdir().expect("runtime dir");
+    std::os::unix::fs::symlink(sim_bin(), runtime_dir.path().join(executable))
+        .expect("link the simulator as the game");
+    let instance = tempfile::tempdir().expect("instance dir");
+    let typed = garrison::adapters::settings::from_json(&adapter.schema, &settings)
+        .expect("schema accepts the settings");
+    let mut session = runtime.session(std::sync::Arc::clone(&adapter));
+    session
+        .validate(&typed)
+        .expect("validate runs")
+        .expect("settings are valid");
+    let ctx = Context {
+        server_id: "e2e".into(),
+        instance_dir: instance.path().display().to_string(),
+        runtime_dir: runtime_dir.path().display().to_string(),
+    };
+    for file in session.render(&ctx, &typed).expect("render") {
+        let root = match file.path.root {
+            Root::Instance => instance.path(),
+            Root::Runtime => runtime_dir.path(),
+        };
+        let path = root.join(&file.path.path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &file.contents).expect("write rendered file");
+    }
+    let spec = session.launch(&ctx, &typed).expect("launch");
+    let child = Command::new(runtime_dir.path().join(&spec.program))
+        .args(&spec.args)
+        .current_dir(spec.working_dir.as_deref().unwrap_or(&ctx.instance_dir))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the simulated server");
+    let connection = session
+        .rcon_endpoint(&typed)
+        .expect("endpoint")
+        .expect("RCon is on");
+    PlannedServer {
+        child,
+        instance,
+        runtime_dir,
+        connection,
+    }
+}
+
+/// A driver for `adapter_id`'s RCon at `connection` with `password`, failing fast on a
+/// refused password and retrying connections quickly.
+pub fn rcon_driver(
+    runtime: &AdapterRuntime,
+    adapter_id: &str,
+    connection: &garrison::adapters::model::Connection,
+    password: &str,
+) -> (
+    garrison::telemetry::rcon::RconHandle,
+    tokio::task::JoinHandle<()>,
+) {
+    use garrison::telemetry::rcon::{RconOptions, RconTarget, spawn};
+    let options = RconOptions {
+        command_timeout: Duration::from_secs(10),
+        backoff_min: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(500),
+        retry_after_auth_failure: false,
+        ..RconOptions::default()
+    };
+    let target = RconTarget {
+        address: format!("{}:{}", connection.host, connection.port),
+        password: password.to_string(),
+    };
+    let adapter = runtime.get(adapter_id).expect("adapter is built in");
+    spawn(runtime.clone(), adapter, target, options)
+}
+
+/// The live player list through `adapter_id`'s players command and parser.
+pub async fn players(
+    runtime: &AdapterRuntime,
+    adapter_id: &str,
+    handle: &garrison::telemetry::rcon::RconHandle,
+) -> Vec<garrison::adapters::model::Player> {
+    let mut session = runtime.session_for(adapter_id).expect("adapter");
+    let command = session.players_command().expect("players command");
+    let reply = handle.command(command).await.expect("players reply");
+    session.parse_players(&reply).expect("parse players")
+}
+
+/// Polls the player list until `done` holds (bounded, so a broken test stops by itself).
+pub async fn players_until(
+    runtime: &AdapterRuntime,
+    adapter_id: &str,
+    handle: &garrison::telemetry::rcon::RconHandle,
+    done: impl Fn(&[garrison::adapters::model::Player]) -> bool,
+) -> Vec<garrison::adapters::model::Player> {
+    let limit = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = players(runtime, adapter_id, handle).await;
+        if done(&list) {
+            return list;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "player list never matched: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
