@@ -54,6 +54,16 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
     let host = start_host().await;
     let dropins = host.data_dir.path().join("adapters");
     assert!(dropins.is_dir(), "the host creates its drop-in directory");
+    let data = host.data_dir.path();
+    assert!(
+        data.join("garrison.db").is_file(),
+        "the database is created"
+    );
+    let key = std::fs::metadata(data.join("secret.key")).expect("the secret key is created");
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&key.permissions()) & 0o777,
+        0o600
+    );
 
     let (status, list) = host.get_json("/api/v1/adapters").await;
     assert_eq!(status, 200);

@@ -47,6 +47,12 @@ pub enum HostError {
     /// The adapter runtime failed to start.
     #[error(transparent)]
     Adapters(#[from] adapters::AdapterError),
+    /// The database could not be opened.
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+    /// The secret key is unusable.
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretError),
     /// Serving failed.
     #[error("server: {0}")]
     Serve(std::io::Error),
@@ -69,8 +75,22 @@ pub async fn start_adapters(config: &Config) -> Result<AdapterRuntime, HostError
     .map_err(HostError::from)
 }
 
+/// Opens the database (applying migrations) and loads or creates the secret key. Both touch
+/// the disk synchronously, so this runs on a blocking thread.
+pub async fn open_state(config: &Config) -> Result<(store::Store, secrets::SecretBox), HostError> {
+    let database = config.database_path();
+    let data_dir = config.data_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let store = store::Store::open(&database)?;
+        let secrets = secrets::SecretBox::load_or_create(&data_dir)?;
+        Ok::<_, HostError>((store, secrets))
+    })
+    .await?
+}
+
 /// Runs the host on `listener` until `shutdown` completes: prepares the data directory,
-/// loads adapters, watches the drop-in directory and serves the API.
+/// loads adapters, opens the database and the secret key, watches the drop-in directory and
+/// serves the API.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -84,6 +104,7 @@ pub async fn run(
             source,
         })?;
     let adapters = start_adapters(&config).await?;
+    let (store, secrets) = open_state(&config).await?;
 
     let dropin_dir = config.dropin_dir();
     let runtime = adapters.clone();
@@ -94,7 +115,11 @@ pub async fn run(
             source,
         })?;
 
-    let state = api::AppState { adapters };
+    let state = api::AppState {
+        adapters,
+        store,
+        secrets,
+    };
     let app = api::router(state);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("listening on http://{addr}");

@@ -13,12 +13,18 @@ use axum::routing::get;
 pub use error::ApiError;
 
 use crate::adapters::AdapterRuntime;
+use crate::secrets::SecretBox;
+use crate::store::Store;
 
 /// Cheap handles shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     /// The adapter runtime and registry.
     pub adapters: AdapterRuntime,
+    /// The database.
+    pub store: Store,
+    /// Seals and opens secret settings.
+    pub secrets: SecretBox,
 }
 
 /// The whole API.

@@ -17,8 +17,13 @@ fn app() -> axum::Router {
         adapters.load_builtins().expect("built-ins");
         adapters
     });
+    let secrets =
+        crate::secrets::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            .expect("key");
     router(AppState {
         adapters: adapters.clone(),
+        store: crate::store::Store::open_in_memory().expect("store"),
+        secrets,
     })
 }
 
