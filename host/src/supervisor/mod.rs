@@ -10,6 +10,7 @@ mod console;
 mod error;
 pub mod process;
 mod process_id;
+pub mod server;
 mod signals;
 mod stop;
 mod watch;
