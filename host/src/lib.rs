@@ -19,6 +19,7 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+pub mod jobs;
 pub mod secrets;
 pub mod store;
 pub mod supervisor;

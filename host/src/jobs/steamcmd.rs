@@ -1,0 +1,244 @@
+//! SteamCMD, the generic installer the host may know: finding it, its command line and its
+//! progress lines.
+//!
+//! An adapter's install plan names a Steam app ([`SteamcmdApp`], the host's model of the
+//! contract's `steamcmd-app`); this module turns it into one SteamCMD run. Arguments are a
+//! list, never a string split on spaces, and the Steam and beta passwords are registered as
+//! step secrets, so neither the logged command line nor an output line that echoes them shows
+//! them. It knows no game and does not decide *when* to install.
+
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::{JobContext, JobFailure, StepCommand};
+
+/// Program names looked up on `PATH`, in order.
+const PROGRAM_NAMES: [&str; 2] = ["steamcmd", "steamcmd.sh"];
+
+/// Where Debian and Ubuntu's package puts it; not on the `PATH` of most services.
+const DEBIAN_DIR: &str = "/usr/games";
+
+/// How a SteamCMD run logs in.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SteamLogin {
+    /// `+login anonymous`: for servers anyone may download.
+    Anonymous,
+    /// A Steam account. The password never reaches the job log.
+    Account {
+        /// Steam user name.
+        username: String,
+        /// Steam password.
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for SteamLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SteamLogin::Anonymous => f.write_str("Anonymous"),
+            SteamLogin::Account { username, .. } => f
+                .debug_struct("Account")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// A Steam Workshop item downloaded in the same run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkshopItem {
+    /// The Workshop's application id (the game client's, not the server's).
+    pub app_id: u32,
+    /// The published file id.
+    pub item_id: u64,
+    /// Where the host links the downloaded folder to, relative to the runtime directory.
+    /// Linking happens after the run; this module only carries it.
+    pub link_as: Option<String>,
+}
+
+/// One SteamCMD run: install or update an app into a directory (the contract's
+/// `steamcmd-app`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SteamcmdApp {
+    /// Steam application id of the dedicated server.
+    pub app_id: u32,
+    /// How to log in.
+    pub login: SteamLogin,
+    /// Beta branch to install, if any.
+    pub beta: Option<String>,
+    /// Password of that beta branch, if it has one. Never logged.
+    pub beta_password: Option<String>,
+    /// Whether to verify every installed file.
+    pub validate: bool,
+    /// Workshop items downloaded with the same login.
+    pub workshop: Vec<WorkshopItem>,
+}
+
+impl std::fmt::Debug for SteamcmdApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SteamcmdApp")
+            .field("app_id", &self.app_id)
+            .field("login", &self.login)
+            .field("beta", &self.beta)
+            .field(
+                "beta_password",
+                &self.beta_password.as_ref().map(|_| "<redacted>"),
+            )
+            .field("validate", &self.validate)
+            .field("workshop", &self.workshop)
+            .finish()
+    }
+}
+
+impl SteamcmdApp {
+    /// An anonymous install of `app_id` without beta, validation or Workshop items.
+    pub fn anonymous(app_id: u32) -> Self {
+        SteamcmdApp {
+            app_id,
+            login: SteamLogin::Anonymous,
+            beta: None,
+            beta_password: None,
+            validate: false,
+            workshop: Vec::new(),
+        }
+    }
+
+    /// The strings that must never appear in a job log.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = Vec::new();
+        if let SteamLogin::Account { password, .. } = &self.login {
+            secrets.push(password.clone());
+        }
+        secrets.extend(self.beta_password.clone());
+        secrets.retain(|s| !s.is_empty());
+        secrets
+    }
+}
+
+/// The message of a job that needs SteamCMD on a host without it.
+pub const INSTALL_HINT: &str = "install it (Debian/Ubuntu: `apt install steamcmd`, from the \
+     non-free/multiverse component; elsewhere see \
+     https://developer.valvesoftware.com/wiki/SteamCMD) or set its path in the configuration";
+
+/// Finds SteamCMD: the configured path if any, else `steamcmd` or `steamcmd.sh` on `PATH`,
+/// else Debian's `/usr/games/steamcmd`. A missing SteamCMD is a failure that says how to
+/// install it.
+pub fn locate(configured: Option<&Path>) -> Result<PathBuf, JobFailure> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    dirs.push(PathBuf::from(DEBIAN_DIR));
+    locate_in(configured, &dirs)
+}
+
+/// [`locate`] searching `dirs` instead of `PATH`.
+pub fn locate_in(configured: Option<&Path>, dirs: &[PathBuf]) -> Result<PathBuf, JobFailure> {
+    if let Some(path) = configured {
+        return if is_executable(path) {
+            Ok(path.to_path_buf())
+        } else {
+            Err(JobFailure::error(format!(
+                "SteamCMD was not found at the configured path {}: {INSTALL_HINT}",
+                path.display()
+            )))
+        };
+    }
+    PROGRAM_NAMES
+        .iter()
+        .flat_map(|name| dirs.iter().map(move |dir| dir.join(OsStr::new(name))))
+        .find(|candidate| is_executable(candidate))
+        .ok_or_else(|| JobFailure::error(format!("SteamCMD was not found on PATH; {INSTALL_HINT}")))
+}
+
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .map(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// SteamCMD's arguments for `app` installed into `install_dir` (which SteamCMD wants
+/// absolute), one element per argument:
+/// `+force_install_dir <dir> +login anonymous|<user> <password> +app_update <id>
+/// [-beta <b> [-betapassword <p>]] [validate] [+workshop_download_item <app> <item>]… +quit`.
+pub fn command_line(app: &SteamcmdApp, install_dir: &Path) -> Vec<String> {
+    let mut args = vec![
+        "+force_install_dir".to_owned(),
+        install_dir.to_string_lossy().into_owned(),
+        "+login".to_owned(),
+    ];
+    match &app.login {
+        SteamLogin::Anonymous => args.push("anonymous".to_owned()),
+        SteamLogin::Account { username, password } => {
+            args.push(username.clone());
+            args.push(password.clone());
+        }
+    }
+    args.push("+app_update".to_owned());
+    args.push(app.app_id.to_string());
+    if let Some(beta) = &app.beta {
+        args.push("-beta".to_owned());
+        args.push(beta.clone());
+        if let Some(password) = &app.beta_password {
+            args.push("-betapassword".to_owned());
+            args.push(password.clone());
+        }
+    }
+    if app.validate {
+        args.push("validate".to_owned());
+    }
+    for item in &app.workshop {
+        args.push("+workshop_download_item".to_owned());
+        args.push(item.app_id.to_string());
+        args.push(item.item_id.to_string());
+    }
+    args.push("+quit".to_owned());
+    args
+}
+
+/// The step that runs SteamCMD at `program` for `app`: arguments, secrets and the progress
+/// parser.
+pub fn step(program: &Path, app: &SteamcmdApp, install_dir: &Path) -> StepCommand {
+    let mut step = StepCommand::new(program)
+        .args(command_line(app, install_dir))
+        .progress(parse_progress);
+    for secret in app.secrets() {
+        step = step.secret(secret);
+    }
+    step
+}
+
+/// Locates SteamCMD (see [`locate`]) and runs it for `app` as a step of the job behind
+/// `ctx`; a relative `install_dir` is made absolute first. Returns SteamCMD's exit code.
+pub async fn install(
+    ctx: &JobContext,
+    configured: Option<&Path>,
+    app: &SteamcmdApp,
+    install_dir: &Path,
+) -> Result<i32, JobFailure> {
+    let program = locate(configured)?;
+    let install_dir = std::path::absolute(install_dir).map_err(|e| {
+        JobFailure::error(format!("install directory {}: {e}", install_dir.display()))
+    })?;
+    ctx.run_step(step(&program, app, &install_dir)).await
+}
+
+/// The progress percentage in one line of SteamCMD output, if it has one:
+/// ` Update state (0x61) downloading, progress: 45.12 (1234567 / 2737000)` is 45.12, and
+/// `Success! App '222860' fully installed.` (or `already up to date.`) is 100.
+pub fn parse_progress(line: &str) -> Option<f64> {
+    let line = line.trim();
+    if line.starts_with("Success! App '")
+        && (line.ends_with("fully installed.") || line.ends_with("already up to date."))
+    {
+        return Some(100.0);
+    }
+    if !line.starts_with("Update state (") {
+        return None;
+    }
+    let (_, rest) = line.split_once("progress: ")?;
+    let number = rest.split_whitespace().next()?;
+    let percent: f64 = number.parse().ok()?;
+    percent.is_finite().then(|| percent.clamp(0.0, 100.0))
+}
