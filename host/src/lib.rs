@@ -21,6 +21,7 @@ pub mod api;
 pub mod config;
 pub mod jobs;
 pub mod secrets;
+pub mod servers;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;

@@ -198,6 +198,19 @@ impl AdapterSession {
         Ok(spec.into())
     }
 
+    /// `lifecycle.install-plan`.
+    pub fn install_plan(
+        &mut self,
+        settings: &Settings,
+    ) -> Result<Vec<model::InstallStep>, AdapterError> {
+        let steps = self.call(|api, store| {
+            api.garrison_adapter_lifecycle()
+                .call_install_plan(store, settings)
+        })??;
+        check_items("install steps", steps.len())?;
+        Ok(steps.into_iter().map(Into::into).collect())
+    }
+
     /// `lifecycle.stop-plan`.
     pub fn stop_plan(&mut self, settings: &Settings) -> Result<model::StopSpec, AdapterError> {
         let spec = self.call(|api, store| {

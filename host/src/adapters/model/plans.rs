@@ -136,3 +136,90 @@ impl From<lifecycle::StopSpec> for StopSpec {
         }
     }
 }
+
+/// How SteamCMD logs in for an install. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SteamLogin {
+    /// `login anonymous`.
+    Anonymous,
+    /// A Steam account.
+    Account {
+        /// User name.
+        username: String,
+        /// Password (secret).
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for SteamLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SteamLogin::Anonymous => f.write_str("Anonymous"),
+            SteamLogin::Account { username, .. } => f
+                .debug_struct("Account")
+                .field("username", username)
+                .field("password", &"********")
+                .finish(),
+        }
+    }
+}
+
+/// A Workshop item to download with an install, and where to link it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkshopItem {
+    /// The Workshop's application id.
+    pub app_id: u32,
+    /// The published file id.
+    pub item_id: u64,
+    /// Where to link the downloaded folder.
+    pub link_as: Option<PathRef>,
+}
+
+/// One step of an install or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstallStep {
+    /// A SteamCMD run into the runtime directory.
+    Steamcmd {
+        /// Steam application id.
+        app_id: u32,
+        /// Login.
+        login: SteamLogin,
+        /// Beta branch.
+        beta: Option<String>,
+        /// Beta branch password (secret).
+        beta_password: Option<String>,
+        /// Verify installed files.
+        validate: bool,
+        /// Workshop items.
+        workshop: Vec<WorkshopItem>,
+    },
+}
+
+impl From<lifecycle::InstallStep> for InstallStep {
+    fn from(step: lifecycle::InstallStep) -> Self {
+        match step {
+            lifecycle::InstallStep::Steamcmd(app) => InstallStep::Steamcmd {
+                app_id: app.app_id,
+                login: match app.login {
+                    lifecycle::SteamLogin::Anonymous => SteamLogin::Anonymous,
+                    lifecycle::SteamLogin::Account(account) => SteamLogin::Account {
+                        username: account.username,
+                        password: account.password,
+                    },
+                },
+                beta: app.beta,
+                beta_password: app.beta_password,
+                validate: app.validate,
+                workshop: app
+                    .workshop
+                    .into_iter()
+                    .map(|w| WorkshopItem {
+                        app_id: w.app_id,
+                        item_id: w.item_id,
+                        link_as: w.link_as.map(Into::into),
+                    })
+                    .collect(),
+            },
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Carries out jobs on servers: the job queue's executor.
+//!
+//! - initialize: render the config files;
+//! - start: record the wish, render (so config changes apply), launch through the supervisor;
+//! - stop / kill: record the wish, stop through the adapter's stop plan / kill the group;
+//! - restart: render, stop, launch;
+//! - install / update: the adapter's install plan (SteamCMD) into the game's runtime directory;
+//! - delete: kill, remove the server's files, keep its history (soft delete).
+
+use std::path::PathBuf;
+
+use crate::adapters::model::{InstallStep, SteamLogin};
+use crate::jobs::steamcmd::{self, SteamcmdApp};
+use crate::jobs::{JobContext, JobExecutor, JobFailure, JobFuture, StepSuccess};
+use crate::store::servers::{self, DesiredState};
+use crate::store::{Job, JobKind, LogStream};
+
+use super::{Servers, ServersError};
+
+/// The executor the host's job queue runs.
+pub struct ServerExecutor {
+    servers: Servers,
+    /// SteamCMD's path when configured; otherwise it is looked up on PATH.
+    steamcmd: Option<PathBuf>,
+}
+
+impl ServerExecutor {
+    /// An executor acting on `servers`.
+    pub fn new(servers: Servers, steamcmd: Option<PathBuf>) -> Self {
+        ServerExecutor { servers, steamcmd }
+    }
+}
+
+impl JobExecutor for ServerExecutor {
+    fn run(&self, job: Job, ctx: JobContext) -> JobFuture {
+        let servers = self.servers.clone();
+        let steamcmd = self.steamcmd.clone();
+        Box::pin(async move { execute(&servers, steamcmd.as_deref(), job, &ctx).await })
+    }
+}
+
+fn failed(e: ServersError) -> JobFailure {
+    match e {
+        ServersError::InvalidSettings(problems) => JobFailure::error(format!(
+            "the stored settings are invalid: {}",
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        other => JobFailure::error(other.to_string()),
+    }
+}
+
+async fn execute(
+    servers: &Servers,
+    steamcmd: Option<&std::path::Path>,
+    job: Job,
+    ctx: &JobContext,
+) -> Result<StepSuccess, JobFailure> {
+    let Some(server_id) = job.server_id else {
+        return Err(JobFailure::error(
+            "this job needs a server (its settings hold what the adapter needs)",
+        ));
+    };
+    let server = servers.get(server_id).await.map_err(failed)?;
+    let supervisor = servers.supervisor(&server);
+    match job.kind {
+        JobKind::Initialize => {
+            let prepared = servers
+                .prepare(&server, true, false)
+                .await
+                .map_err(failed)?;
+            let n = servers.write_files(&prepared).await.map_err(failed)?;
+            ctx.log(
+                LogStream::System,
+                format!("wrote {n} configuration file(s)"),
+            )
+            .await;
+        }
+        JobKind::Start | JobKind::Restart => {
+            servers
+                .set_desired(server_id, DesiredState::Running)
+                .await
+                .map_err(failed)?;
+            let prepared = servers
+                .prepare(&server, true, false)
+                .await
+                .map_err(failed)?;
+            let n = servers.write_files(&prepared).await.map_err(failed)?;
+            ctx.log(
+                LogStream::System,
+                format!("wrote {n} configuration file(s)"),
+            )
+            .await;
+            servers
+                .inner
+                .actions
+                .set_endpoint(server_id, prepared.endpoint.clone());
+            ctx.log(
+                LogStream::System,
+                format!("launching {}", prepared.plan.spec.program.display()),
+            )
+            .await;
+            let result = if job.kind == JobKind::Start {
+                supervisor.start(prepared.plan).await
+            } else {
+                supervisor.restart(prepared.plan).await
+            };
+            result.map_err(|e| JobFailure::error(e.to_string()))?;
+        }
+        JobKind::Stop => {
+            servers
+                .set_desired(server_id, DesiredState::Stopped)
+                .await
+                .map_err(failed)?;
+            supervisor
+                .stop()
+                .await
+                .map_err(|e| JobFailure::error(e.to_string()))?;
+        }
+        JobKind::Kill => {
+            servers
+                .set_desired(server_id, DesiredState::Stopped)
+                .await
+                .map_err(failed)?;
+            supervisor
+                .kill()
+                .await
+                .map_err(|e| JobFailure::error(e.to_string()))?;
+        }
+        JobKind::Install | JobKind::Update => {
+            let prepared = servers
+                .prepare(&server, false, true)
+                .await
+                .map_err(failed)?;
+            if prepared.install.is_empty() {
+                ctx.log(
+                    LogStream::System,
+                    "this game is installed by hand; nothing to do".to_string(),
+                )
+                .await;
+            }
+            tokio::fs::create_dir_all(&prepared.dirs.runtime)
+                .await
+                .map_err(|e| {
+                    JobFailure::error(format!("{}: {e}", prepared.dirs.runtime.display()))
+                })?;
+            for step in &prepared.install {
+                let InstallStep::Steamcmd {
+                    app_id,
+                    login,
+                    beta,
+                    beta_password,
+                    validate,
+                    workshop,
+                } = step;
+                let app = SteamcmdApp {
+                    app_id: *app_id,
+                    login: match login {
+                        SteamLogin::Anonymous => steamcmd::SteamLogin::Anonymous,
+                        SteamLogin::Account { username, password } => {
+                            steamcmd::SteamLogin::Account {
+                                username: username.clone(),
+                                password: password.clone(),
+                            }
+                        }
+                    },
+                    beta: beta.clone(),
+                    beta_password: beta_password.clone(),
+                    validate: *validate,
+                    workshop: workshop
+                        .iter()
+                        .map(|w| steamcmd::WorkshopItem {
+                            app_id: w.app_id,
+                            item_id: w.item_id,
+                            link_as: w.link_as.as_ref().map(|p| p.path.clone()),
+                        })
+                        .collect(),
+                };
+                let code = steamcmd::install(ctx, steamcmd, &app, &prepared.dirs.runtime).await?;
+                if code != 0 {
+                    return Err(JobFailure::Step {
+                        exit_code: code,
+                        message: format!("SteamCMD exited with code {code}"),
+                    });
+                }
+            }
+        }
+        JobKind::Delete => {
+            if supervisor.current().has_process() {
+                supervisor
+                    .kill()
+                    .await
+                    .map_err(|e| JobFailure::error(e.to_string()))?;
+            }
+            let dirs = servers.dirs(&server);
+            if dirs.instance.exists() {
+                tokio::fs::remove_dir_all(&dirs.instance)
+                    .await
+                    .map_err(|e| JobFailure::error(format!("{}: {e}", dirs.instance.display())))?;
+            }
+            servers
+                .store()
+                .call(move |conn| servers::soft_delete(conn, server_id))
+                .await
+                .map_err(|e| JobFailure::error(e.to_string()))?;
+            servers.forget(server_id);
+            ctx.log(
+                LogStream::System,
+                "server files removed; history kept".to_string(),
+            )
+            .await;
+        }
+    }
+    Ok(StepSuccess::default())
+}

@@ -1,0 +1,394 @@
+//! The host's game servers: where intent (the store), game knowledge (the adapters), processes
+//! (the supervisors) and work (the job queue) meet.
+//!
+//! `Servers` creates servers (settings checked by the schema and the adapter, secrets sealed
+//! before they are stored), turns a server's stored settings into the adapter's plans
+//! (rendered files, launch, stop, RCon endpoint), keeps one supervisor per server, and at boot
+//! reattaches to games the previous host run left running. [`executor`] carries out jobs with
+//! it. This module knows no game: everything game-specific comes from the server's adapter.
+
+pub mod executor;
+pub mod observer;
+pub mod paths;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::adapters::bindings::garrison::adapter::types::Context;
+use crate::adapters::model::{Connection, FieldError, InstallStep};
+use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, settings};
+use crate::secrets::{SecretBox, SecretError};
+use crate::store::servers::{self, DesiredState, NewServer, Server};
+use crate::store::{Store, StoreError};
+use crate::supervisor::process::{ProcessId, ProcessSpec};
+use crate::supervisor::server::{
+    LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
+};
+use observer::{RconStopActions, StoreObserver};
+use paths::ServerDirs;
+
+/// Pause between a crash and the automatic restart.
+const RESTART_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Why a server operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServersError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The adapter failed or refused.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// No adapter with this id is installed.
+    #[error("no adapter with id `{0}` is installed")]
+    UnknownAdapter(String),
+    /// The settings are invalid; every problem, by field.
+    #[error("the settings are invalid ({} problem(s))", .0.len())]
+    InvalidSettings(Vec<FieldError>),
+    /// A stored secret could not be opened.
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// The supervisor refused or failed.
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorError),
+    /// Writing the server's files failed, or an adapter named a path outside its directory.
+    #[error("server files: {0}")]
+    Files(String),
+}
+
+/// Shared handle on every server of the host. Cheap to clone.
+#[derive(Clone)]
+pub struct Servers {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    adapters: AdapterRuntime,
+    secrets: SecretBox,
+    data_dir: PathBuf,
+    observer: Arc<StoreObserver>,
+    actions: Arc<RconStopActions>,
+    supervisors: Mutex<HashMap<i64, ServerSupervisor>>,
+}
+
+/// What a server's adapter plans for it, ready to act on.
+pub struct Prepared {
+    /// Rendered files, at their resolved paths.
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// How to launch and stop it.
+    pub plan: LaunchPlan,
+    /// Where its RCon listens, if it has one.
+    pub endpoint: Option<(Arc<LoadedAdapter>, Connection)>,
+    /// Its directories.
+    pub dirs: ServerDirs,
+    /// The install plan, when asked for.
+    pub install: Vec<InstallStep>,
+}
+
+impl Servers {
+    /// The servers of a host. Must be called inside a tokio runtime (it starts the task that
+    /// records supervisor observations).
+    pub fn new(
+        store: Store,
+        adapters: AdapterRuntime,
+        secrets: SecretBox,
+        data_dir: &Path,
+    ) -> Self {
+        Servers {
+            inner: Arc::new(Inner {
+                observer: StoreObserver::start(store.clone()),
+                actions: RconStopActions::new(adapters.clone()),
+                store,
+                adapters,
+                secrets,
+                data_dir: data_dir.to_path_buf(),
+                supervisors: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Creates a server: the settings (a JSON object of field key → value) are checked by the
+    /// adapter's schema and by the adapter, secrets are sealed, and the row is stored.
+    pub async fn create(
+        &self,
+        name: &str,
+        adapter_id: &str,
+        settings_json: Value,
+    ) -> Result<Server, ServersError> {
+        let adapter = self
+            .inner
+            .adapters
+            .get(adapter_id)
+            .ok_or_else(|| ServersError::UnknownAdapter(adapter_id.to_string()))?;
+        let typed = settings::from_json(&adapter.schema, &settings_json)
+            .map_err(ServersError::InvalidSettings)?;
+        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
+        let verdict = tokio::task::spawn_blocking(move || session.validate(&typed))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        verdict.map_err(ServersError::InvalidSettings)?;
+
+        let mut object = settings_json.as_object().cloned().unwrap_or_default();
+        self.inner
+            .secrets
+            .seal_settings(&adapter.schema, &mut object);
+        let new = NewServer::new(name, adapter_id, Value::Object(object));
+        let server = self
+            .inner
+            .store
+            .call(move |conn| servers::insert(conn, &new))
+            .await?;
+        let dirs = self.dirs(&server);
+        tokio::fs::create_dir_all(&dirs.instance)
+            .await
+            .map_err(|e| ServersError::Files(format!("{}: {e}", dirs.instance.display())))?;
+        Ok(server)
+    }
+
+    /// The stored server `id`.
+    pub async fn get(&self, id: i64) -> Result<Server, ServersError> {
+        Ok(self
+            .inner
+            .store
+            .call(move |conn| servers::get(conn, id))
+            .await?)
+    }
+
+    /// Records what the user wants the server to be.
+    pub async fn set_desired(&self, id: i64, desired: DesiredState) -> Result<(), ServersError> {
+        Ok(self
+            .inner
+            .store
+            .call(move |conn| servers::set_desired_state(conn, id, desired))
+            .await?)
+    }
+
+    fn dirs(&self, server: &Server) -> ServerDirs {
+        ServerDirs::new(
+            &self.inner.data_dir,
+            server.id,
+            &server.adapter_id,
+            server.runtime_path.as_deref(),
+        )
+    }
+
+    /// The supervisor of `server`, started on first use in the state last recorded.
+    pub fn supervisor(&self, server: &Server) -> ServerSupervisor {
+        let mut supervisors = self
+            .inner
+            .supervisors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        supervisors
+            .entry(server.id)
+            .or_insert_with(|| {
+                let initial = match server.actual_state.as_str() {
+                    "crashed" => ServerState::Crashed {
+                        exit: server.exit_code,
+                        signal: None,
+                    },
+                    "unmanaged" => ServerState::Unmanaged,
+                    _ => ServerState::Stopped,
+                };
+                let policy = RestartPolicy {
+                    enabled: server.restart.enabled,
+                    max: server.restart.max,
+                    window: Duration::from_secs(u64::from(server.restart.window_secs)),
+                    backoff: RESTART_BACKOFF,
+                };
+                ServerSupervisor::spawn(
+                    server.id,
+                    initial,
+                    policy,
+                    self.inner.observer.clone(),
+                    self.inner.actions.clone(),
+                )
+            })
+            .clone()
+    }
+
+    /// Forgets a server's supervisor (after its deletion).
+    fn forget(&self, id: i64) {
+        self.inner
+            .supervisors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        self.inner.actions.set_endpoint(id, None);
+    }
+
+    /// Asks `server`'s adapter for its plans. `render` also renders its config files;
+    /// `install` also asks for the install plan. Adapter calls run on a blocking thread.
+    pub async fn prepare(
+        &self,
+        server: &Server,
+        render: bool,
+        install: bool,
+    ) -> Result<Prepared, ServersError> {
+        let adapter = self
+            .inner
+            .adapters
+            .get(&server.adapter_id)
+            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
+        let mut object = server.settings.as_object().cloned().unwrap_or_default();
+        self.inner
+            .secrets
+            .open_settings(&adapter.schema, &mut object)?;
+        let typed = settings::from_json(&adapter.schema, &Value::Object(object))
+            .map_err(ServersError::InvalidSettings)?;
+        let dirs = self.dirs(server);
+        let ctx = Context {
+            server_id: server.id.to_string(),
+            instance_dir: dirs.instance.display().to_string(),
+            runtime_dir: dirs.runtime.display().to_string(),
+        };
+        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
+        let has_rcon = adapter.description.has("rcon");
+        let planned = tokio::task::spawn_blocking(move || {
+            let files = if render {
+                session.render(&ctx, &typed)?
+            } else {
+                Vec::new()
+            };
+            let install = if install {
+                session.install_plan(&typed)?
+            } else {
+                Vec::new()
+            };
+            let launch = session.launch(&ctx, &typed)?;
+            let stop = session.stop_plan(&typed)?;
+            let endpoint = if has_rcon {
+                session.rcon_endpoint(&typed)?
+            } else {
+                None
+            };
+            Ok::<_, AdapterError>((files, install, launch, stop, endpoint))
+        })
+        .await
+        .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let (files, install, launch, stop, endpoint) = planned;
+
+        let files = files
+            .into_iter()
+            .map(|f| {
+                Ok((
+                    dirs.resolve(&f.path).map_err(ServersError::Files)?,
+                    f.contents,
+                ))
+            })
+            .collect::<Result<Vec<_>, ServersError>>()?;
+        let program = PathBuf::from(&launch.program);
+        let spec = ProcessSpec {
+            program: if program.is_absolute() {
+                program
+            } else {
+                dirs.runtime.join(program)
+            },
+            args: launch.args.clone(),
+            working_dir: launch
+                .working_dir
+                .as_ref()
+                .map_or_else(|| dirs.instance.clone(), PathBuf::from),
+            env: launch.env.clone(),
+            console_dir: dirs.instance.join("console"),
+        };
+        let grace = Duration::from_secs(u64::from(server.stop_grace_secs));
+        let plan = LaunchPlan::new(spec)
+            .with_launch(&launch)
+            .with_stop(&stop, grace)?;
+        Ok(Prepared {
+            files,
+            plan,
+            endpoint: endpoint.map(|c| (adapter, c)),
+            dirs,
+            install,
+        })
+    }
+
+    /// Writes rendered files (whole, each replacing the old one) and creates the server's
+    /// directories. Blocking file work runs off the async workers.
+    pub async fn write_files(&self, prepared: &Prepared) -> Result<usize, ServersError> {
+        let files = prepared.files.clone();
+        let dirs = prepared.dirs.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dirs.instance)
+                .map_err(|e| format!("{}: {e}", dirs.instance.display()))?;
+            for (path, contents) in &files {
+                paths::write_atomic(path, contents)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            Ok::<_, String>(files.len())
+        })
+        .await
+        .map_err(|e| ServersError::Files(e.to_string()))?
+        .map_err(ServersError::Files)
+    }
+
+    /// At host start: every server recorded as running (or starting, or stopping) is checked
+    /// by pid and process start time and reattached if it is still ours, or marked crashed or
+    /// stopped. Never launches anything.
+    pub async fn reattach_all(&self) -> Result<usize, ServersError> {
+        let recorded = self
+            .inner
+            .store
+            .call(|conn| servers::list_for_reattach(conn))
+            .await?;
+        let mut reattached = 0;
+        for server in recorded {
+            let supervisor = self.supervisor(&server);
+            let desired_running = server.desired_state == DesiredState::Running;
+            let Some(identity) = server.process else {
+                // Recorded as running without a process: nothing to adopt.
+                continue;
+            };
+            let id = ProcessId {
+                pid: i32::try_from(identity.pid).unwrap_or(0),
+                start_time: identity.start_time,
+            };
+            let plan = match self.prepare(&server, false, false).await {
+                Ok(prepared) => {
+                    self.inner
+                        .actions
+                        .set_endpoint(server.id, prepared.endpoint);
+                    prepared.plan
+                }
+                Err(e) => {
+                    tracing::warn!(server = server.id, "cannot plan for reattached server: {e}");
+                    continue;
+                }
+            };
+            if supervisor.adopt(id, plan, desired_running).await? == ServerState::Running {
+                reattached += 1;
+            }
+        }
+        Ok(reattached)
+    }
+
+    /// Stops supervising (the games keep running, to be reattached by the next host run).
+    pub async fn detach_all(&self) {
+        let supervisors: Vec<ServerSupervisor> = self
+            .inner
+            .supervisors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        for supervisor in supervisors {
+            let _ = supervisor.shutdown().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

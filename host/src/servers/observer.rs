@@ -1,0 +1,194 @@
+//! The supervisors' side doors: what they observe goes to the database, and what their stop
+//! plans ask of the game's remote console goes through the RCon driver.
+//!
+//! Observers must return at once, so observations are queued to one writer task that records
+//! them (actual state, process identity, last error, a history event) in order.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::adapters::model::Connection;
+use crate::adapters::{AdapterRuntime, LoadedAdapter};
+use crate::store::Store;
+use crate::store::events::{self, NewEvent};
+use crate::store::servers::{self, ActualState, Observed, ProcessIdentity};
+use crate::supervisor::process::ProcessId;
+use crate::supervisor::server::{BoxFuture, Observer, ServerState, StopActions};
+use crate::telemetry::rcon::{self, RconOptions, RconTarget};
+
+enum Note {
+    State {
+        server_id: i64,
+        to: ServerState,
+        process: Option<ProcessId>,
+        detail: String,
+    },
+    Event {
+        server_id: i64,
+        kind: String,
+        message: String,
+    },
+}
+
+/// Records every supervisor observation in the store, in order.
+pub struct StoreObserver {
+    notes: mpsc::UnboundedSender<Note>,
+}
+
+impl StoreObserver {
+    /// Starts the writer task; it ends when the observer is dropped.
+    pub fn start(store: Store) -> Arc<StoreObserver> {
+        let (notes, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(note) = rx.recv().await {
+                if let Err(e) = store.call(move |conn| record(conn, note)).await {
+                    tracing::error!("could not record a server observation: {e}");
+                }
+            }
+        });
+        Arc::new(StoreObserver { notes })
+    }
+}
+
+fn record(conn: &mut rusqlite::Connection, note: Note) -> Result<(), crate::store::StoreError> {
+    match note {
+        Note::State {
+            server_id,
+            to,
+            process,
+            detail,
+        } => {
+            let state = ActualState::from_str(to.as_str()).unwrap_or(ActualState::Unmanaged);
+            let (exit_code, last_error) = match &to {
+                ServerState::Crashed { exit, .. } => (*exit, Some(detail.clone())),
+                _ => (None, None),
+            };
+            let observed = Observed {
+                state,
+                exit_code,
+                process: process.map(|p| ProcessIdentity {
+                    pid: u32::try_from(p.pid).unwrap_or_default(),
+                    start_time: p.start_time,
+                }),
+                last_error,
+            };
+            let tx = conn.transaction()?;
+            servers::set_actual_state(&tx, server_id, &observed)?;
+            let message = if detail.is_empty() {
+                format!("now {}", to.as_str())
+            } else {
+                format!("now {}: {detail}", to.as_str())
+            };
+            events::append(
+                &tx,
+                server_id,
+                &NewEvent::new(events::kind::STATE_CHANGED, message)
+                    .with_data(serde_json::json!({ "state": to.as_str() })),
+            )?;
+            tx.commit()?;
+        }
+        Note::Event {
+            server_id,
+            kind,
+            message,
+        } => {
+            events::append(conn, server_id, &NewEvent::new(kind, message))?;
+        }
+    }
+    Ok(())
+}
+
+impl Observer for StoreObserver {
+    fn state_changed(
+        &self,
+        server_id: i64,
+        _from: &ServerState,
+        to: &ServerState,
+        process: Option<ProcessId>,
+        detail: &str,
+    ) {
+        let _ = self.notes.send(Note::State {
+            server_id,
+            to: *to,
+            process,
+            detail: detail.to_string(),
+        });
+    }
+
+    fn event(&self, server_id: i64, kind: &str, message: &str) {
+        let _ = self.notes.send(Note::Event {
+            server_id,
+            kind: kind.to_string(),
+            message: message.to_string(),
+        });
+    }
+}
+
+/// Sends stop-plan commands over each server's RCon, with a driver opened for the command.
+#[derive(Default)]
+pub struct RconStopActions {
+    runtime: Option<AdapterRuntime>,
+    /// Where each server's RCon listens, recorded when it is launched.
+    endpoints: Mutex<HashMap<i64, (Arc<LoadedAdapter>, Connection)>>,
+}
+
+impl RconStopActions {
+    /// Stop actions that use `runtime`'s adapters.
+    pub fn new(runtime: AdapterRuntime) -> Arc<RconStopActions> {
+        Arc::new(RconStopActions {
+            runtime: Some(runtime),
+            endpoints: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Remembers (or forgets, with `None`) where server `server_id`'s RCon listens.
+    pub fn set_endpoint(&self, server_id: i64, endpoint: Option<(Arc<LoadedAdapter>, Connection)>) {
+        let mut endpoints = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match endpoint {
+            Some(e) => endpoints.insert(server_id, e),
+            None => endpoints.remove(&server_id),
+        };
+    }
+}
+
+impl StopActions for RconStopActions {
+    fn rcon_command<'a>(
+        &'a self,
+        server_id: i64,
+        command: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        let endpoint = self
+            .endpoints
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&server_id)
+            .cloned();
+        let runtime = self.runtime.clone();
+        Box::pin(async move {
+            let (Some(runtime), Some((adapter, connection))) = (runtime, endpoint) else {
+                return Err("the server has no remote console".to_string());
+            };
+            let options = RconOptions {
+                command_timeout: Duration::from_secs(10),
+                retry_after_auth_failure: false,
+                ..RconOptions::default()
+            };
+            let target = RconTarget {
+                address: format!("{}:{}", connection.host, connection.port),
+                password: connection.password,
+            };
+            let (handle, task) = rcon::spawn(runtime, adapter, target, options);
+            let reply = handle.command(command).await.map_err(|e| e.to_string());
+            handle.stop();
+            let _ = task.await;
+            reply
+        })
+    }
+}

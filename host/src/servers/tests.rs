@@ -1,0 +1,283 @@
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::executor::ServerExecutor;
+use super::*;
+use crate::adapters::SandboxConfig;
+use crate::jobs::JobQueue;
+use crate::store::servers::ActualState;
+use crate::store::{Job, JobKind, JobState, NewJob, events, jobs};
+
+/// One adapter runtime for these tests: compiling the built-ins is the slow part.
+fn adapters() -> AdapterRuntime {
+    static ADAPTERS: OnceLock<AdapterRuntime> = OnceLock::new();
+    ADAPTERS
+        .get_or_init(|| {
+            let config = SandboxConfig {
+                max_instances: 32,
+                ..SandboxConfig::default()
+            };
+            let runtime = AdapterRuntime::new(config, None).expect("runtime");
+            runtime.load_builtins().expect("built-ins");
+            runtime
+        })
+        .clone()
+}
+
+fn secrets() -> SecretBox {
+    SecretBox::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").expect("key")
+}
+
+/// A host's server layer and job queue on `dir` (as `run` would build them).
+async fn host(dir: &Path) -> (Servers, JobQueue) {
+    let path = dir.join("garrison.db");
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .expect("join")
+        .expect("store");
+    let servers = Servers::new(store.clone(), adapters(), secrets(), dir);
+    let executor = Arc::new(ServerExecutor::new(servers.clone(), None));
+    let queue = JobQueue::start(store, executor, 2).await.expect("queue");
+    (servers, queue)
+}
+
+/// Enqueues `kind` on server `id` and waits (bounded) until the job has finished.
+async fn run_job(servers: &Servers, queue: &JobQueue, id: i64, kind: JobKind) -> Job {
+    let job = queue
+        .enqueue(NewJob::for_server(id, kind, "test"))
+        .await
+        .expect("enqueue");
+    let limit = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let job_id = job.id;
+        let now = servers
+            .store()
+            .call(move |conn| jobs::get(conn, job_id))
+            .await
+            .expect("job");
+        if now.state.is_finished() {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "job never finished: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits (bounded) until the stored server matches `done`.
+async fn server_until(servers: &Servers, id: i64, done: impl Fn(&Server) -> bool) -> Server {
+    let limit = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let server = servers.get(id).await.expect("server");
+        if done(&server) {
+            return server;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "server never matched: {server:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmd| String::from_utf8_lossy(cmd).contains(marker))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A unique sleep length marks this test's game process among all processes.
+    let marker = format!("{}.{}", 60 + std::process::id() % 1000, 7);
+    let (servers, queue) = host(dir.path()).await;
+    let server = servers
+        .create(
+            "sleepy",
+            "generic",
+            json!({
+                "executable": "/bin/sh",
+                "args": ["-c", format!("echo started; exec sleep {marker}")],
+                "stop_signal_grace_secs": 2,
+            }),
+        )
+        .await
+        .expect("create");
+
+    let job = run_job(&servers, &queue, server.id, JobKind::Start).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    let running = server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Running && s.process.is_some()
+    })
+    .await;
+    assert_eq!(running.desired_state, DesiredState::Running);
+    let pid = running.process.expect("process").pid;
+    assert_eq!(processes_with(&marker), 1);
+    let console = dir
+        .path()
+        .join(format!("servers/{}/console/console.log", server.id));
+    let limit = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&console).is_ok_and(|c| c.contains("started")) {
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "console log never written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The host goes away without stopping the game...
+    servers.detach_all().await;
+    queue.shutdown().await;
+    drop(servers);
+    assert_eq!(processes_with(&marker), 1, "the game outlives the host");
+
+    // ...and a new host on the same data directory reattaches instead of launching.
+    let (servers, queue) = host(dir.path()).await;
+    assert_eq!(servers.reattach_all().await.expect("reattach"), 1);
+    let reattached = servers.get(server.id).await.expect("server");
+    assert_eq!(reattached.actual_state, ActualState::Running);
+    assert_eq!(reattached.process.map(|p| p.pid), Some(pid));
+    // A start now is refused rather than launching a duplicate.
+    let again = run_job(&servers, &queue, server.id, JobKind::Start).await;
+    assert_eq!(again.state, JobState::Failed, "{again:?}");
+    assert_eq!(processes_with(&marker), 1, "never launched twice");
+
+    let stop = run_job(&servers, &queue, server.id, JobKind::Stop).await;
+    assert_eq!(stop.state, JobState::Succeeded, "{stop:?}");
+    let stopped = server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Stopped
+    })
+    .await;
+    assert_eq!(stopped.desired_state, DesiredState::Stopped);
+    assert_eq!(processes_with(&marker), 0, "stopped for real");
+
+    let id = server.id;
+    let history = servers
+        .store()
+        .call(move |conn| events::list(conn, id, None, 100))
+        .await
+        .expect("events");
+    let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"reattached"), "{kinds:?}");
+    assert!(
+        !kinds.contains(&"crashed"),
+        "an ordered stop is not a crash: {kinds:?}"
+    );
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_game_that_died_while_the_host_was_away_is_marked_crashed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path()).await;
+    let server = servers
+        .create(
+            "short",
+            "generic",
+            json!({"executable": "/bin/sh", "args": ["-c", "exec sleep 30"]}),
+        )
+        .await
+        .expect("create");
+    assert_eq!(
+        run_job(&servers, &queue, server.id, JobKind::Start)
+            .await
+            .state,
+        JobState::Succeeded
+    );
+    let running = server_until(&servers, server.id, |s| s.process.is_some()).await;
+    servers.detach_all().await;
+    queue.shutdown().await;
+    // The game dies while no host watches it.
+    let pid = running.process.expect("process").pid;
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(pid).expect("pid")).expect("pid"),
+        rustix::process::Signal::KILL,
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let (servers, queue) = host(dir.path()).await;
+    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    let after = server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Crashed
+    })
+    .await;
+    assert!(after.process.is_none());
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path()).await;
+    match servers
+        .create("bad", "generic", json!({"args": "not a list"}))
+        .await
+    {
+        Err(ServersError::InvalidSettings(problems)) => {
+            let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+            assert!(
+                fields.contains(&"executable") && fields.contains(&"args"),
+                "{fields:?}"
+            );
+        }
+        other => panic!("expected field errors, got {other:?}"),
+    }
+    assert!(matches!(
+        servers.create("x", "no-such-game", json!({})).await,
+        Err(ServersError::UnknownAdapter(_))
+    ));
+
+    // A secret setting is stored sealed.
+    let server = servers
+        .create(
+            "secretive",
+            "arma3",
+            json!({"rcon_password": "plain-rcon-pw", "steam_username": "u", "steam_password": "plain-steam-pw"}),
+        )
+        .await
+        .expect("create");
+    let stored = servers.get(server.id).await.expect("server");
+    let text = stored.settings.to_string();
+    assert!(
+        !text.contains("plain-rcon-pw") && !text.contains("plain-steam-pw"),
+        "{text}"
+    );
+    let db = std::fs::read(dir.path().join("garrison.db")).expect("db file");
+    assert!(!String::from_utf8_lossy(&db).contains("plain-rcon-pw"));
+
+    let init = run_job(&servers, &queue, server.id, JobKind::Initialize).await;
+    assert_eq!(init.state, JobState::Succeeded, "{init:?}");
+    let instance = dir.path().join(format!("servers/{}", server.id));
+    let cfg =
+        std::fs::read_to_string(instance.join("battleye/BEServer_x64.cfg")).expect("rendered");
+    assert!(
+        cfg.contains("plain-rcon-pw"),
+        "the game's own file gets the real password"
+    );
+
+    let delete = run_job(&servers, &queue, server.id, JobKind::Delete).await;
+    assert_eq!(delete.state, JobState::Succeeded, "{delete:?}");
+    assert!(!instance.exists(), "files removed");
+    assert!(servers.get(server.id).await.is_err(), "gone from the list");
+    let id = server.id;
+    let kept = servers
+        .store()
+        .call(move |conn| crate::store::servers::get_including_deleted(conn, id))
+        .await
+        .expect("history row kept");
+    assert!(kept.deleted_at.is_some());
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
