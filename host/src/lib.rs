@@ -27,6 +27,7 @@ pub mod supervisor;
 pub mod telemetry;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
@@ -55,6 +56,9 @@ pub enum HostError {
     /// The secret key is unusable.
     #[error(transparent)]
     Secrets(#[from] secrets::SecretError),
+    /// The job queue could not start.
+    #[error("job queue: {0}")]
+    Jobs(String),
     /// Serving failed.
     #[error("server: {0}")]
     Serve(std::io::Error),
@@ -91,8 +95,9 @@ pub async fn open_state(config: &Config) -> Result<(store::Store, secrets::Secre
 }
 
 /// Runs the host on `listener` until `shutdown` completes: prepares the data directory,
-/// loads adapters, opens the database and the secret key, watches the drop-in directory and
-/// serves the API.
+/// loads adapters, opens the database and the secret key, reattaches to running games,
+/// starts the job workers, watches the drop-in directory and serves the API. On shutdown
+/// the games keep running.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -117,10 +122,32 @@ pub async fn run(
             source,
         })?;
 
+    // Reattach to games a previous run left running before any job can start one.
+    let servers = servers::Servers::new(
+        store.clone(),
+        adapters.clone(),
+        secrets.clone(),
+        &config.data_dir,
+    );
+    match servers.reattach_all().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("reattached to {n} running server(s)"),
+        Err(e) => tracing::error!("reattaching servers failed: {e}"),
+    }
+    let executor = Arc::new(servers::executor::ServerExecutor::new(
+        servers.clone(),
+        None,
+    ));
+    let jobs = jobs::JobQueue::start(store.clone(), executor, jobs::DEFAULT_WORKERS)
+        .await
+        .map_err(|e| HostError::Jobs(e.to_string()))?;
+
     let state = api::AppState {
         adapters,
         store,
         secrets,
+        servers: servers.clone(),
+        jobs: jobs.handle(),
     };
     let app = api::router(state);
     if let Ok(addr) = listener.local_addr() {
@@ -130,6 +157,9 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(HostError::Serve);
+    // Running jobs are interrupted; games keep running for the next host run to reattach.
+    jobs.shutdown().await;
+    servers.detach_all().await;
     // Stopping the watcher joins its thread: do it off the runtime.
     tokio::task::spawn_blocking(move || drop(watcher)).await?;
     served

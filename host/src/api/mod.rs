@@ -13,7 +13,9 @@ use axum::routing::get;
 pub use error::ApiError;
 
 use crate::adapters::AdapterRuntime;
+use crate::jobs::JobQueueHandle;
 use crate::secrets::SecretBox;
+use crate::servers::Servers;
 use crate::store::Store;
 
 /// Cheap handles shared by every handler.
@@ -25,6 +27,10 @@ pub struct AppState {
     pub store: Store,
     /// Seals and opens secret settings.
     pub secrets: SecretBox,
+    /// The game servers.
+    pub servers: Servers,
+    /// Queues jobs.
+    pub jobs: JobQueueHandle,
 }
 
 /// The whole API.

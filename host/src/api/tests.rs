@@ -5,30 +5,52 @@ use tower::ServiceExt;
 use super::{AppState, router};
 use crate::adapters::{AdapterRuntime, SandboxConfig};
 
-/// One runtime for every test here: compiling the built-in adapter is the slow part.
-fn app() -> axum::Router {
+/// One adapter runtime for every test here: compiling the built-ins is the slow part.
+fn adapters() -> AdapterRuntime {
     static ADAPTERS: std::sync::OnceLock<AdapterRuntime> = std::sync::OnceLock::new();
-    let adapters = ADAPTERS.get_or_init(|| {
-        let config = SandboxConfig {
-            max_instances: 8,
-            ..SandboxConfig::default()
-        };
-        let adapters = AdapterRuntime::new(config, None).expect("runtime");
-        adapters.load_builtins().expect("built-ins");
-        adapters
-    });
+    ADAPTERS
+        .get_or_init(|| {
+            let config = SandboxConfig {
+                max_instances: 8,
+                ..SandboxConfig::default()
+            };
+            let adapters = AdapterRuntime::new(config, None).expect("runtime");
+            adapters.load_builtins().expect("built-ins");
+            adapters
+        })
+        .clone()
+}
+
+/// The router over an empty in-memory host; the job queue is returned so it lives as long
+/// as the test needs it.
+async fn app() -> (axum::Router, crate::jobs::JobQueue) {
     let secrets =
         crate::secrets::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
             .expect("key");
-    router(AppState {
-        adapters: adapters.clone(),
-        store: crate::store::Store::open_in_memory().expect("store"),
+    let store = crate::store::Store::open_in_memory().expect("store");
+    let data_dir = std::env::temp_dir().join("garrison-api-tests");
+    let servers =
+        crate::servers::Servers::new(store.clone(), adapters(), secrets.clone(), &data_dir);
+    let executor = std::sync::Arc::new(crate::servers::executor::ServerExecutor::new(
+        servers.clone(),
+        None,
+    ));
+    let jobs = crate::jobs::JobQueue::start(store.clone(), executor, 1)
+        .await
+        .expect("queue");
+    let router = router(AppState {
+        adapters: adapters(),
+        store,
         secrets,
-    })
+        servers,
+        jobs: jobs.handle(),
+    });
+    (router, jobs)
 }
 
 async fn get(path: &str) -> (StatusCode, Option<String>, Vec<u8>) {
-    let response = app()
+    let (app, _jobs) = app().await;
+    let response = app
         .oneshot(Request::get(path).body(Body::empty()).expect("request"))
         .await
         .expect("response");
