@@ -18,6 +18,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Limits for adapter calls.
     pub sandbox: SandboxConfig,
+    /// How often desired and actual server states are compared (a safety net; exits are
+    /// noticed at once anyway).
+    pub reconcile_interval: std::time::Duration,
 }
 
 impl Config {
@@ -27,6 +30,7 @@ impl Config {
             data_dir,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             sandbox: SandboxConfig::default(),
+            reconcile_interval: crate::servers::reconcile::DEFAULT_INTERVAL,
         }
     }
 

@@ -142,6 +142,14 @@ pub async fn run(
         .await
         .map_err(|e| HostError::Jobs(e.to_string()))?;
 
+    let reconciling = tokio_util::sync::CancellationToken::new();
+    let reconciler = servers::reconcile::spawn(
+        servers.clone(),
+        jobs.handle(),
+        config.reconcile_interval,
+        reconciling.clone(),
+    );
+
     let state = api::AppState {
         adapters,
         store,
@@ -158,6 +166,8 @@ pub async fn run(
         .await
         .map_err(HostError::Serve);
     // Running jobs are interrupted; games keep running for the next host run to reattach.
+    reconciling.cancel();
+    let _ = reconciler.await;
     jobs.shutdown().await;
     servers.detach_all().await;
     // Stopping the watcher joins its thread: do it off the runtime.

@@ -35,7 +35,32 @@ impl JobExecutor for ServerExecutor {
     fn run(&self, job: Job, ctx: JobContext) -> JobFuture {
         let servers = self.servers.clone();
         let steamcmd = self.steamcmd.clone();
-        Box::pin(async move { execute(&servers, steamcmd.as_deref(), job, &ctx).await })
+        Box::pin(async move {
+            let server_id = job.server_id;
+            let result = execute(&servers, steamcmd.as_deref(), job, &ctx).await;
+            // The server's last error follows its jobs: set by a failure, cleared by success.
+            let last_error = match &result {
+                Ok(_) => Some(None),
+                Err(JobFailure::Cancelled { .. }) => None,
+                Err(failure) => Some(Some(failure.to_string())),
+            };
+            if let (Some(id), Some(error)) = (server_id, last_error) {
+                let recorded = servers
+                    .store()
+                    .call(
+                        move |conn| match servers::set_last_error(conn, id, error.as_deref()) {
+                            // A deleted server has no last error to keep.
+                            Err(crate::store::StoreError::NotFound(_)) => Ok(()),
+                            other => other,
+                        },
+                    )
+                    .await;
+                if let Err(e) = recorded {
+                    tracing::warn!(server = id, "could not record the last error: {e}");
+                }
+            }
+            result
+        })
     }
 }
 

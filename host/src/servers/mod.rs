@@ -10,6 +10,7 @@
 pub mod executor;
 pub mod observer;
 pub mod paths;
+pub mod reconcile;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +56,9 @@ pub enum ServersError {
     /// The supervisor refused or failed.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
+    /// The job queue refused.
+    #[error(transparent)]
+    Jobs(#[from] crate::jobs::JobError),
     /// Writing the server's files failed, or an adapter named a path outside its directory.
     #[error("server files: {0}")]
     Files(String),

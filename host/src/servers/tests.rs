@@ -281,3 +281,132 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
     queue.shutdown().await;
     servers.detach_all().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_is_corrected_and_last_error_follows_jobs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path()).await;
+    let server = servers
+        .create(
+            "drifty",
+            "generic",
+            json!({"executable": "/bin/sh", "args": ["-c", "exec sleep 30"]}),
+        )
+        .await
+        .expect("create");
+
+    // Asked to run, observed stopped, no job: the drift check starts it.
+    servers
+        .set_desired(server.id, DesiredState::Running)
+        .await
+        .expect("desired");
+    let queued = reconcile::reconcile_once(&servers, &queue.handle())
+        .await
+        .expect("reconcile");
+    assert_eq!(queued, 1);
+    server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Running
+    })
+    .await;
+    // While it matches, nothing is queued.
+    let limit = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let id = server.id;
+        let busy = servers
+            .store()
+            .call(move |conn| Ok(crate::store::servers::busy_ids(conn)?.contains(&id)))
+            .await
+            .expect("busy");
+        if !busy {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "the start job never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        reconcile::reconcile_once(&servers, &queue.handle())
+            .await
+            .expect("reconcile"),
+        0
+    );
+    let id = server.id;
+    let history = servers
+        .store()
+        .call(move |conn| events::list(conn, id, None, 100))
+        .await
+        .expect("events");
+    assert!(history.iter().any(|e| e.kind == "drift"), "{history:?}");
+
+    // A failing job sets the server's last error; a succeeding one clears it.
+    let refused = run_job(&servers, &queue, server.id, JobKind::Start).await;
+    assert_eq!(refused.state, JobState::Failed);
+    let after = servers.get(server.id).await.expect("server");
+    assert!(
+        after
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("running")),
+        "{after:?}"
+    );
+    let stop = run_job(&servers, &queue, server.id, JobKind::Stop).await;
+    assert_eq!(stop.state, JobState::Succeeded);
+    assert_eq!(
+        servers.get(server.id).await.expect("server").last_error,
+        None
+    );
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path()).await;
+    let server = servers
+        .create(
+            "victim",
+            "generic",
+            json!({"executable": "/bin/sh", "args": ["-c", "exec sleep 30"]}),
+        )
+        .await
+        .expect("create");
+    // An unrelated live process (this test's own) recorded with a start time that is not its
+    // own: the same pid number, another process.
+    let unrelated = std::process::id();
+    let id = server.id;
+    servers
+        .store()
+        .call(move |conn| {
+            crate::store::servers::set_desired_state(conn, id, DesiredState::Running)?;
+            crate::store::servers::set_actual_state(
+                conn,
+                id,
+                &crate::store::servers::Observed {
+                    state: ActualState::Running,
+                    exit_code: None,
+                    process: Some(crate::store::servers::ProcessIdentity {
+                        pid: unrelated,
+                        start_time: 1,
+                    }),
+                    last_error: None,
+                },
+            )
+        })
+        .await
+        .expect("record");
+    queue.shutdown().await;
+    servers.detach_all().await;
+
+    let (servers, queue) = host(dir.path()).await;
+    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    let after = server_until(&servers, id, |s| s.actual_state == ActualState::Crashed).await;
+    assert!(
+        after.process.is_none(),
+        "the unrelated process was not adopted"
+    );
+    queue.shutdown().await;
+    servers.detach_all().await;
+}

@@ -341,6 +341,31 @@ pub fn set_process(
     expect_changed(changed, not_found(id))
 }
 
+/// Records (or clears, with `None`) the last error shown for a server.
+pub fn set_last_error(conn: &Connection, id: i64, error: Option<&str>) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        concat!(
+            "UPDATE servers SET last_error = ?2, updated_at = ",
+            now!(),
+            " WHERE id = ?1"
+        ),
+        params![id, error],
+    )?;
+    expect_changed(changed, not_found(id))
+}
+
+/// Ids of servers that have a queued or running job.
+pub fn busy_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    let mut statement = conn.prepare(
+        "SELECT DISTINCT server_id FROM jobs
+         WHERE server_id IS NOT NULL AND state IN ('queued', 'running')",
+    )?;
+    let ids = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(ids)
+}
+
 /// Marks a server deleted. Its jobs and events stay; it disappears from [`list`] and [`get`].
 pub fn soft_delete(conn: &Connection, id: i64) -> Result<(), StoreError> {
     let changed = conn.execute(
