@@ -1,0 +1,137 @@
+//! Scale harness (not criterion): runs N servers (default 200) through the real host stack —
+//! store, job queue, servers, supervisors — each a `sleep` process started by a start job,
+//! then reports the host's resident memory and thread count, compared with an idle host.
+//! `GARRISON_SCALE_SERVERS` changes N. Prints figures; asserts nothing about speed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use garrison::adapters::{AdapterRuntime, SandboxConfig};
+use garrison::jobs::JobQueue;
+use garrison::secrets::SecretBox;
+use garrison::servers::Servers;
+use garrison::servers::executor::ServerExecutor;
+use garrison::store::servers::{self, ActualState};
+use garrison::store::{JobKind, NewJob, Store};
+
+/// (resident memory in MiB, threads) of this process.
+fn rss_and_threads() -> (f64, usize) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:") / 1024.0, field("Threads:") as usize)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; this harness takes no options.
+    let n: usize = std::env::var("GARRISON_SCALE_SERVERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    let dir = tempfile::tempdir().expect("tempdir");
+    rt.block_on(async {
+        let config = SandboxConfig {
+            max_instances: 64,
+            ..SandboxConfig::default()
+        };
+        let adapters = tokio::task::spawn_blocking(move || {
+            let runtime = AdapterRuntime::new(config, None).expect("runtime");
+            runtime.load_builtins().expect("built-ins");
+            runtime
+        })
+        .await
+        .expect("join");
+        let store = Store::open(&dir.path().join("garrison.db")).expect("store");
+        let secrets =
+            SecretBox::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").expect("key");
+        let servers_layer = Servers::new(store.clone(), adapters, secrets, dir.path());
+        let executor = Arc::new(ServerExecutor::new(servers_layer.clone(), None));
+        let queue = JobQueue::start(store.clone(), executor, 2)
+            .await
+            .expect("queue");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (idle_rss, idle_threads) = rss_and_threads();
+
+        let started = Instant::now();
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            let server = servers_layer
+                .create(
+                    &format!("scale-{i}"),
+                    "generic",
+                    serde_json::json!({"executable": "/bin/sleep", "args": ["600"]}),
+                )
+                .await
+                .expect("create");
+            queue
+                .enqueue(NewJob::for_server(server.id, JobKind::Start, "scale"))
+                .await
+                .expect("enqueue");
+            ids.push(server.id);
+        }
+        loop {
+            let running = store
+                .call(|conn| {
+                    Ok(servers::list(conn)?
+                        .iter()
+                        .filter(|s| s.actual_state == ActualState::Running)
+                        .count())
+                })
+                .await
+                .expect("count");
+            if running == n {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "only {running} of {n} running"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let ramp = started.elapsed();
+        // Let allocations settle, then measure.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (rss, threads) = rss_and_threads();
+        println!("servers running:        {n} (ramp-up {ramp:.1?}, create + start job each)");
+        println!("host RSS idle -> {n}:    {idle_rss:.1} MiB -> {rss:.1} MiB");
+        println!("host threads idle -> {n}: {idle_threads} -> {threads}");
+
+        for id in ids {
+            queue
+                .enqueue(NewJob::for_server(id, JobKind::Kill, "scale"))
+                .await
+                .expect("enqueue kill");
+        }
+        loop {
+            let left = store
+                .call(|conn| {
+                    Ok(servers::list(conn)?
+                        .iter()
+                        .filter(|s| s.actual_state != ActualState::Stopped)
+                        .count())
+                })
+                .await
+                .expect("count");
+            if left == 0 {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(600) {
+                println!("warning: {left} servers still not stopped");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        queue.shutdown().await;
+        servers_layer.detach_all().await;
+    });
+}
