@@ -410,3 +410,58 @@ async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
     queue.shutdown().await;
     servers.detach_all().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join("fake-steamcmd");
+    let args_file = dir.path().join("steamcmd-args");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n\
+             echo ' Update state (0x61) downloading, progress: 42.50 (425 / 1000)'\n\
+             echo \"Success! App '222860' fully installed.\"\n",
+            args_file.display()
+        ),
+    )
+    .expect("write fake steamcmd");
+    let mut permissions = std::fs::metadata(&fake).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&fake, permissions).expect("chmod");
+
+    let path = dir.path().join("garrison.db");
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .expect("join")
+        .expect("store");
+    let servers = Servers::new(store.clone(), adapters(), secrets(), dir.path());
+    let executor = Arc::new(ServerExecutor::new(servers.clone(), Some(fake.clone())));
+    let queue = JobQueue::start(store, executor, 1).await.expect("queue");
+    let server = servers
+        .create("coop", "l4d2", json!({"rcon_password": "pw"}))
+        .await
+        .expect("create");
+    let job = run_job(&servers, &queue, server.id, JobKind::Install).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    assert_eq!(job.progress, Some(100.0));
+    let args = std::fs::read_to_string(&args_file).expect("steamcmd ran");
+    let args: Vec<&str> = args.lines().collect();
+    let runtime = dir.path().join("runtimes/l4d2");
+    let runtime = runtime.display().to_string();
+    assert_eq!(
+        args,
+        [
+            "+force_install_dir",
+            runtime.as_str(),
+            "+login",
+            "anonymous",
+            "+app_update",
+            "222860",
+            "validate",
+            "+quit"
+        ]
+    );
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
