@@ -173,7 +173,7 @@ fn text_enums_round_trip() {
 #[tokio::test]
 async fn a_panicking_call_is_reported_and_the_store_keeps_working() {
     let store = store();
-    let id = add_server(&store, "alpha", "arma3").await;
+    let id = add_server(&store, "alpha", "game-a").await;
 
     let result: Result<(), _> = within(store.call(move |conn| {
         // A bare transaction left open by the panic must be rolled back.
@@ -207,14 +207,14 @@ fn call_blocking_works_outside_the_runtime() {
 #[tokio::test]
 async fn servers_crud_and_soft_delete_keeps_history() {
     let store = store();
-    let id = add_server(&store, "alpha", "arma3").await;
-    let other = add_server(&store, "beta", "l4d2").await;
+    let id = add_server(&store, "alpha", "game-a").await;
+    let other = add_server(&store, "beta", "game-b").await;
 
     let server = within(store.call(move |conn| servers::get(conn, id)))
         .await
         .expect("get");
     assert_eq!(server.name, "alpha");
-    assert_eq!(server.adapter_id, "arma3");
+    assert_eq!(server.adapter_id, "game-a");
     assert_eq!(server.settings, json!({ "port": 2302 }));
     assert_eq!(server.desired_state, DesiredState::Stopped);
     assert_eq!(server.actual_state, ActualState::Stopped);
@@ -289,7 +289,7 @@ async fn servers_crud_and_soft_delete_keeps_history() {
 #[tokio::test]
 async fn events_page_newest_first() {
     let store = store();
-    let id = add_server(&store, "alpha", "arma3").await;
+    let id = add_server(&store, "alpha", "game-a").await;
     within(store.call(move |conn| {
         for n in 1..=5 {
             let event = events::NewEvent::new(events::kind::CRASHED, format!("crash {n}"))
@@ -334,8 +334,8 @@ async fn events_page_newest_first() {
 #[tokio::test]
 async fn claiming_takes_the_oldest_runnable_job() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
-    let b = add_server(&store, "b", "l4d2").await;
+    let a = add_server(&store, "a", "game-a").await;
+    let b = add_server(&store, "b", "game-b").await;
     let a_start = enqueue(&store, NewJob::for_server(a, JobKind::Start, "alice")).await;
     let a_stop = enqueue(&store, NewJob::for_server(a, JobKind::Stop, "alice")).await;
     let b_start = enqueue(&store, NewJob::for_server(b, JobKind::Start, "bob")).await;
@@ -354,14 +354,14 @@ async fn claiming_takes_the_oldest_runnable_job() {
 #[tokio::test]
 async fn a_runtime_install_and_the_servers_using_it_exclude_each_other() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
-    let b = add_server(&store, "b", "l4d2").await;
+    let a = add_server(&store, "a", "game-a").await;
+    let b = add_server(&store, "b", "game-b").await;
 
     // A running server job holds back its adapter's runtime install…
     let a_start = enqueue(&store, NewJob::for_server(a, JobKind::Start, "alice")).await;
     let install = enqueue(
         &store,
-        NewJob::for_runtime("arma3", JobKind::Install, "admin"),
+        NewJob::for_runtime("game-a", JobKind::Install, "admin"),
     )
     .await;
     let a_stop = enqueue(&store, NewJob::for_server(a, JobKind::Stop, "alice")).await;
@@ -379,7 +379,7 @@ async fn a_runtime_install_and_the_servers_using_it_exclude_each_other() {
     );
     let second_install = enqueue(
         &store,
-        NewJob::for_runtime("arma3", JobKind::Update, "admin"),
+        NewJob::for_runtime("game-a", JobKind::Update, "admin"),
     )
     .await;
     assert!(
@@ -394,11 +394,13 @@ async fn a_runtime_install_and_the_servers_using_it_exclude_each_other() {
         Some(second_install)
     );
 
-    let bad =
-        within(store.call(|conn| {
-            jobs::enqueue(conn, &NewJob::for_runtime("arma3", JobKind::Start, "admin"))
-        }))
-        .await;
+    let bad = within(store.call(|conn| {
+        jobs::enqueue(
+            conn,
+            &NewJob::for_runtime("game-a", JobKind::Start, "admin"),
+        )
+    }))
+    .await;
     assert!(matches!(bad, Err(StoreError::Conflict(_))), "{bad:?}");
     let missing = within(
         store.call(|conn| jobs::enqueue(conn, &NewJob::for_server(999, JobKind::Start, "x"))),
@@ -429,10 +431,10 @@ impl Held {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_workers_never_run_conflicting_jobs_and_claim_each_job_once() {
     let store = store();
-    let s1 = add_server(&store, "s1", "arma3").await;
-    let s2 = add_server(&store, "s2", "arma3").await;
-    let s3 = add_server(&store, "s3", "l4d2").await;
-    let adapters = [(s1, "arma3"), (s2, "arma3"), (s3, "l4d2")];
+    let s1 = add_server(&store, "s1", "game-a").await;
+    let s2 = add_server(&store, "s2", "game-a").await;
+    let s3 = add_server(&store, "s3", "game-b").await;
+    let adapters = [(s1, "game-a"), (s2, "game-a"), (s3, "game-b")];
 
     let mut all = Vec::new();
     for round in 0..6 {
@@ -443,7 +445,7 @@ async fn concurrent_workers_never_run_conflicting_jobs_and_claim_each_job_once()
             all.push(
                 enqueue(
                     &store,
-                    NewJob::for_runtime("arma3", JobKind::Update, "admin"),
+                    NewJob::for_runtime("game-a", JobKind::Update, "admin"),
                 )
                 .await,
             );
@@ -548,7 +550,7 @@ async fn concurrent_workers_never_run_conflicting_jobs_and_claim_each_job_once()
 #[tokio::test]
 async fn cancelling_a_queued_job_is_immediate_and_a_running_one_sets_the_flag() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
+    let a = add_server(&store, "a", "game-a").await;
     let running = enqueue(&store, NewJob::for_server(a, JobKind::Install, "alice")).await;
     let queued = enqueue(&store, NewJob::for_server(a, JobKind::Start, "alice")).await;
     assert_eq!(within(claim(&store)).await.map(|j| j.id), Some(running));
@@ -599,8 +601,8 @@ async fn cancelling_a_queued_job_is_immediate_and_a_running_one_sets_the_flag() 
 #[tokio::test]
 async fn boot_fails_jobs_left_running_by_a_dead_host() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
-    let b = add_server(&store, "b", "l4d2").await;
+    let a = add_server(&store, "a", "game-a").await;
+    let b = add_server(&store, "b", "game-b").await;
     let ja = enqueue(&store, NewJob::for_server(a, JobKind::Start, "alice")).await;
     let jb = enqueue(&store, NewJob::for_server(b, JobKind::Start, "bob")).await;
     let waiting = enqueue(&store, NewJob::for_server(a, JobKind::Stop, "alice")).await;
@@ -627,7 +629,7 @@ async fn boot_fails_jobs_left_running_by_a_dead_host() {
 #[tokio::test]
 async fn progress_is_recorded_for_running_jobs_only() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
+    let a = add_server(&store, "a", "game-a").await;
     let id = enqueue(&store, NewJob::for_server(a, JobKind::Install, "alice")).await;
     let early = within(store.call(move |conn| jobs::set_progress(conn, id, 10.0))).await;
     assert!(!early.expect("progress"), "queued jobs have no progress");
@@ -660,8 +662,8 @@ async fn progress_is_recorded_for_running_jobs_only() {
 #[tokio::test]
 async fn jobs_list_filters_and_pages_by_id() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
-    let b = add_server(&store, "b", "l4d2").await;
+    let a = add_server(&store, "a", "game-a").await;
+    let b = add_server(&store, "b", "game-b").await;
     let mut on_a = Vec::new();
     for _ in 0..5 {
         on_a.push(enqueue(&store, NewJob::for_server(a, JobKind::Start, "alice")).await);
@@ -709,7 +711,7 @@ async fn jobs_list_filters_and_pages_by_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_log_appends_get_gap_free_sequences() {
     let store = store();
-    let a = add_server(&store, "a", "arma3").await;
+    let a = add_server(&store, "a", "game-a").await;
     let id = enqueue(&store, NewJob::for_server(a, JobKind::Install, "alice")).await;
 
     let writer = |stream: LogStream| {

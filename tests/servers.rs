@@ -1,0 +1,170 @@
+//! The host's server layer with the real game adapters: settings sealed at rest and rendered
+//! for the game, deletion keeping history, and installs running the adapter's SteamCMD plan.
+//! (The game-neutral server tests live beside the code in `host/src/servers/tests.rs`.)
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use garrison::jobs::JobQueue;
+use garrison::secrets::SecretBox;
+use garrison::servers::executor::ServerExecutor;
+use garrison::servers::{Servers, ServersError};
+use garrison::store::{Job, JobKind, JobState, NewJob, Store, jobs};
+use serde_json::json;
+
+/// A host's server layer and job queue on `dir`, with SteamCMD at `steamcmd` if given.
+async fn host(dir: &Path, steamcmd: Option<PathBuf>) -> (Servers, JobQueue) {
+    let path = dir.join("garrison.db");
+    let store = tokio::task::spawn_blocking(move || Store::open(&path))
+        .await
+        .expect("join")
+        .expect("store");
+    let adapters = common::runtime_with_deadline(Duration::from_millis(500));
+    let secrets =
+        SecretBox::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").expect("key");
+    let servers = Servers::new(store.clone(), adapters, secrets, dir);
+    let executor = Arc::new(ServerExecutor::new(servers.clone(), steamcmd));
+    let queue = JobQueue::start(store, executor, 1).await.expect("queue");
+    (servers, queue)
+}
+
+/// Enqueues `kind` on server `id` and waits (bounded) until it has finished.
+async fn run_job(servers: &Servers, queue: &JobQueue, id: i64, kind: JobKind) -> Job {
+    let job = queue
+        .enqueue(NewJob::for_server(id, kind, "test"))
+        .await
+        .expect("enqueue");
+    let limit = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let job_id = job.id;
+        let now = servers
+            .store()
+            .call(move |conn| jobs::get(conn, job_id))
+            .await
+            .expect("job");
+        if now.state.is_finished() {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "job never finished: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path(), None).await;
+    match servers
+        .create("bad", "generic", json!({"args": "not a list"}))
+        .await
+    {
+        Err(ServersError::InvalidSettings(problems)) => {
+            let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+            assert!(
+                fields.contains(&"executable") && fields.contains(&"args"),
+                "{fields:?}"
+            );
+        }
+        other => panic!("expected field errors, got {other:?}"),
+    }
+    assert!(matches!(
+        servers.create("x", "no-such-game", json!({})).await,
+        Err(ServersError::UnknownAdapter(_))
+    ));
+
+    // A secret setting is stored sealed.
+    let server = servers
+        .create(
+            "secretive",
+            "arma3",
+            json!({"rcon_password": "plain-rcon-pw", "steam_username": "u", "steam_password": "plain-steam-pw"}),
+        )
+        .await
+        .expect("create");
+    let stored = servers.get(server.id).await.expect("server");
+    let text = stored.settings.to_string();
+    assert!(
+        !text.contains("plain-rcon-pw") && !text.contains("plain-steam-pw"),
+        "{text}"
+    );
+    let db = std::fs::read(dir.path().join("garrison.db")).expect("db file");
+    assert!(!String::from_utf8_lossy(&db).contains("plain-rcon-pw"));
+
+    let init = run_job(&servers, &queue, server.id, JobKind::Initialize).await;
+    assert_eq!(init.state, JobState::Succeeded, "{init:?}");
+    let instance = dir.path().join(format!("servers/{}", server.id));
+    let cfg =
+        std::fs::read_to_string(instance.join("battleye/BEServer_x64.cfg")).expect("rendered");
+    assert!(
+        cfg.contains("plain-rcon-pw"),
+        "the game's own file gets the real password"
+    );
+
+    let delete = run_job(&servers, &queue, server.id, JobKind::Delete).await;
+    assert_eq!(delete.state, JobState::Succeeded, "{delete:?}");
+    assert!(!instance.exists(), "files removed");
+    assert!(servers.get(server.id).await.is_err(), "gone from the list");
+    let id = server.id;
+    let kept = servers
+        .store()
+        .call(move |conn| garrison::store::servers::get_including_deleted(conn, id))
+        .await
+        .expect("history row kept");
+    assert!(kept.deleted_at.is_some());
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join("fake-steamcmd");
+    let args_file = dir.path().join("steamcmd-args");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n\
+             echo ' Update state (0x61) downloading, progress: 42.50 (425 / 1000)'\n\
+             echo \"Success! App '222860' fully installed.\"\n",
+            args_file.display()
+        ),
+    )
+    .expect("write fake steamcmd");
+    let mut permissions = std::fs::metadata(&fake).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&fake, permissions).expect("chmod");
+
+    let (servers, queue) = host(dir.path(), Some(fake.clone())).await;
+    let server = servers
+        .create("coop", "l4d2", json!({"rcon_password": "pw"}))
+        .await
+        .expect("create");
+    let job = run_job(&servers, &queue, server.id, JobKind::Install).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    assert_eq!(job.progress, Some(100.0));
+    let args = std::fs::read_to_string(&args_file).expect("steamcmd ran");
+    let args: Vec<&str> = args.lines().collect();
+    let runtime = dir.path().join("runtimes/l4d2");
+    let runtime = runtime.display().to_string();
+    assert_eq!(
+        args,
+        [
+            "+force_install_dir",
+            runtime.as_str(),
+            "+login",
+            "anonymous",
+            "+app_update",
+            "222860",
+            "validate",
+            "+quit"
+        ]
+    );
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
