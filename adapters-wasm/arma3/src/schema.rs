@@ -6,6 +6,7 @@
 //! [`crate::render`]).
 
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::schema::{FieldBuilder, choices, field};
 
 /// Setting keys, shared by validation, rendering and planning.
 pub mod key {
@@ -81,37 +82,6 @@ const SEC_BANDWIDTH: &str = "Bandwidth tuning";
 const SEC_MODS: &str = "Mods";
 const SEC_INSTALL: &str = "Installation (Steam)";
 
-/// A field under construction: the common parts, with defaults that fit most fields.
-struct F(Field);
-
-fn field(key: &str, label: &str, section: &str, kind: FieldKind, help: &str) -> F {
-    F(Field {
-        key: key.into(),
-        label: label.into(),
-        help: help.into(),
-        section: section.into(),
-        kind,
-        default: None,
-        required: false,
-        advanced: false,
-    })
-}
-
-impl F {
-    fn default(mut self, value: SettingValue) -> Self {
-        self.0.default = Some(value);
-        self
-    }
-    fn required(mut self) -> Self {
-        self.0.required = true;
-        self
-    }
-    fn advanced(mut self) -> Self {
-        self.0.advanced = true;
-        self
-    }
-}
-
 fn text(max_length: u32) -> FieldKind {
     FieldKind::Text(TextOptions {
         max_length: Some(max_length),
@@ -128,16 +98,6 @@ fn list(max_items: u32, item_hint: &str) -> FieldKind {
         max_items: Some(max_items),
         item_hint: item_hint.into(),
     })
-}
-
-fn choice(options: &[(&str, &str)]) -> Vec<ChoiceOption> {
-    options
-        .iter()
-        .map(|(value, label)| ChoiceOption {
-            value: (*value).into(),
-            label: (*label).into(),
-        })
-        .collect()
 }
 
 fn int(n: i64) -> SettingValue {
@@ -162,10 +122,10 @@ pub fn fields() -> Vec<Field> {
     fields.extend(network_and_rcon());
     fields.extend(bandwidth());
     fields.extend(mods_and_install());
-    fields.into_iter().map(|f| f.0).collect()
+    fields.into_iter().map(FieldBuilder::build).collect()
 }
 
-fn general() -> Vec<F> {
+fn general() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(
@@ -251,7 +211,7 @@ fn general() -> Vec<F> {
             VERIFY_SIGNATURES,
             "Check mod signatures",
             SEC_SECURITY,
-            FieldKind::Choice(choice(&[("2", "On (recommended)"), ("0", "Off")])),
+            FieldKind::Choice(choices(&[("2", "On (recommended)"), ("0", "Off")])),
             "Kicks players whose mods are not signed with a key the \
              server accepts.",
         )
@@ -305,7 +265,7 @@ fn general() -> Vec<F> {
                 Column {
                     key: "difficulty".into(),
                     label: "Difficulty".into(),
-                    kind: ColumnKind::Choice(choice(&[
+                    kind: ColumnKind::Choice(choices(&[
                         ("recruit", "Recruit"),
                         ("regular", "Regular"),
                         ("veteran", "Veteran"),
@@ -341,7 +301,7 @@ fn general() -> Vec<F> {
     ]
 }
 
-fn network_and_rcon() -> Vec<F> {
+fn network_and_rcon() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(
@@ -384,7 +344,7 @@ fn network_and_rcon() -> Vec<F> {
     ]
 }
 
-fn bandwidth() -> Vec<F> {
+fn bandwidth() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(
@@ -466,7 +426,7 @@ fn bandwidth() -> Vec<F> {
     ]
 }
 
-fn mods_and_install() -> Vec<F> {
+fn mods_and_install() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(

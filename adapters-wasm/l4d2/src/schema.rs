@@ -6,6 +6,7 @@
 //! [`crate::render`]).
 
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::schema::{FieldBuilder, choices, field};
 
 /// Setting keys, shared by validation, rendering and planning.
 pub mod key {
@@ -90,37 +91,6 @@ const SEC_MESSAGES: &str = "Messages";
 const SEC_NETWORK: &str = "Network";
 const SEC_ADVANCED: &str = "Advanced";
 
-/// A field under construction: the common parts, with defaults that fit most fields.
-struct F(Field);
-
-fn field(key: &str, label: &str, section: &str, kind: FieldKind, help: &str) -> F {
-    F(Field {
-        key: key.into(),
-        label: label.into(),
-        help: help.into(),
-        section: section.into(),
-        kind,
-        default: None,
-        required: false,
-        advanced: false,
-    })
-}
-
-impl F {
-    fn default(mut self, value: SettingValue) -> Self {
-        self.0.default = Some(value);
-        self
-    }
-    fn required(mut self) -> Self {
-        self.0.required = true;
-        self
-    }
-    fn advanced(mut self) -> Self {
-        self.0.advanced = true;
-        self
-    }
-}
-
 fn text(max_length: u32, multiline: bool) -> FieldKind {
     FieldKind::Text(TextOptions {
         max_length: Some(max_length),
@@ -129,15 +99,7 @@ fn text(max_length: u32, multiline: bool) -> FieldKind {
 }
 
 fn choice(options: &[(&str, &str)]) -> FieldKind {
-    FieldKind::Choice(
-        options
-            .iter()
-            .map(|(value, label)| ChoiceOption {
-                value: (*value).into(),
-                label: (*label).into(),
-            })
-            .collect(),
-    )
+    FieldKind::Choice(choices(options))
 }
 
 fn txt(s: &str) -> SettingValue {
@@ -153,10 +115,10 @@ pub fn fields() -> Vec<Field> {
     let mut fields = general();
     fields.extend(security_and_network());
     fields.extend(advanced());
-    fields.into_iter().map(|f| f.0).collect()
+    fields.into_iter().map(FieldBuilder::build).collect()
 }
 
-fn general() -> Vec<F> {
+fn general() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(
@@ -232,7 +194,7 @@ fn general() -> Vec<F> {
     ]
 }
 
-fn security_and_network() -> Vec<F> {
+fn security_and_network() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(
@@ -306,7 +268,7 @@ fn security_and_network() -> Vec<F> {
     ]
 }
 
-fn advanced() -> Vec<F> {
+fn advanced() -> Vec<FieldBuilder> {
     use key::*;
     vec![
         field(

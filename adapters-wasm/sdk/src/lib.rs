@@ -13,6 +13,7 @@
 //! This crate must not grow game knowledge: it only adapts the contract to Rust.
 
 mod export;
+pub mod schema;
 mod settings;
 
 pub use export::Export;
