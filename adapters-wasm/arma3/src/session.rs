@@ -255,16 +255,7 @@ impl RconSession for BattlEyeSession {
         if self.state == State::Closed {
             return Err(AdapterError::Failed("the RCon session is closed".into()));
         }
-        if text.len() > MAX_COMMAND_BYTES {
-            return Err(AdapterError::Invalid(format!(
-                "a command may be at most {MAX_COMMAND_BYTES} bytes long"
-            )));
-        }
-        if text.contains(['\n', '\r', '\0']) {
-            return Err(AdapterError::Invalid(
-                "a command is one line of text".into(),
-            ));
-        }
+        garrison_adapter_sdk::check_command_text(text, MAX_COMMAND_BYTES)?;
         if self.queue.len() >= MAX_QUEUED {
             return Err(AdapterError::Failed(
                 "too many RCon commands are waiting".into(),

@@ -208,16 +208,7 @@ impl RconSession for SourceRconSession {
         if self.state == State::Closed {
             return Err(AdapterError::Failed("the RCON session is closed".into()));
         }
-        if text.len() > MAX_BODY {
-            return Err(AdapterError::Invalid(format!(
-                "a command may be at most {MAX_BODY} bytes long"
-            )));
-        }
-        if text.contains(['\n', '\r', '\0']) {
-            return Err(AdapterError::Invalid(
-                "a command is one line of text".into(),
-            ));
-        }
+        garrison_adapter_sdk::check_command_text(text, MAX_BODY)?;
         if self.queue.len() >= MAX_QUEUED {
             return Err(AdapterError::Failed(
                 "too many RCON commands are waiting".into(),

@@ -264,6 +264,22 @@ impl LogRecord {
     }
 }
 
+/// Checks that `text` can be sent as one console command: at most `max_bytes` long and a
+/// single line (a line break would let a command smuggle in another).
+pub fn check_command_text(text: &str, max_bytes: usize) -> Result<(), AdapterError> {
+    if text.len() > max_bytes {
+        return Err(AdapterError::Invalid(format!(
+            "a command may be at most {max_bytes} bytes long"
+        )));
+    }
+    if text.contains(['\n', '\r', '\0']) {
+        return Err(AdapterError::Invalid(
+            "a command is one line of text".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Guesses a line's severity from the words it contains, for logs without levels: "error",
 /// "fatal" or "panic" make it an error, "warn" a warning (case-insensitive).
 pub fn guess_level(line: &str) -> Level {
