@@ -23,7 +23,7 @@ use crate::adapters::bindings::garrison::adapter::types::Context;
 use crate::adapters::model::{Connection, FieldError, InstallStep};
 use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, settings};
 use crate::secrets::{SecretBox, SecretError};
-use crate::store::servers::{self, DesiredState, NewServer, Server};
+use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
 use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
@@ -196,12 +196,12 @@ impl Servers {
         supervisors
             .entry(server.id)
             .or_insert_with(|| {
-                let initial = match server.actual_state.as_str() {
-                    "crashed" => ServerState::Crashed {
+                let initial = match server.actual_state {
+                    ActualState::Crashed => ServerState::Crashed {
                         exit: server.exit_code,
                         signal: None,
                     },
-                    "unmanaged" => ServerState::Unmanaged,
+                    ActualState::Unmanaged => ServerState::Unmanaged,
                     _ => ServerState::Stopped,
                 };
                 let policy = RestartPolicy {
@@ -352,7 +352,8 @@ impl Servers {
             let supervisor = self.supervisor(&server);
             let desired_running = server.desired_state == DesiredState::Running;
             let Some(identity) = server.process else {
-                // Recorded as running without a process: nothing to adopt.
+                // Recorded as running without a process: it is gone like any dead one.
+                self.mark_gone(&server, desired_running).await?;
                 continue;
             };
             let id = ProcessId {
@@ -376,6 +377,42 @@ impl Servers {
             }
         }
         Ok(reattached)
+    }
+
+    /// Records that a server recorded as running has no process any more: crashed if the
+    /// user wanted it running, stopped otherwise.
+    async fn mark_gone(&self, server: &Server, desired_running: bool) -> Result<(), ServersError> {
+        let (state, message) = if desired_running {
+            (
+                ActualState::Crashed,
+                "no process was recorded for the running server",
+            )
+        } else {
+            (
+                ActualState::Stopped,
+                "no process was recorded; marked stopped",
+            )
+        };
+        let id = server.id;
+        self.inner
+            .store
+            .call(move |conn| {
+                let observed = servers::Observed {
+                    state,
+                    exit_code: None,
+                    process: None,
+                    last_error: desired_running.then(|| message.to_string()),
+                };
+                servers::set_actual_state(conn, id, &observed)?;
+                crate::store::events::append(
+                    conn,
+                    id,
+                    &crate::store::events::NewEvent::new("gone", message),
+                )
+                .map(|_| ())
+            })
+            .await?;
+        Ok(())
     }
 
     /// Stops supervising (the games keep running, to be reattached by the next host run).

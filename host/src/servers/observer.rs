@@ -129,9 +129,8 @@ impl Observer for StoreObserver {
 }
 
 /// Sends stop-plan commands over each server's RCon, with a driver opened for the command.
-#[derive(Default)]
 pub struct RconStopActions {
-    runtime: Option<AdapterRuntime>,
+    runtime: AdapterRuntime,
     /// Where each server's RCon listens, recorded when it is launched.
     endpoints: Mutex<HashMap<i64, (Arc<LoadedAdapter>, Connection)>>,
 }
@@ -140,7 +139,7 @@ impl RconStopActions {
     /// Stop actions that use `runtime`'s adapters.
     pub fn new(runtime: AdapterRuntime) -> Arc<RconStopActions> {
         Arc::new(RconStopActions {
-            runtime: Some(runtime),
+            runtime,
             endpoints: Mutex::new(HashMap::new()),
         })
     }
@@ -172,7 +171,7 @@ impl StopActions for RconStopActions {
             .cloned();
         let runtime = self.runtime.clone();
         Box::pin(async move {
-            let (Some(runtime), Some((adapter, connection))) = (runtime, endpoint) else {
+            let Some((adapter, connection)) = endpoint else {
                 return Err("the server has no remote console".to_string());
             };
             let options = RconOptions {

@@ -345,3 +345,50 @@ async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
     queue.shutdown().await;
     servers.detach_all().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_recorded_running_without_a_process_is_not_left_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path()).await;
+    let server = servers
+        .create(
+            "orphan",
+            "generic",
+            json!({"executable": "/bin/sh", "args": ["-c", "exec sleep 30"]}),
+        )
+        .await
+        .expect("create");
+    let id = server.id;
+    servers
+        .store()
+        .call(move |conn| {
+            crate::store::servers::set_desired_state(conn, id, DesiredState::Running)?;
+            crate::store::servers::set_actual_state(
+                conn,
+                id,
+                &crate::store::servers::Observed {
+                    state: ActualState::Running,
+                    exit_code: None,
+                    process: None,
+                    last_error: None,
+                },
+            )
+        })
+        .await
+        .expect("record");
+    queue.shutdown().await;
+    servers.detach_all().await;
+
+    let (servers, queue) = host(dir.path()).await;
+    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    let after = servers.get(id).await.expect("server");
+    assert_eq!(after.actual_state, ActualState::Crashed);
+    let history = servers
+        .store()
+        .call(move |conn| events::list(conn, id, None, 10))
+        .await
+        .expect("events");
+    assert!(history.iter().any(|e| e.kind == "gone"), "{history:?}");
+    queue.shutdown().await;
+    servers.detach_all().await;
+}
