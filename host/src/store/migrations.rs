@@ -21,11 +21,18 @@ pub struct Migration {
 }
 
 /// Every migration this binary knows, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "core",
-    sql: include_str!("../../migrations/0001_core.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "core",
+        sql: include_str!("../../migrations/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "logs",
+        sql: include_str!("../../migrations/0002_logs.sql"),
+    },
+];
 
 /// The schema version this binary expects.
 pub fn latest() -> i64 {
