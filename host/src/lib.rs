@@ -6,12 +6,13 @@
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
 //! - [`config`]: the host's settings;
+//! - [`events`]: the in-process event bus (stored log lines, and more to come);
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;
 //! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
 //!   reattach after a host restart);
-//! - [`telemetry`]: live data from running servers (the RCon driver so far);
+//! - [`telemetry`]: live data from running servers (log pipeline, RCon driver);
 //! - [`run`]: wires them together and serves until shutdown.
 //!
 //! The `garrison` binary only parses the command line and calls into this library.
@@ -19,6 +20,7 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+pub mod events;
 pub mod jobs;
 pub mod secrets;
 pub mod servers;

@@ -143,6 +143,11 @@ impl LogParser {
         })
     }
 
+    /// How many lines of `source` the adapter holds back: fed, but in no record yet.
+    pub fn held(&self, source: &str) -> usize {
+        self.pending.get(source).map_or(0, VecDeque::len)
+    }
+
     /// The session the parser lives in.
     pub fn session(&self) -> &AdapterSession {
         &self.session

@@ -1,5 +1,8 @@
-//! Live telemetry from running servers. So far: the RCon driver, which talks to a server's
-//! remote console through its adapter's sans-IO session. Log tailing, player tracking and
-//! metrics join it here.
+//! Live telemetry from running servers: following their logs ([`tail`], [`watch`]) into
+//! the database and onto the event bus ([`pipeline`]), and talking to their remote consoles
+//! ([`rcon`]). Player tracking and metrics join them here.
 
+pub mod pipeline;
 pub mod rcon;
+pub mod tail;
+pub mod watch;
