@@ -8,6 +8,7 @@
 //! it. This module knows no game: everything game-specific comes from the server's adapter.
 
 pub mod executor;
+pub mod logs;
 pub mod observer;
 pub mod paths;
 pub mod reconcile;
@@ -18,10 +19,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
+use tokio::sync::mpsc;
 
-use crate::adapters::bindings::garrison::adapter::types::Context;
+use crate::adapters::bindings::garrison::adapter::types::{Context, Setting};
 use crate::adapters::model::{Connection, FieldError, InstallStep};
 use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, settings};
+use crate::events::EventBus;
 use crate::secrets::{SecretBox, SecretError};
 use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
@@ -29,6 +32,8 @@ use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
     LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
 };
+use crate::telemetry::watch::DirWatcher;
+use logs::ProcessNote;
 use observer::{RconStopActions, StoreObserver};
 use paths::ServerDirs;
 
@@ -78,6 +83,12 @@ struct Inner {
     observer: Arc<StoreObserver>,
     actions: Arc<RconStopActions>,
     supervisors: Mutex<HashMap<i64, ServerSupervisor>>,
+    /// Where stored log lines (and later other live events) are published.
+    bus: EventBus,
+    /// The one file-system watcher every log pipeline shares.
+    watcher: DirWatcher,
+    /// To the task that runs the log pipelines.
+    process_notes: mpsc::UnboundedSender<ProcessNote>,
 }
 
 /// What a server's adapter plans for it, ready to act on.
@@ -103,17 +114,26 @@ impl Servers {
         secrets: SecretBox,
         data_dir: &Path,
     ) -> Self {
-        Servers {
-            inner: Arc::new(Inner {
-                observer: StoreObserver::start(store.clone()),
-                actions: RconStopActions::new(adapters.clone()),
-                store,
-                adapters,
-                secrets,
-                data_dir: data_dir.to_path_buf(),
-                supervisors: Mutex::new(HashMap::new()),
-            }),
-        }
+        let (process_notes, notes) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            observer: StoreObserver::start(store.clone(), process_notes.clone()),
+            actions: RconStopActions::new(adapters.clone()),
+            store,
+            adapters,
+            secrets,
+            data_dir: data_dir.to_path_buf(),
+            supervisors: Mutex::new(HashMap::new()),
+            bus: EventBus::new(),
+            watcher: DirWatcher::new(),
+            process_notes,
+        });
+        logs::spawn(Arc::downgrade(&inner), notes);
+        Servers { inner }
+    }
+
+    /// The event bus live server events are published on.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.bus
     }
 
     /// The database.
@@ -231,6 +251,20 @@ impl Servers {
         self.inner.actions.set_endpoint(id, None);
     }
 
+    /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
+    fn typed_settings(
+        &self,
+        adapter: &LoadedAdapter,
+        server: &Server,
+    ) -> Result<Vec<Setting>, ServersError> {
+        let mut object = server.settings.as_object().cloned().unwrap_or_default();
+        self.inner
+            .secrets
+            .open_settings(&adapter.schema, &mut object)?;
+        settings::from_json(&adapter.schema, &Value::Object(object))
+            .map_err(ServersError::InvalidSettings)
+    }
+
     /// Asks `server`'s adapter for its plans. `render` also renders its config files;
     /// `install` also asks for the install plan. Adapter calls run on a blocking thread.
     pub async fn prepare(
@@ -244,12 +278,7 @@ impl Servers {
             .adapters
             .get(&server.adapter_id)
             .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
-        let mut object = server.settings.as_object().cloned().unwrap_or_default();
-        self.inner
-            .secrets
-            .open_settings(&adapter.schema, &mut object)?;
-        let typed = settings::from_json(&adapter.schema, &Value::Object(object))
-            .map_err(ServersError::InvalidSettings)?;
+        let typed = self.typed_settings(&adapter, server)?;
         let dirs = self.dirs(server);
         let ctx = Context {
             server_id: server.id.to_string(),
@@ -304,7 +333,7 @@ impl Servers {
                 .as_ref()
                 .map_or_else(|| dirs.instance.clone(), PathBuf::from),
             env: launch.env.clone(),
-            console_dir: dirs.instance.join("console"),
+            console_dir: dirs.console(),
         };
         let grace = Duration::from_secs(u64::from(server.stop_grace_secs));
         let plan = LaunchPlan::new(spec)
@@ -415,8 +444,18 @@ impl Servers {
         Ok(())
     }
 
-    /// Stops supervising (the games keep running, to be reattached by the next host run).
+    /// Stops supervising and following logs (the games keep running, to be reattached by
+    /// the next host run, whose logs resume where these stopped).
     pub async fn detach_all(&self) {
+        let (done, detached) = tokio::sync::oneshot::channel();
+        if self
+            .inner
+            .process_notes
+            .send(ProcessNote::Detach { done })
+            .is_ok()
+        {
+            let _ = detached.await;
+        }
         let supervisors: Vec<ServerSupervisor> = self
             .inner
             .supervisors

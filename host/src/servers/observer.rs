@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
@@ -19,6 +19,8 @@ use crate::store::servers::{self, ActualState, Observed, ProcessIdentity};
 use crate::supervisor::process::ProcessId;
 use crate::supervisor::server::{BoxFuture, Observer, ServerState, StopActions};
 use crate::telemetry::rcon::{self, RconOptions, RconTarget};
+
+use super::logs::ProcessNote;
 
 enum Note {
     State {
@@ -34,14 +36,20 @@ enum Note {
     },
 }
 
-/// Records every supervisor observation in the store, in order.
+/// Records every supervisor observation in the store, in order, and tells the log
+/// pipelines when processes come and go.
 pub struct StoreObserver {
     notes: mpsc::UnboundedSender<Note>,
+    processes: mpsc::UnboundedSender<ProcessNote>,
 }
 
 impl StoreObserver {
-    /// Starts the writer task; it ends when the observer is dropped.
-    pub fn start(store: Store) -> Arc<StoreObserver> {
+    /// Starts the writer task; it ends when the observer is dropped. Process starts and
+    /// ends go to `processes`.
+    pub fn start(
+        store: Store,
+        processes: mpsc::UnboundedSender<ProcessNote>,
+    ) -> Arc<StoreObserver> {
         let (notes, mut rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(note) = rx.recv().await {
@@ -50,7 +58,7 @@ impl StoreObserver {
                 }
             }
         });
-        Arc::new(StoreObserver { notes })
+        Arc::new(StoreObserver { notes, processes })
     }
 }
 
@@ -125,6 +133,20 @@ impl Observer for StoreObserver {
             kind: kind.to_string(),
             message: message.to_string(),
         });
+    }
+
+    fn process_started(&self, server_id: i64, _process: ProcessId, launched: bool) {
+        // File times are coarse: a log created just after the launch may carry a time a
+        // little before it.
+        let not_before = launched.then(|| SystemTime::now() - Duration::from_secs(1));
+        let _ = self.processes.send(ProcessNote::Started {
+            server_id,
+            not_before,
+        });
+    }
+
+    fn process_ended(&self, server_id: i64) {
+        let _ = self.processes.send(ProcessNote::Ended { server_id });
     }
 }
 

@@ -32,6 +32,11 @@ impl ServerDirs {
         }
     }
 
+    /// Where the server's captured console output (stdout and stderr) goes.
+    pub fn console(&self) -> PathBuf {
+        self.instance.join("console")
+    }
+
     /// The absolute path an adapter's `PathRef` names, refusing escapes from its root.
     pub fn resolve(&self, path: &PathRef) -> Result<PathBuf, String> {
         let root = match path.root {

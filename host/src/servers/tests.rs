@@ -84,6 +84,15 @@ async fn server_until(servers: &Servers, id: i64, done: impl Fn(&Server) -> bool
     }
 }
 
+/// How many log lines of server `id` are stored.
+async fn stored_lines(servers: &Servers, id: i64) -> i64 {
+    servers
+        .store()
+        .call(move |conn| crate::store::logs::last_seq(conn, id))
+        .await
+        .expect("last seq")
+}
+
 /// Processes whose command line contains `marker`.
 fn processes_with(marker: &str) -> usize {
     std::fs::read_dir("/proc")
@@ -107,7 +116,14 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
             "generic",
             json!({
                 "executable": "/bin/sh",
-                "args": ["-c", format!("echo started; exec sleep {marker}")],
+                // Writes a numbered line every 10 ms for as long as it runs; the marker
+                // (never reached) names the process.
+                "args": ["-c", format!(
+                    "echo started; echo game is ready; n=0; \
+                     while [ $n -lt 1000000 ]; do n=$((n+1)); echo tick $n; sleep 0.01; done; \
+                     sleep {marker}"
+                )],
+                "ready_pattern": "game is ready",
                 "stop_signal_grace_secs": 2,
             }),
         )
@@ -116,6 +132,7 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
 
     let job = run_job(&servers, &queue, server.id, JobKind::Start).await;
     assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    // Running only once the log pipeline has read the ready line.
     let running = server_until(&servers, server.id, |s| {
         s.actual_state == ActualState::Running && s.process.is_some()
     })
@@ -136,6 +153,7 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
     }
 
     // The host goes away without stopping the game...
+    let before = stored_lines(&servers, server.id).await;
     servers.detach_all().await;
     queue.shutdown().await;
     drop(servers);
@@ -147,6 +165,12 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
     let reattached = servers.get(server.id).await.expect("server");
     assert_eq!(reattached.actual_state, ActualState::Running);
     assert_eq!(reattached.process.map(|p| p.pid), Some(pid));
+    // The new host follows the log on from where the old one stopped.
+    let limit = tokio::time::Instant::now() + Duration::from_secs(20);
+    while stored_lines(&servers, server.id).await < before + 20 {
+        assert!(tokio::time::Instant::now() < limit, "the log is not followed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // A start now is refused rather than launching a duplicate.
     let again = run_job(&servers, &queue, server.id, JobKind::Start).await;
     assert_eq!(again.state, JobState::Failed, "{again:?}");
@@ -169,6 +193,38 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
         .expect("events");
     let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"reattached"), "{kinds:?}");
+    // Newest first.
+    let states: Vec<&str> = history
+        .iter()
+        .rev()
+        .filter_map(|e| e.data.as_ref()?.get("state")?.as_str())
+        .collect();
+    assert!(
+        states.windows(2).any(|w| w == ["starting", "running"]),
+        "ready detection moved the server from starting to running: {states:?}"
+    );
+
+    // The log was followed across the host restart: every line once, in order.
+    let lines = servers
+        .store()
+        .call(move |conn| crate::store::logs::after(conn, id, 0, 1_000_000))
+        .await
+        .expect("logs");
+    let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts[..2], ["started", "game is ready"]);
+    let ticks: Vec<u64> = texts[2..]
+        .iter()
+        .map(|t| {
+            t.strip_prefix("tick ")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected line {t:?}"))
+        })
+        .collect();
+    assert_eq!(
+        ticks,
+        (1..=ticks.len() as u64).collect::<Vec<_>>(),
+        "no line lost or repeated"
+    );
     assert!(
         !kinds.contains(&"crashed"),
         "an ordered stop is not a crash: {kinds:?}"

@@ -6,7 +6,7 @@
 //! It knows no game and no database; the state machine that decides what to run sits above
 //! it.
 
-mod console;
+pub mod console;
 mod error;
 pub mod process;
 mod process_id;

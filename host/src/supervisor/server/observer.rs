@@ -33,6 +33,14 @@ pub trait Observer: Send + Sync + 'static {
     /// Something worth a line in the server's history: `kind` is a short machine-readable
     /// word (`crashed`, `gave_up`, `reattached`, …), `message` the sentence to show.
     fn event(&self, server_id: i64, kind: &str, message: &str);
+
+    /// A game process now belongs to the server: `launched` when this supervisor has just
+    /// started it (its logs begin now), not when it was reattached after a host restart (its
+    /// logs resume where they were left). Called after the matching state change.
+    fn process_started(&self, _server_id: i64, _process: ProcessId, _launched: bool) {}
+
+    /// The server's process has ended. Called before the matching state change.
+    fn process_ended(&self, _server_id: i64) {}
 }
 
 /// Game-specific actions a stop plan may need.

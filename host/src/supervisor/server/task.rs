@@ -262,6 +262,7 @@ impl Task {
                 let message = format!("reattached to the game process ({id})");
                 self.set(ServerState::Running, &message);
                 self.event("reattached", &message);
+                self.observer.process_started(self.server_id, id, false);
                 Ok(ServerState::Running)
             }
             Err(e @ (ProcessError::NotRunning(_) | ProcessError::PidReused { .. })) => {
@@ -304,6 +305,7 @@ impl Task {
                 };
                 self.plan = Some(plan);
                 self.set(to, &format!("{detail} ({id})"));
+                self.observer.process_started(self.server_id, id, true);
                 Ok(())
             }
             Err(e) => {
@@ -375,6 +377,7 @@ impl Task {
 
     fn on_exit(&mut self, exit: Exit) {
         self.process = None;
+        self.observer.process_ended(self.server_id);
         self.sequence = None;
         self.ready_deadline = None;
         match self.ending.take() {
