@@ -168,3 +168,84 @@ async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
     queue.shutdown().await;
     servers.detach_all().await;
 }
+
+/// A fake SteamCMD that "downloads" each Workshop item it is asked for (but never item 111)
+/// into the folder real SteamCMD uses.
+fn fake_steamcmd_with_workshop(dir: &Path) -> PathBuf {
+    let fake = dir.join("fake-steamcmd");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n\
+         dir=''\n\
+         while [ $# -gt 0 ]; do\n\
+           case \"$1\" in\n\
+             +force_install_dir) dir=\"$2\"; shift 2 ;;\n\
+             +workshop_download_item)\n\
+               if [ \"$3\" != 111 ]; then\n\
+                 mkdir -p \"$dir/steamapps/workshop/content/$2/$3/addons\"\n\
+                 echo \"Success. Downloaded item $3 to \\\"$dir/steamapps/workshop/content/$2/$3\\\"\"\n\
+               fi\n\
+               shift 3 ;;\n\
+             *) shift ;;\n\
+           esac\n\
+         done\n\
+         echo \"Success! App '233780' fully installed.\"\n",
+    )
+    .expect("write fake steamcmd");
+    let mut permissions = std::fs::metadata(&fake).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&fake, permissions).expect("chmod");
+    fake
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = fake_steamcmd_with_workshop(dir.path());
+    let (servers, queue) = host(dir.path(), Some(fake)).await;
+    let settings = |items: &[&str]| {
+        json!({
+            "rcon_password": "pw",
+            "steam_username": "builder",
+            "steam_password": "hunter2",
+            "workshop_items": items,
+        })
+    };
+    let server = servers
+        .create("ops", "arma3", settings(&["450814997", "463939057"]))
+        .await
+        .expect("create");
+    let runtime = dir.path().join("runtimes/arma3");
+    let content = |id: &str| runtime.join(format!("steamapps/workshop/content/107410/{id}"));
+
+    let job = run_job(&servers, &queue, server.id, JobKind::Install).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    for id in ["450814997", "463939057"] {
+        let link = runtime.join(format!("@{id}"));
+        assert_eq!(
+            std::fs::read_link(&link).expect("a link"),
+            content(id),
+            "{id} linked as its mod folder"
+        );
+        assert!(
+            link.join("addons").is_dir(),
+            "the game sees the mod's files"
+        );
+    }
+    // An update replaces the links in place.
+    let job = run_job(&servers, &queue, server.id, JobKind::Update).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+
+    // An item SteamCMD did not deliver fails the job and says which.
+    let missing = servers
+        .create("broken", "arma3", settings(&["111"]))
+        .await
+        .expect("create");
+    let job = run_job(&servers, &queue, missing.id, JobKind::Install).await;
+    assert_eq!(job.state, JobState::Failed, "{job:?}");
+    let error = job.error.unwrap_or_default();
+    assert!(error.contains("Workshop item 111"), "{error}");
+    assert!(!runtime.join("@111").exists());
+    queue.shutdown().await;
+    servers.detach_all().await;
+}

@@ -158,6 +158,17 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Where SteamCMD puts a downloaded Workshop item when the install directory is forced to
+/// `install_dir`: `<install_dir>/steamapps/workshop/content/<app id>/<item id>`.
+pub fn workshop_content_dir(install_dir: &Path, app_id: u32, item_id: u64) -> PathBuf {
+    install_dir
+        .join("steamapps")
+        .join("workshop")
+        .join("content")
+        .join(app_id.to_string())
+        .join(item_id.to_string())
+}
+
 /// SteamCMD's arguments for `app` installed into `install_dir` (which SteamCMD wants
 /// absolute), one element per argument:
 /// `+force_install_dir <dir> +login anonymous|<user> <password> +app_update <id>

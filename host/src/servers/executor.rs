@@ -9,12 +9,13 @@
 
 use std::path::PathBuf;
 
-use crate::adapters::model::{InstallStep, SteamLogin};
+use crate::adapters::model::{InstallStep, SteamLogin, WorkshopItem};
 use crate::jobs::steamcmd::{self, SteamcmdApp};
 use crate::jobs::{JobContext, JobExecutor, JobFailure, JobFuture, StepSuccess};
 use crate::store::servers::{self, DesiredState};
 use crate::store::{Job, JobKind, LogStream};
 
+use super::paths::{self, ServerDirs};
 use super::{Servers, ServersError};
 
 /// The executor the host's job queue runs.
@@ -211,6 +212,7 @@ async fn execute(
                         message: format!("SteamCMD exited with code {code}"),
                     });
                 }
+                link_workshop(ctx, &prepared.dirs, workshop).await?;
             }
         }
         JobKind::Delete => {
@@ -240,4 +242,51 @@ async fn execute(
         }
     }
     Ok(StepSuccess::default())
+}
+
+/// Links each downloaded Workshop item where the adapter asked (e.g. a mod folder in the
+/// runtime), so the game finds it. An item SteamCMD did not deliver fails the job.
+async fn link_workshop(
+    ctx: &JobContext,
+    dirs: &ServerDirs,
+    items: &[WorkshopItem],
+) -> Result<(), JobFailure> {
+    for item in items {
+        let Some(link_as) = &item.link_as else {
+            continue;
+        };
+        let content = steamcmd::workshop_content_dir(&dirs.runtime, item.app_id, item.item_id);
+        let link = dirs.resolve(link_as).map_err(JobFailure::error)?;
+        let (from, to) = (content.clone(), link.clone());
+        tokio::task::spawn_blocking(move || {
+            if !from.is_dir() {
+                return Err(format!(
+                    "Workshop item {} was not downloaded (no {})",
+                    item_id_of(&from),
+                    from.display()
+                ));
+            }
+            paths::link_dir(&from, &to).map_err(|e| format!("{}: {e}", to.display()))
+        })
+        .await
+        .map_err(|e| JobFailure::error(e.to_string()))?
+        .map_err(JobFailure::error)?;
+        ctx.log(
+            LogStream::System,
+            format!(
+                "Workshop item {} linked as {}",
+                item.item_id,
+                link.display()
+            ),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+fn item_id_of(content: &std::path::Path) -> String {
+    content
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -61,7 +61,10 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 let Some(inner) = inner.upgrade() else {
                     break;
                 };
-                match (Servers { inner }).log_pipeline(server_id, not_before).await {
+                match (Servers { inner })
+                    .log_pipeline(server_id, not_before)
+                    .await
+                {
                     Ok(pipeline) => {
                         pipelines.insert(server_id, pipeline);
                     }

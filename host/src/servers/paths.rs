@@ -4,7 +4,8 @@
 //! files live in `<data-dir>/runtimes/<adapter-id>/` (shared by that game's servers) unless an
 //! administrator registered an existing install path. Adapters name files relative to one of
 //! these roots; `resolve` refuses anything that could leave the root (absolute paths, `..`,
-//! symlinks pointing out), and `write_atomic` replaces files whole.
+//! symlinks pointing out), `write_atomic` replaces files whole and `link_dir` points a link at
+//! a folder.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -74,6 +75,36 @@ impl ServerDirs {
     }
 }
 
+/// Makes `link` a symbolic link to `target`, replacing an older link (atomically: a new link
+/// beside it, then a rename). Refuses to replace anything that is not a link, so a folder an
+/// administrator put there by hand is never lost.
+pub fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    let dir = link
+        .parent()
+        .ok_or_else(|| std::io::Error::other("a link needs a directory"))?;
+    std::fs::create_dir_all(dir)?;
+    match std::fs::symlink_metadata(link) {
+        Ok(meta) if !meta.file_type().is_symlink() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a link; left as it is", link.display()),
+            ));
+        }
+        _ => {}
+    }
+    let name = link
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.garrison-link"));
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::os::unix::fs::symlink(target, &tmp)?;
+    std::fs::rename(&tmp, link)
+}
+
 /// Writes `contents` to `path` whole: a temporary file beside it, then a rename.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path
@@ -89,4 +120,50 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_replaced_but_real_folders_are_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+        std::fs::create_dir_all(&one).expect("one");
+        std::fs::create_dir_all(&two).expect("two");
+        let link = dir.path().join("mods/@cba");
+        link_dir(&one, &link).expect("link");
+        assert_eq!(std::fs::read_link(&link).expect("link"), one);
+        link_dir(&two, &link).expect("relink");
+        assert_eq!(std::fs::read_link(&link).expect("link"), two);
+
+        let by_hand = dir.path().join("mods/@manual");
+        std::fs::create_dir_all(by_hand.join("addons")).expect("manual");
+        let refused = link_dir(&one, &by_hand).expect_err("not replaced");
+        assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(by_hand.join("addons").is_dir(), "the folder survives");
+    }
+
+    #[test]
+    fn adapter_paths_cannot_leave_their_root() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dirs = ServerDirs::new(dir.path(), 7, "game", None);
+        let at = |root, path: &str| PathRef {
+            root,
+            path: path.into(),
+        };
+        assert_eq!(
+            dirs.resolve(&at(Root::Instance, "profiles"))
+                .expect("inside"),
+            dirs.instance.join("profiles")
+        );
+        for bad in ["../8", "/etc/passwd", "a/../../x"] {
+            assert!(dirs.resolve(&at(Root::Runtime, bad)).is_err(), "{bad}");
+        }
+        // A symlink inside the root that points out is refused too.
+        std::fs::create_dir_all(&dirs.instance).expect("instance");
+        std::os::unix::fs::symlink("/etc", dirs.instance.join("out")).expect("symlink");
+        assert!(dirs.resolve(&at(Root::Instance, "out/passwd")).is_err());
+    }
 }

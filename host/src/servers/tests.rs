@@ -168,7 +168,10 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
     // The new host follows the log on from where the old one stopped.
     let limit = tokio::time::Instant::now() + Duration::from_secs(20);
     while stored_lines(&servers, server.id).await < before + 20 {
-        assert!(tokio::time::Instant::now() < limit, "the log is not followed");
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "the log is not followed"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A start now is refused rather than launching a duplicate.
