@@ -249,3 +249,99 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
     queue.shutdown().await;
     servers.detach_all().await;
 }
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits (bounded) until the stored server matches `done`.
+async fn server_until(
+    servers: &Servers,
+    id: i64,
+    done: impl Fn(&garrison::store::Server) -> bool,
+) -> garrison::store::Server {
+    let limit = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let server = servers.get(id).await.expect("server");
+        if done(&server) {
+            return server;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "server never matched: {server:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
+    use garrison::adapters::model::GameEvent;
+    use garrison::store::ActualState;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (servers, queue) = host(dir.path(), None).await;
+    // The "installed game": the simulator under the server executable's name.
+    let runtime = dir.path().join("runtimes/arma3");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    std::os::unix::fs::symlink(common::sim_bin(), runtime.join("arma3server_x64"))
+        .expect("link the simulator");
+    let server = servers
+        .create(
+            "ops",
+            "arma3",
+            json!({
+                "rcon_password": "s3cret-rcon",
+                "rcon_port": free_udp_port(),
+                "port": free_udp_port(),
+                "steam_username": "tester",
+                "steam_password": "steam-pw",
+                "extra_params": ["--tick-ms=50", "--slow-start=1"],
+            }),
+        )
+        .await
+        .expect("create");
+
+    let job = run_job(&servers, &queue, server.id, JobKind::Start).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Running
+    })
+    .await;
+    let id = server.id;
+    let lines = servers
+        .store()
+        .call(move |conn| garrison::store::logs::after(conn, id, 0, 100_000))
+        .await
+        .expect("logs");
+    let ready = lines
+        .iter()
+        .find(|l| l.events.contains(&GameEvent::ServerReady))
+        .expect("the ready line is stored with its event");
+    assert_eq!(ready.source, "rpt", "read from the game's own log");
+
+    // The ordered stop goes through the adapter's stop plan (RCon) and is not a crash.
+    let job = run_job(&servers, &queue, server.id, JobKind::Stop).await;
+    assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    let stopped = server_until(&servers, server.id, |s| {
+        s.actual_state == ActualState::Stopped
+    })
+    .await;
+    assert_eq!(stopped.last_error, None);
+    let history = servers
+        .store()
+        .call(move |conn| garrison::store::events::list(conn, id, None, 100))
+        .await
+        .expect("events");
+    let states: Vec<&str> = history
+        .iter()
+        .rev()
+        .filter_map(|e| e.data.as_ref()?.get("state")?.as_str())
+        .collect();
+    assert_eq!(states, ["starting", "running", "stopping", "stopped"]);
+    queue.shutdown().await;
+    servers.detach_all().await;
+}

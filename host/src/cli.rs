@@ -95,6 +95,13 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GARRISON_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// SteamCMD executable used for installs and updates (looked up on PATH when absent).
+    #[arg(long, env = "GARRISON_STEAMCMD", value_name = "PATH")]
+    steamcmd: Option<PathBuf>,
+    /// How many jobs (installs, starts, stops…) run at once, each on a different server.
+    #[arg(long, env = "GARRISON_JOB_WORKERS", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    job_workers: u16,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -181,6 +188,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::new(args.data.data_dir);
     config.listen = args.listen;
     config.sandbox = args.sandbox.config();
+    config.steamcmd = args.steamcmd;
+    config.job_workers = usize::from(args.job_workers);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

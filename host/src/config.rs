@@ -21,6 +21,10 @@ pub struct Config {
     /// How often desired and actual server states are compared (a safety net; exits are
     /// noticed at once anyway).
     pub reconcile_interval: std::time::Duration,
+    /// SteamCMD's path; looked up on PATH when none.
+    pub steamcmd: Option<PathBuf>,
+    /// How many jobs run at once (on different servers).
+    pub job_workers: usize,
 }
 
 impl Config {
@@ -31,6 +35,8 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             sandbox: SandboxConfig::default(),
             reconcile_interval: crate::servers::reconcile::DEFAULT_INTERVAL,
+            steamcmd: None,
+            job_workers: crate::jobs::DEFAULT_WORKERS,
         }
     }
 

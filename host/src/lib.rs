@@ -138,9 +138,9 @@ pub async fn run(
     }
     let executor = Arc::new(servers::executor::ServerExecutor::new(
         servers.clone(),
-        None,
+        config.steamcmd.clone(),
     ));
-    let jobs = jobs::JobQueue::start(store.clone(), executor, jobs::DEFAULT_WORKERS)
+    let jobs = jobs::JobQueue::start(store.clone(), executor, config.job_workers.max(1))
         .await
         .map_err(|e| HostError::Jobs(e.to_string()))?;
 
