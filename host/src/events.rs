@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::store::logs::LogLine;
+use crate::store::players::OnlinePlayer;
 
 /// How many events the bus holds for its slowest consumer.
 pub const CAPACITY: usize = 4096;
@@ -33,6 +34,15 @@ pub enum EventKind {
     Log {
         /// The lines.
         lines: Vec<LogLine>,
+    },
+    /// Who is on changed.
+    Players {
+        /// Everyone on now.
+        online: Vec<OnlinePlayer>,
+        /// Names of those who arrived.
+        joined: Vec<String>,
+        /// Names of those who left.
+        left: Vec<String>,
     },
 }
 

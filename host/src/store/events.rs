@@ -19,6 +19,10 @@ pub mod kind {
     pub const RESTARTED: &str = "restarted";
     /// A job on the server finished (succeeded, failed or cancelled).
     pub const JOB_FINISHED: &str = "job_finished";
+    /// A player arrived.
+    pub const PLAYER_JOINED: &str = "player_joined";
+    /// A player left.
+    pub const PLAYER_LEFT: &str = "player_left";
 }
 
 /// A stored event.

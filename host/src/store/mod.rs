@@ -16,15 +16,16 @@
 //! and nothing slow, because every other caller queues behind them. A closure runs to the end
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
-//! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events` and `logs`
-//! are one aggregate each, as plain functions over a `Connection` so that several compose
-//! inside one call (and one transaction).
+//! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
+//! `logs` and `players` are one aggregate each, as plain functions over a `Connection` so that
+//! several compose inside one call (and one transaction).
 
 mod error;
 pub mod events;
 pub mod jobs;
 pub mod logs;
 pub mod migrations;
+pub mod players;
 pub mod servers;
 mod text;
 

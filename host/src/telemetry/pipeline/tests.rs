@@ -80,8 +80,9 @@ async fn receive_lines(
             .await
             .expect("lines within the bound")
             .expect("bus open");
-        let EventKind::Log { lines: batch } = &event.kind;
-        lines.extend(batch.iter().cloned());
+        if let EventKind::Log { lines: batch } = &event.kind {
+            lines.extend(batch.iter().cloned());
+        }
     }
     lines
 }

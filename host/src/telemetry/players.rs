@@ -1,0 +1,447 @@
+//! Player tracking for one running server: who is on, kept current from the game's remote
+//! console and its logs.
+//!
+//! With RCon, the tracker owns the server's RCon driver (one session, reconnecting with
+//! backoff), asks for the player list every poll interval and shortly after a log reports
+//! someone joining or leaving, and diffs the answer against who it knew. Without RCon, the
+//! logs' join and leave events are applied directly. Either way each arrival and departure
+//! is recorded exactly once ([`store::players::apply`](crate::store::players::apply)) and
+//! published on the bus. A failed poll changes nothing: a server that does not answer is not
+//! an empty server. Unsolicited RCon messages (chat, notices) become log lines of source
+//! [`RCON_SOURCE`]. Console commands from the API use the same session ([`PlayerTracker::command`]).
+//!
+//! The tracker knows no game: commands and reply parsing come from the adapter.
+
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::rcon::{RconError, RconHandle, RconStatus};
+use crate::adapters::AdapterSession;
+use crate::adapters::model::{GameEvent, Level, Player};
+use crate::events::{Event, EventBus, EventKind};
+use crate::store::Store;
+use crate::store::logs::{self, NewLogLine};
+use crate::store::players::{self, Change, OnlinePlayer};
+
+/// How often the player list is asked for.
+pub const DEFAULT_POLL: Duration = Duration::from_secs(10);
+/// How soon after a join or leave in the logs the list is asked for.
+pub const AFTER_LOG_EVENT: Duration = Duration::from_millis(500);
+/// Log source name of unsolicited RCon messages.
+pub const RCON_SOURCE: &str = "rcon";
+
+/// The server's remote console, when it has one.
+pub struct RconLink {
+    /// The driver.
+    pub handle: RconHandle,
+    /// The driver's task (awaited when the tracker ends).
+    pub task: JoinHandle<()>,
+    /// A session of the server's adapter, for the players command and reply parsing.
+    pub session: AdapterSession,
+}
+
+/// How a tracker ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The game process ended: everyone has left.
+    ProcessEnded,
+    /// The host is exiting; the game runs on and the next host run carries on from the
+    /// stored list.
+    Detach,
+}
+
+/// Handle to a server's tracker.
+pub struct PlayerTracker {
+    log_events: mpsc::UnboundedSender<GameEvent>,
+    rcon: Option<RconHandle>,
+    stop: Option<oneshot::Sender<Ending>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PlayerTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlayerTracker")
+            .field("rcon", &self.rcon.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlayerTracker {
+    /// Starts tracking server `server_id`: through `rcon` when given, else from log events
+    /// only. Must be called inside a tokio runtime.
+    pub fn spawn(
+        server_id: i64,
+        rcon: Option<RconLink>,
+        poll: Duration,
+        store: Store,
+        bus: EventBus,
+    ) -> Self {
+        let (log_events, events_rx) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel();
+        let handle = rcon.as_ref().map(|link| link.handle.clone());
+        let task = tokio::spawn(
+            Tracker {
+                server_id,
+                online: Vec::new(),
+                store,
+                bus,
+                poll,
+            }
+            .run(rcon, events_rx, stopped),
+        );
+        PlayerTracker {
+            log_events,
+            rcon: handle,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// A player event read from the server's logs.
+    pub fn log_event(&self, event: GameEvent) {
+        let _ = self.log_events.send(event);
+    }
+
+    /// Runs a console command over the server's RCon session and returns the reply.
+    pub async fn command(&self, text: &str) -> Result<String, RconError> {
+        match &self.rcon {
+            Some(rcon) => rcon.command(text).await,
+            None => Err(RconError::Stopped),
+        }
+    }
+
+    /// The RCon session's status; none without RCon.
+    pub fn rcon_status(&self) -> Option<RconStatus> {
+        self.rcon.as_ref().map(|r| r.status().borrow().clone())
+    }
+
+    /// Ends tracking and waits for the last records to be stored.
+    pub async fn finish(mut self, how: Ending) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(how);
+        }
+        if let Some(task) = self.task.take()
+            && let Err(e) = task.await
+        {
+            tracing::error!("a player tracker failed: {e}");
+        }
+    }
+}
+
+struct Tracker {
+    server_id: i64,
+    /// Who is on, as last recorded.
+    online: Vec<OnlinePlayer>,
+    store: Store,
+    bus: EventBus,
+    poll: Duration,
+}
+
+impl Tracker {
+    async fn run(
+        mut self,
+        mut rcon: Option<RconLink>,
+        mut log_events: mpsc::UnboundedReceiver<GameEvent>,
+        mut stop: oneshot::Receiver<Ending>,
+    ) {
+        let server_id = self.server_id;
+        // A host restart carries on from the stored list: nobody joins twice.
+        match self
+            .store
+            .call(move |c| players::online(c, server_id))
+            .await
+        {
+            Ok(online) => self.online = online,
+            Err(e) => tracing::warn!(server_id, "cannot read who is online: {e}"),
+        }
+        let mut messages = rcon.as_ref().map(|r| r.handle.messages());
+        let (rcon, mut session) = match rcon.take() {
+            Some(RconLink {
+                handle,
+                task,
+                session,
+            }) => (Some((handle, task)), Some(session)),
+            None => (None, None),
+        };
+        let players_command = match session.take() {
+            Some(mut s) => blocking(move || {
+                let command = s.players_command();
+                (s, command)
+            })
+            .await
+            .and_then(|(s, command)| {
+                session = Some(s);
+                command.ok()
+            }),
+            None => None,
+        };
+        let mut next_poll = Instant::now() + Duration::from_secs(1);
+        let ending = loop {
+            let polling = rcon.is_some() && players_command.is_some() && session.is_some();
+            tokio::select! {
+                how = &mut stop => break how.unwrap_or(Ending::Detach),
+                () = sleep_until(polling.then_some(next_poll)) => {
+                    if let (Some((handle, _)), Some(command)) = (&rcon, &players_command) {
+                        session = self.poll(handle, session.take(), command).await;
+                    }
+                    next_poll = Instant::now() + self.poll;
+                }
+                Some(event) = log_events.recv() => {
+                    if polling {
+                        next_poll = next_poll.min(Instant::now() + AFTER_LOG_EVENT);
+                    } else {
+                        self.apply_log_event(event).await;
+                    }
+                }
+                message = recv_message(messages.as_mut()) => match message {
+                    Ok(text) => self.store_message(text).await,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(server_id, "{n} RCon message(s) dropped");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => messages = None,
+                },
+            }
+        };
+        if ending == Ending::ProcessEnded && !self.online.is_empty() {
+            let change = Change {
+                left: self
+                    .online
+                    .iter()
+                    .map(|p| (p.clone(), Some("the server stopped".to_string())))
+                    .collect(),
+                ..Change::default()
+            };
+            self.record(change).await;
+        }
+        if let Some((handle, task)) = rcon {
+            handle.stop();
+            let _ = task.await;
+        }
+    }
+
+    /// Asks for the player list and records what changed. Gives the session back (none if
+    /// its blocking call could not finish).
+    async fn poll(
+        &mut self,
+        handle: &RconHandle,
+        session: Option<AdapterSession>,
+        command: &str,
+    ) -> Option<AdapterSession> {
+        let session = session?;
+        let reply = match handle.command(command).await {
+            Ok(reply) => reply,
+            // Not connected, timed out: nothing is known, nothing changes.
+            Err(_) => return Some(session),
+        };
+        let (session, parsed) = blocking(move || {
+            let mut session = session;
+            let parsed = session.parse_players(&reply);
+            (session, parsed)
+        })
+        .await?;
+        match parsed {
+            Ok(list) => {
+                let change = diff(&self.online, list);
+                if !change.is_empty() {
+                    self.record(change).await;
+                }
+            }
+            Err(e) => tracing::warn!(
+                server_id = self.server_id,
+                "the adapter could not read the player list: {e}"
+            ),
+        }
+        Some(session)
+    }
+
+    /// Without RCon: a join or leave in the logs is the change itself.
+    async fn apply_log_event(&mut self, event: GameEvent) {
+        let change = match event {
+            GameEvent::PlayerJoined { player } => {
+                let slot = player.slot.clone().unwrap_or_else(|| player.name.clone());
+                let known = self
+                    .online
+                    .iter()
+                    .any(|p| p.slot == slot && p.name == player.name);
+                if known {
+                    return;
+                }
+                Change {
+                    joined: vec![OnlinePlayer {
+                        key: player_key(&slot, &player.name, player.unique_id.as_deref()),
+                        slot,
+                        name: player.name,
+                        unique_id: player.unique_id,
+                        address: player.address,
+                        ping_ms: None,
+                        joined_at: String::new(),
+                    }],
+                    ..Change::default()
+                }
+            }
+            GameEvent::PlayerLeft {
+                player,
+                departure,
+                reason,
+            } => {
+                let Some(gone) = self.online.iter().find(|p| {
+                    player.slot.as_ref().is_some_and(|s| *s == p.slot)
+                        || (player.unique_id.is_some() && player.unique_id == p.unique_id)
+                        || p.name == player.name
+                }) else {
+                    return;
+                };
+                let why = match (departure.as_str(), reason) {
+                    ("disconnected", None) => None,
+                    (how, None) => Some(how.to_string()),
+                    (_, Some(reason)) => Some(reason),
+                };
+                Change {
+                    left: vec![(gone.clone(), why)],
+                    ..Change::default()
+                }
+            }
+            _ => return,
+        };
+        self.record(change).await;
+    }
+
+    async fn record(&mut self, change: Change) {
+        let server_id = self.server_id;
+        let published = change.clone();
+        match self
+            .store
+            .call(move |conn| players::apply(conn, server_id, &change))
+            .await
+        {
+            Ok(online) => {
+                self.online = online.clone();
+                self.bus.publish(Event {
+                    server_id,
+                    kind: EventKind::Players {
+                        online,
+                        joined: published.joined.into_iter().map(|p| p.name).collect(),
+                        left: published.left.into_iter().map(|(p, _)| p.name).collect(),
+                    },
+                });
+            }
+            Err(e) => tracing::error!(server_id, "cannot record player changes: {e}"),
+        }
+    }
+
+    async fn store_message(&self, text: String) {
+        let server_id = self.server_id;
+        let line = NewLogLine {
+            source: RCON_SOURCE.to_string(),
+            at: unix_millis(),
+            level: Level::Info,
+            game_time: None,
+            text,
+            events: Vec::new(),
+        };
+        match self
+            .store
+            .call(move |conn| logs::append(conn, server_id, vec![line], &[]))
+            .await
+        {
+            Ok(lines) => self.bus.publish(Event {
+                server_id,
+                kind: EventKind::Log { lines },
+            }),
+            Err(e) => tracing::error!(server_id, "cannot store an RCon message: {e}"),
+        }
+    }
+}
+
+/// The host's key for a player on a server: their stable identity when the game reports one,
+/// else their slot and name.
+pub fn player_key(slot: &str, name: &str, unique_id: Option<&str>) -> String {
+    match unique_id.filter(|id| !id.is_empty()) {
+        Some(id) => format!("id:{id}"),
+        None => format!("slot:{slot}:{name}"),
+    }
+}
+
+/// Who arrived, left or changed between `before` and the list `now`. A player is the same
+/// connection when the slot matches and so does their identity (or, without one, their
+/// name); a reused slot is a departure and an arrival.
+pub fn diff(before: &[OnlinePlayer], now: Vec<Player>) -> Change {
+    let mut change = Change::default();
+    let mut matched = vec![false; before.len()];
+    for p in now {
+        let found = before.iter().enumerate().find(|(i, o)| {
+            !matched[*i]
+                && o.slot == p.slot
+                && match (&o.unique_id, &p.unique_id) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => o.name == p.name,
+                }
+        });
+        match found {
+            Some((i, old)) => {
+                matched[i] = true;
+                let now = OnlinePlayer {
+                    key: old.key.clone(),
+                    slot: p.slot,
+                    name: p.name,
+                    unique_id: p.unique_id.or_else(|| old.unique_id.clone()),
+                    address: p.address.or_else(|| old.address.clone()),
+                    ping_ms: p.ping_ms,
+                    joined_at: old.joined_at.clone(),
+                };
+                if now != *old {
+                    change.updated.push(now);
+                }
+            }
+            None => change.joined.push(OnlinePlayer {
+                key: player_key(&p.slot, &p.name, p.unique_id.as_deref()),
+                slot: p.slot,
+                name: p.name,
+                unique_id: p.unique_id,
+                address: p.address,
+                ping_ms: p.ping_ms,
+                joined_at: String::new(),
+            }),
+        }
+    }
+    for (old, seen) in before.iter().zip(matched) {
+        if !seen {
+            change.left.push((old.clone(), None));
+        }
+    }
+    change
+}
+
+/// Runs adapter work on the blocking pool; none if it could not finish (the runtime is
+/// shutting down), in which case the session it held is gone.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+async fn recv_message(
+    messages: Option<&mut broadcast::Receiver<String>>,
+) -> Result<String, broadcast::error::RecvError> {
+    match messages {
+        Some(messages) => messages.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests;
