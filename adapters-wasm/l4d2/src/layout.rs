@@ -6,7 +6,8 @@
 //! port, which no two running servers share (the settings carry it; `log-sources` gets no
 //! server id):
 //!
-//! - `left4dead2/cfg/garrison/<port>.cfg` — the cvars (`+exec garrison/<port>.cfg`);
+//! - `left4dead2/cfg/garrison/<port>.cfg` — the cvars (`+exec garrison/<port>.cfg` at start,
+//!   `servercfgfile` at every map load);
 //! - `left4dead2/cfg/garrison/<port>-motd.txt` and `…/<port>-host.txt` — the message of the
 //!   day and the welcome banner (`motdfile`, `hostfile`);
 //! - `left4dead2/logs/garrison-<port>/L*.log` — the game logs (`+sv_logsdir`).
@@ -52,7 +53,7 @@ impl ServerFiles {
         port(settings).map(Self::new)
     }
 
-    /// The config as `exec` names it: relative to `left4dead2/cfg/`.
+    /// The config as `exec` and `servercfgfile` name it: relative to `left4dead2/cfg/`.
     pub fn exec_name(&self) -> String {
         format!("{CFG_SUBDIR}/{}.cfg", self.port)
     }

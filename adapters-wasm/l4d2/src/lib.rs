@@ -2,11 +2,12 @@
 //!
 //! Every server of a host runs from one installed game, so each gets its own files in it,
 //! named after its game port: its cvars in `left4dead2/cfg/garrison/<port>.cfg` (executed
-//! with `+exec garrison/<port>.cfg`), its message of the day and banner beside them, and a game
-//! log per map in `left4dead2/logs/garrison-<port>/L*.log` (`+sv_logsdir`, `log on`). Its
-//! console is its standard output, which the host keeps in the server's instance directory.
-//! It is remote controlled through Source RCON over TCP. This file only wires the pieces to
-//! the SDK's [`Adapter`] trait; each concern lives in its own module:
+//! with `+exec garrison/<port>.cfg` at start and as `servercfgfile` at every map load), its
+//! message of the day and banner beside them, and a game log per map in
+//! `left4dead2/logs/garrison-<port>/L*.log` (`+sv_logsdir`, `log on`). Its console is its
+//! standard output, which the host keeps in the server's instance directory. It is remote
+//! controlled through Source RCON over TCP. This file only wires the pieces to the SDK's
+//! [`Adapter`] trait; each concern lives in its own module:
 //!
 //! - [`schema`] — the settings form; [`validate`] — checks beyond it;
 //! - [`layout`] — where one server's files live in the shared installation;

@@ -31,10 +31,13 @@ pub fn install() -> Vec<InstallStep> {
     })]
 }
 
-/// `srcds_run -game left4dead2 -port N +maxplayers N +sv_logsdir logs/garrison-N +map MAP
-/// +exec garrison/N.cfg`, then the extra parameters, started in the runtime directory. The
-/// console is the process's output, which the host keeps per server, so no `-condebug`
-/// (it would append every server's console to one shared `left4dead2/console.log`).
+/// `srcds_run -game left4dead2 -port N +maxplayers N +sv_logsdir logs/garrison-N
+/// +servercfgfile garrison/N.cfg +map MAP +exec garrison/N.cfg`, then the extra parameters,
+/// started in the runtime directory. `+exec` runs the server's cfg at start; `servercfgfile`
+/// is what the game runs at every map load instead of the install's shared `server.cfg`
+/// (which may hold another server's settings). The console is the process's output, which
+/// the host keeps per server, so no `-condebug` (it would append every server's console to
+/// one shared `left4dead2/console.log`).
 pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError> {
     let port = layout::port(settings)?;
     let files = ServerFiles::new(port);
@@ -52,7 +55,8 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
     if !validate::is_map_name(map) {
         return Err(AdapterError::Invalid(format!("not a map name: {map:?}")));
     }
-    // `sv_logsdir` comes before the config, whose `log on` opens the first log file.
+    // `sv_logsdir` comes before the config, whose `log on` opens the first log file, and both
+    // cvars before the map, whose load runs `servercfgfile`.
     let mut args: Vec<String> = [
         "-game",
         GAME_DIR,
@@ -62,6 +66,8 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
         &max_players.to_string(),
         "+sv_logsdir",
         &files.logs_dir(),
+        "+servercfgfile",
+        &files.exec_name(),
         "+map",
         map,
         "+exec",

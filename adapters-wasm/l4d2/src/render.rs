@@ -1,10 +1,10 @@
 //! The files one Left 4 Dead 2 server reads: its cfg, `left4dead2/cfg/garrison/<port>.cfg`
-//! (run by `+exec garrison/<port>.cfg`), and, when set, its message of the day and welcome
-//! banner, `left4dead2/cfg/garrison/<port>-motd.txt` and `…/<port>-host.txt`, which the cfg
-//! points the game at with `motdfile` and `hostfile`. They are below the runtime directory
-//! because that is where srcds looks for them, and named after the port (see
-//! [`crate::layout`]) because every server of the host shares that directory; the game's own
-//! `server.cfg`, `motd.txt` and `host.txt` are left alone.
+//! (run by `+exec garrison/<port>.cfg` and, at every map load, as `servercfgfile`), and, when
+//! set, its message of the day and welcome banner, `left4dead2/cfg/garrison/<port>-motd.txt`
+//! and `…/<port>-host.txt`, which the cfg points the game at with `motdfile` and `hostfile`.
+//! They are below the runtime directory because that is where srcds looks for them, and named
+//! after the port (see [`crate::layout`]) because every server of the host shares that
+//! directory; the game's own `server.cfg`, `motd.txt` and `host.txt` are left alone.
 //!
 //! A Source cfg is a list of console commands, one per line, `;` separating commands outside
 //! double quotes; a quoted string cannot contain an escaped `"`. So every value goes through

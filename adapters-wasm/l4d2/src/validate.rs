@@ -111,7 +111,7 @@ pub fn is_cvar_name(s: &str) -> bool {
 /// per-server files Garrison depends on (an override would send a server's log or message of
 /// the day into a file shared with other servers), and commands that would run other files,
 /// leave or switch maps.
-pub const RESERVED_CVARS: [&str; 26] = [
+pub const RESERVED_CVARS: [&str; 27] = [
     "hostname",
     "rcon_password",
     "sv_password",
@@ -133,6 +133,7 @@ pub const RESERVED_CVARS: [&str; 26] = [
     "sv_logsdir",
     "con_logfile",
     "exec",
+    "servercfgfile",
     "alias",
     "quit",
     "exit",

@@ -394,6 +394,8 @@ fn start_as_garrison(exe: &Path, cwd: &Path, port: u16, console: &Path) -> Guard
             "8",
             "+sv_logsdir",
             &logs_dir,
+            "+servercfgfile",
+            &exec,
             "+map",
             "c1m1_hotel",
             "+exec",

@@ -227,7 +227,13 @@ fn every_problem_is_reported_by_field() {
 
 #[test]
 fn the_files_garrison_points_the_game_at_are_reserved() {
-    for name in ["motdfile", "HostFile", "sv_logsdir", "exec"] {
+    for name in [
+        "motdfile",
+        "HostFile",
+        "sv_logsdir",
+        "servercfgfile",
+        "exec",
+    ] {
         let s = settings(vec![("extra_cvars", rows(&[(name, "cfg/server.cfg")]))]);
         assert_eq!(errors(&s), vec!["extra_cvars"], "{name}");
         let s = settings(vec![(

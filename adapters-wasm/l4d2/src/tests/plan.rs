@@ -38,6 +38,8 @@ fn launch_arguments_are_separate_elements() {
             "4",
             "+sv_logsdir",
             "logs/garrison-27020",
+            "+servercfgfile",
+            "garrison/27020.cfg",
             "+map",
             "c2m1_highway",
             "+exec",
@@ -69,6 +71,8 @@ fn launch_defaults() {
             "8",
             "+sv_logsdir",
             "logs/garrison-27015",
+            "+servercfgfile",
+            "garrison/27015.cfg",
             "+map",
             "c1m1_hotel",
             "+exec",
@@ -89,6 +93,7 @@ fn launch_rechecks_what_validate_refuses() {
         ("extra_params", items(&["+exec", "evil.cfg"])),
         ("extra_params", items(&["+sv_logsdir", "logs"])),
         ("extra_params", items(&["+motdfile", "motd.txt"])),
+        ("extra_params", items(&["+servercfgfile", "server.cfg"])),
         ("extra_params", items(&["+maxplayers 32"])),
         ("extra_params", items(&["-port=1"])),
         ("extra_params", items(&["x\ny"])),
@@ -177,6 +182,8 @@ fn launch_render_and_sources_name_the_same_files() {
     // `+exec` names the rendered cfg, relative to left4dead2/cfg.
     let exec = arg_after(&spec, "+exec");
     assert_eq!(files[0].path.path, format!("left4dead2/cfg/{exec}"));
+    // And map loads run it too, not the install's shared server.cfg.
+    assert_eq!(arg_after(&spec, "+servercfgfile"), exec);
     // The host tails the folder `+sv_logsdir` sends the game logs to.
     let logs_dir = arg_after(&spec, "+sv_logsdir");
     let LogLocation::NewestFile(game) = &sources[1].location else {
