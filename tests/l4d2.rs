@@ -1,6 +1,6 @@
 //! Left 4 Dead 2 end to end: the real adapter component, the host's RCon driver over TCP, and
 //! the srcds simulator started the way a real install would be (a runtime directory holding
-//! `srcds_run` and the config the adapter rendered).
+//! `srcds_run` and the server's own config the adapter rendered, `cfg/garrison/<port>.cfg`).
 
 mod common;
 
@@ -56,8 +56,18 @@ impl Srcds {
         self.planned.runtime_dir.path().join("left4dead2")
     }
 
+    /// The server's own config, as the adapter renders it and `+exec` names it.
+    fn cfg_path(&self) -> PathBuf {
+        self.game_dir()
+            .join(format!("cfg/garrison/{}.cfg", self.connection.port))
+    }
+
+    /// The newest game log in the server's own `sv_logsdir`.
     fn newest_log(&self) -> String {
-        let mut logs: Vec<PathBuf> = std::fs::read_dir(self.game_dir().join("logs"))
+        let dir = self
+            .game_dir()
+            .join(format!("logs/garrison-{}", self.connection.port));
+        let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         logs.sort();
@@ -100,8 +110,11 @@ async fn rcon_status_kick_and_changelevel_over_tcp() {
         ],
     );
     // The injection attempt stayed inside one quoted value.
-    let cfg =
-        std::fs::read_to_string(server.game_dir().join("cfg/server.cfg")).expect("server.cfg");
+    let cfg = std::fs::read_to_string(server.cfg_path()).expect("the server's cfg");
+    assert!(
+        !server.game_dir().join("cfg/server.cfg").exists(),
+        "the install's own server.cfg is left alone"
+    );
     let rcon_lines: Vec<&str> = cfg
         .lines()
         .filter(|l| l.trim_start().starts_with("rcon_password"))

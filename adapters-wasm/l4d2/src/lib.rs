@@ -1,18 +1,23 @@
 //! The `l4d2` adapter: Left 4 Dead 2 dedicated servers (srcds).
 //!
-//! Left 4 Dead 2 reads its cvars from `left4dead2/cfg/server.cfg` (executed with
-//! `+exec server.cfg`), writes its console to `left4dead2/console.log` (`-condebug`) and a
-//! game log per map to `left4dead2/logs/L*.log` (`log on`), and is remote controlled through
-//! Source RCON over TCP. This file only wires the pieces to the SDK's [`Adapter`] trait; each
-//! concern lives in its own module:
+//! Every server of a host runs from one installed game, so each gets its own files in it,
+//! named after its game port: its cvars in `left4dead2/cfg/garrison/<port>.cfg` (executed
+//! with `+exec garrison/<port>.cfg` at start and as `servercfgfile` at every map load), its
+//! message of the day and banner beside them, and a game log per map in
+//! `left4dead2/logs/garrison-<port>/L*.log` (`+sv_logsdir`, `log on`). Its console is its
+//! standard output, which the host keeps in the server's instance directory. It is remote
+//! controlled through Source RCON over TCP. This file only wires the pieces to the SDK's
+//! [`Adapter`] trait; each concern lives in its own module:
 //!
 //! - [`schema`] — the settings form; [`validate`] — checks beyond it;
-//! - [`render`] — `server.cfg` (with Source cfg quoting), `motd.txt`, `host.txt`;
+//! - [`layout`] — where one server's files live in the shared installation;
+//! - [`render`] — the server's cfg (with Source cfg quoting), message of the day and banner;
 //! - [`plan`] — install, launch, stop, content directories, log sources, RCON endpoint;
 //! - [`logs`] — the parser of the game log and the console;
 //! - [`packet`] — the Source RCON packet codec; [`session`] — the sans-IO RCON session;
 //! - [`replies`] — command builders and reply parsers (`status`, `listid`).
 
+pub mod layout;
 pub mod logs;
 pub mod packet;
 pub mod plan;
@@ -42,10 +47,10 @@ impl Adapter for L4d2 {
             id: "l4d2".to_string(),
             name: "Left 4 Dead 2".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            summary: "Runs a Left 4 Dead 2 dedicated server: installs it anonymously with \
-                      SteamCMD, writes server.cfg and the message of the day, reads the console \
-                      and the game log, and manages players, bans, chat and maps over Source \
-                      RCON."
+            summary: "Runs Left 4 Dead 2 dedicated servers from one shared install: installs it \
+                      anonymously with SteamCMD, gives each server its own config, message of \
+                      the day and game log folder in it, reads the console and the game log, \
+                      and manages players, bans, chat and maps over Source RCON."
                 .to_string(),
             steam_app_id: Some(SERVER_APP_ID),
             capabilities: Capabilities::LOGS
@@ -88,8 +93,8 @@ impl Adapter for L4d2 {
         Ok(plan::content_dirs())
     }
 
-    fn log_sources(_settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
-        Ok(plan::log_sources())
+    fn log_sources(settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
+        plan::log_sources(settings)
     }
 
     fn create_parser(_settings: &Settings) -> Result<L4d2Parser, AdapterError> {

@@ -15,9 +15,9 @@ use garrison_adapter_sdk::prelude::*;
 pub use console::ConsoleLog;
 pub use game::{GameLog, timestamp};
 
-/// Name of the game log source (`left4dead2/logs/L*.log`) in `log_sources`.
+/// Name of the game log source (`left4dead2/logs/garrison-<port>/L*.log`) in `log_sources`.
 pub const GAME_SOURCE: &str = "game";
-/// Name of the console source (`left4dead2/console.log`) in `log_sources`.
+/// Name of the console source (the process's output, captured by the host) in `log_sources`.
 pub const CONSOLE_SOURCE: &str = "console";
 
 /// What one line is: its severity, the time written on it, and the event it reports.

@@ -4,10 +4,12 @@
 //!
 //! Arguments are built one element each and never joined into a command line. Values placed
 //! into arguments are re-checked here, so a plan is never built from settings `validate`
-//! would refuse.
+//! would refuse. The server's config and game log folder are named by [`crate::layout`], so
+//! servers sharing one installed game never share a file.
 
 use garrison_adapter_sdk::prelude::*;
 
+use crate::layout::{self, GAME_DIR, ServerFiles};
 use crate::logs::{CONSOLE_SOURCE, GAME_SOURCE};
 use crate::schema::{MAX_PLAYERS_LIMIT, default, key};
 use crate::{SERVER_APP_ID, validate};
@@ -29,19 +31,16 @@ pub fn install() -> Vec<InstallStep> {
     })]
 }
 
-/// The game port, checked to be one.
-pub fn port(settings: &Settings) -> Result<u16, AdapterError> {
-    let port = settings.integer(key::PORT).unwrap_or(default::PORT);
-    u16::try_from(port)
-        .ok()
-        .filter(|&p| p > 0)
-        .ok_or_else(|| AdapterError::Invalid(format!("not a port: {port}")))
-}
-
-/// `srcds_run -game left4dead2 -port N +maxplayers N +map MAP +exec server.cfg -condebug`,
-/// then the extra parameters, started in the runtime directory.
+/// `srcds_run -game left4dead2 -port N +maxplayers N +sv_logsdir logs/garrison-N
+/// +servercfgfile garrison/N.cfg +map MAP +exec garrison/N.cfg`, then the extra parameters,
+/// started in the runtime directory. `+exec` runs the server's cfg at start; `servercfgfile`
+/// is what the game runs at every map load instead of the install's shared `server.cfg`
+/// (which may hold another server's settings). The console is the process's output, which
+/// the host keeps per server, so no `-condebug` (it would append every server's console to
+/// one shared `left4dead2/console.log`).
 pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError> {
-    let port = port(settings)?;
+    let port = layout::port(settings)?;
+    let files = ServerFiles::new(port);
     let max_players = settings
         .integer(key::MAX_PLAYERS)
         .unwrap_or(default::MAX_PLAYERS);
@@ -56,18 +55,23 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
     if !validate::is_map_name(map) {
         return Err(AdapterError::Invalid(format!("not a map name: {map:?}")));
     }
+    // `sv_logsdir` comes before the config, whose `log on` opens the first log file, and both
+    // cvars before the map, whose load runs `servercfgfile`.
     let mut args: Vec<String> = [
         "-game",
-        "left4dead2",
+        GAME_DIR,
         "-port",
         &port.to_string(),
         "+maxplayers",
         &max_players.to_string(),
+        "+sv_logsdir",
+        &files.logs_dir(),
+        "+servercfgfile",
+        &files.exec_name(),
         "+map",
         map,
         "+exec",
-        "server.cfg",
-        "-condebug",
+        &files.exec_name(),
     ]
     .iter()
     .map(|s| s.to_string())
@@ -104,34 +108,33 @@ pub fn content_dirs() -> Vec<ContentDir> {
         kind: ContentKind::Missions,
         dir: PathRef {
             root: Root::Runtime,
-            path: "left4dead2/maps".to_string(),
+            path: layout::in_runtime("maps"),
         },
         extensions: vec![".bsp".to_string(), ".vpk".to_string()],
     }]
 }
 
-/// The console as `-condebug` writes it, and the newest game log (a new `L*.log` per map and
+/// The console (the process's output, kept by the host in the server's instance directory)
+/// and the newest game log in the server's own `sv_logsdir` (a new `L*.log` per map and
 /// start).
-pub fn log_sources() -> Vec<LogSource> {
-    let newest = |dir: &str, pattern: &str| {
-        LogLocation::NewestFile(FilePattern {
-            dir: PathRef {
-                root: Root::Runtime,
-                path: dir.to_string(),
-            },
-            pattern: pattern.to_string(),
-        })
-    };
-    vec![
+pub fn log_sources(settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
+    let files = ServerFiles::of(settings)?;
+    Ok(vec![
         LogSource {
             name: CONSOLE_SOURCE.to_string(),
-            location: newest("left4dead2", "console.log"),
+            location: LogLocation::Console,
         },
         LogSource {
             name: GAME_SOURCE.to_string(),
-            location: newest("left4dead2/logs", "L*.log"),
+            location: LogLocation::NewestFile(FilePattern {
+                dir: PathRef {
+                    root: Root::Runtime,
+                    path: layout::in_runtime(&files.logs_dir()),
+                },
+                pattern: "L*.log".to_string(),
+            }),
         },
-    ]
+    ])
 }
 
 /// Source RCON listens on the game port (TCP) once a password is set.
@@ -139,7 +142,7 @@ pub fn endpoint(settings: &Settings) -> Option<Connection> {
     let password = settings.non_empty_text(key::RCON_PASSWORD)?;
     Some(Connection {
         host: "127.0.0.1".to_string(),
-        port: port(settings).ok()?,
+        port: layout::port(settings).ok()?,
         password: password.to_string(),
     })
 }

@@ -1,6 +1,10 @@
-//! The files Left 4 Dead 2 reads: `left4dead2/cfg/server.cfg` (run by `+exec server.cfg`)
-//! and, when set, `left4dead2/motd.txt` and `left4dead2/host.txt`, all below the runtime
-//! directory because that is where srcds looks for them.
+//! The files one Left 4 Dead 2 server reads: its cfg, `left4dead2/cfg/garrison/<port>.cfg`
+//! (run by `+exec garrison/<port>.cfg` and, at every map load, as `servercfgfile`), and, when
+//! set, its message of the day and welcome banner, `left4dead2/cfg/garrison/<port>-motd.txt`
+//! and `…/<port>-host.txt`, which the cfg points the game at with `motdfile` and `hostfile`.
+//! They are below the runtime directory because that is where srcds looks for them, and named
+//! after the port (see [`crate::layout`]) because every server of the host shares that
+//! directory; the game's own `server.cfg`, `motd.txt` and `host.txt` are left alone.
 //!
 //! A Source cfg is a list of console commands, one per line, `;` separating commands outside
 //! double quotes; a quoted string cannot contain an escaped `"`. So every value goes through
@@ -14,29 +18,28 @@ use std::fmt::Write;
 
 use garrison_adapter_sdk::prelude::*;
 
+use crate::layout::{self, ServerFiles};
 use crate::schema::{default, key};
 use crate::validate;
 
-/// Runtime-relative path of the server configuration.
-pub const SERVER_CFG: &str = "left4dead2/cfg/server.cfg";
-/// Runtime-relative path of the message of the day.
-pub const MOTD_TXT: &str = "left4dead2/motd.txt";
-/// Runtime-relative path of the welcome screen banner.
-pub const HOST_TXT: &str = "left4dead2/host.txt";
-
-/// `server.cfg`, plus `motd.txt` and `host.txt` when their settings are not blank.
+/// The server's cfg, plus its message of the day and banner when their settings are not
+/// blank.
 pub fn files(_ctx: &Context, settings: &Settings) -> Result<Vec<RenderedFile>, AdapterError> {
-    let file = |path: &str, contents: String| RenderedFile {
+    let paths = ServerFiles::of(settings)?;
+    let file = |path: String, contents: String| RenderedFile {
         path: PathRef {
             root: Root::Runtime,
-            path: path.to_string(),
+            path,
         },
         contents: contents.into_bytes(),
     };
-    let mut files = vec![file(SERVER_CFG, server_cfg(settings)?)];
-    for (k, path) in [(key::MOTD, MOTD_TXT), (key::HOST_BANNER, HOST_TXT)] {
+    let mut files = vec![file(paths.cfg(), server_cfg(settings, &paths)?)];
+    for (k, path) in [
+        (key::MOTD, paths.motd()),
+        (key::HOST_BANNER, paths.host_banner()),
+    ] {
         if let Some(text) = settings.non_empty_text(k) {
-            files.push(file(path, plain_text(text)));
+            files.push(file(layout::in_runtime(&path), plain_text(text)));
         }
     }
     Ok(files)
@@ -101,9 +104,9 @@ fn choice<'a>(
     }
 }
 
-/// `server.cfg`: one `name "value"` line per cvar, then the logging Garrison reads, then the
-/// administrator's extra cvars.
-pub fn server_cfg(settings: &Settings) -> Result<String, AdapterError> {
+/// The server's cfg: one `name "value"` line per cvar, `motdfile` and `hostfile` when their
+/// texts are rendered, then the logging Garrison reads, then the administrator's extra cvars.
+pub fn server_cfg(settings: &Settings, paths: &ServerFiles) -> Result<String, AdapterError> {
     use crate::schema::{DIFFICULTIES, GAME_MODES, PURE_LEVELS, REGIONS};
     let mut out =
         String::from("// Written by Garrison from the server's settings; edits are overwritten.\n");
@@ -154,6 +157,14 @@ pub fn server_cfg(settings: &Settings) -> Result<String, AdapterError> {
     cvar("sv_consistency", flag(key::SV_CONSISTENCY, true));
     cvar("sv_pure", pure);
     cvar("sv_steamgroup", group);
+    // Paths relative to the game directory, as these cvars take them; the same test as in
+    // `files`, so the game is pointed only at files that are written.
+    if settings.non_empty_text(key::MOTD).is_some() {
+        cvar("motdfile", &paths.motd());
+    }
+    if settings.non_empty_text(key::HOST_BANNER).is_some() {
+        cvar("hostfile", &paths.host_banner());
+    }
     // The parser reads the game log and the console; keep them whatever the defaults become.
     out.push_str("log on\nsv_logecho 0\nsv_logfile 1\n");
 

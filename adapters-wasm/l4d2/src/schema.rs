@@ -287,8 +287,8 @@ fn advanced() -> Vec<FieldBuilder> {
                     kind: ColumnKind::Text,
                 },
             ]),
-            "Further settings written to server.cfg, one variable per row, for example \
-             sv_allow_lobby_connect_only with the value 0.",
+            "Further settings written to the server's config file, one variable per row, for \
+             example sv_allow_lobby_connect_only with the value 0.",
         )
         .default(SettingValue::Rows(Vec::new()))
         .advanced(),

@@ -107,9 +107,11 @@ pub fn is_cvar_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Names an extra cvar may not use: the cvars Garrison writes itself, the logging Garrison
-/// depends on, and commands that would run other files, leave or switch maps.
-pub const RESERVED_CVARS: [&str; 24] = [
+/// Names an extra cvar may not use: the cvars Garrison writes itself, the logging and the
+/// per-server files Garrison depends on (an override would send a server's log or message of
+/// the day into a file shared with other servers), and commands that would run other files,
+/// leave or switch maps.
+pub const RESERVED_CVARS: [&str; 27] = [
     "hostname",
     "rcon_password",
     "sv_password",
@@ -122,6 +124,8 @@ pub const RESERVED_CVARS: [&str; 24] = [
     "sv_consistency",
     "sv_pure",
     "sv_steamgroup",
+    "motdfile",
+    "hostfile",
     "maxplayers",
     "log",
     "sv_logecho",
@@ -129,6 +133,7 @@ pub const RESERVED_CVARS: [&str; 24] = [
     "sv_logsdir",
     "con_logfile",
     "exec",
+    "servercfgfile",
     "alias",
     "quit",
     "exit",

@@ -40,8 +40,9 @@ fn usage() -> i32 {
          [--ignore-sigterm] [--slow-start SECS] [--players N] [--churn] [--tick-ms MS] \
          [--seed N] [--fragment-bytes N] [--shuffle-fragments]\n\
          garrison-sim l4d2 [-game DIR -port N -ip ADDR -condebug +maxplayers N +map MAP \
-         +exec FILE] [--crash-after SECS] [--exit-code N] [--ignore-sigterm] [--slow-start SECS] \
-         [--players N] [--churn] [--tick-ms MS] [--seed N] [--packet-bytes N] [--split-writes]\n\
+         +exec FILE +sv_logsdir DIR] [--crash-after SECS] [--exit-code N] [--ignore-sigterm] \
+         [--slow-start SECS] [--players N] [--churn] [--tick-ms MS] [--seed N] \
+         [--packet-bytes N] [--split-writes]\n\
          or run it under the name arma3server_x64 or srcds_run (e.g. through a symlink)"
     );
     2

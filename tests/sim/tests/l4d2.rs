@@ -1,7 +1,8 @@
 //! End-to-end checks of `garrison-sim` in its Left 4 Dead 2 (srcds) persona.
 //!
 //! Each test builds a runtime directory in a temp dir — a `srcds_run` symlink to the simulator
-//! beside `left4dead2/cfg/server.cfg`, as installing the game would leave it — starts it from
+//! beside `left4dead2/cfg/server.cfg` (or Garrison's per-server `cfg/garrison/<port>.cfg`), as
+//! installing the game would leave it — starts it from
 //! another working directory, and talks to it over loopback TCP with a tiny hand-written Source
 //! RCON client that reads packets whole however the server splits its writes. Every read has a
 //! timeout, every wait a deadline, and the child is killed if a test fails.
@@ -178,9 +179,14 @@ fn start(exe: &Path, cwd: &Path, port: u16, extra: &[&str]) -> Guard {
     Guard(child)
 }
 
-/// The game log files, oldest first.
+/// The game log files in `<game>/logs` (the default `sv_logsdir`), oldest first.
 fn log_files(game: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(game.join("logs"))
+    log_files_in(&game.join("logs"))
+}
+
+/// The entries of a log folder, oldest first.
+fn log_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     files.sort();
@@ -368,6 +374,109 @@ fn garbage_closes_only_that_connection_and_bans_are_written() {
     assert_eq!(sim.wait_exit(Duration::from_secs(10)).code(), Some(0));
     let files = log_files(&game);
     assert!(read(&files[0]).ends_with(": Log file closed\n"));
+}
+
+/// Starts a server the way Garrison does when several share one install: its own cfg and log
+/// folder named after its port, no `-condebug`, its output in `console` (the host's capture).
+fn start_as_garrison(exe: &Path, cwd: &Path, port: u16, console: &Path) -> Guard {
+    let exec = format!("garrison/{port}.cfg");
+    let logs_dir = format!("logs/garrison-{port}");
+    let port = port.to_string();
+    let out = std::fs::File::create(console).expect("console file");
+    let child = Command::new(exe)
+        .current_dir(cwd)
+        .args([
+            "-game",
+            "left4dead2",
+            "-port",
+            &port,
+            "+maxplayers",
+            "8",
+            "+sv_logsdir",
+            &logs_dir,
+            "+servercfgfile",
+            &exec,
+            "+map",
+            "c1m1_hotel",
+            "+exec",
+            &exec,
+            "--tick-ms",
+            "50",
+            "--players",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .spawn()
+        .expect("start simulator");
+    Guard(child)
+}
+
+#[test]
+fn two_servers_in_one_install_keep_their_own_config_and_logs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The install's own server.cfg is not theirs: a server that read it would refuse logins.
+    let (exe, game) = install(dir.path(), "hostname \"shared\"\nrcon_password \"other\"\n");
+    let ports = [free_tcp_port(), free_tcp_port()];
+    std::fs::create_dir_all(game.join("cfg/garrison")).expect("cfg/garrison");
+    let mut sims = Vec::new();
+    for port in ports {
+        let cfg = format!("hostname \"server {port}\"\nrcon_password \"pw{port}\"\nlog on\n");
+        std::fs::write(game.join(format!("cfg/garrison/{port}.cfg")), cfg).expect("cfg");
+        let console = dir.path().join(format!("console-{port}.log"));
+        sims.push((
+            port,
+            console.clone(),
+            start_as_garrison(&exe, dir.path(), port, &console),
+        ));
+    }
+
+    for (port, console, _) in &sims {
+        let mut rcon = Client::connect(*port);
+        assert!(rcon.auth(&format!("pw{port}")), "its own cfg was run");
+        let status = rcon.command("status");
+        assert!(
+            status.starts_with(&format!("hostname: server {port}\n")),
+            "{status}"
+        );
+        // The console is the process's output; nothing goes to a shared console.log.
+        eventually("ready on stdout", || {
+            read(console).contains("Connection to Steam servers successful.\n")
+        });
+        // The game log is in the server's own folder and names itself by that path.
+        let own = game.join(format!("logs/garrison-{port}"));
+        let files = log_files_in(&own);
+        assert_eq!(files.len(), 1, "{files:?}");
+        let name = files[0].file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let log = read(&files[0]);
+        assert!(
+            log.lines()
+                .next()
+                .is_some_and(|l| l[25..].starts_with(&format!(
+                    "Log file started (file \"logs/garrison-{port}/{name}\")"
+                ))),
+            "{log}"
+        );
+        assert!(log.contains(": Loading map \"c1m1_hotel\"\n"), "{log}");
+    }
+    assert!(!game.join("console.log").exists());
+    let shared: Vec<PathBuf> = log_files(&game)
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect();
+    assert!(shared.is_empty(), "no log directly in logs/: {shared:?}");
+
+    // A map change opens the next file in the same folder.
+    let (port, _, _) = &sims[0];
+    let mut rcon = Client::connect(*port);
+    assert!(rcon.auth(&format!("pw{port}")));
+    assert_eq!(rcon.command("changelevel c2m1_highway"), "");
+    let own = game.join(format!("logs/garrison-{port}"));
+    eventually("a second log file", || log_files_in(&own).len() == 2);
+    assert_eq!(
+        log_files_in(&game.join(format!("logs/garrison-{}", ports[1]))).len(),
+        1
+    );
 }
 
 #[test]

@@ -1,10 +1,13 @@
-//! What one console line says. The console (`-condebug`) has no timestamps; it tells when the
-//! server is ready for players, which map it loads, and errors and warnings by their first
-//! word.
+//! What one console line says. The console is the server's standard output, captured by the
+//! host; it has no timestamps, and tells when the server is ready for players, which map it
+//! loads, and errors and warnings by their first word.
 //!
-//! `server-ready` is reported once per console start: `-condebug` appends every start to the
-//! same file, so `Console initialized.` (the first line of a start) re-arms it. Matching is
-//! plain string comparison; this module allocates only for the events it returns.
+//! `server-ready` is reported once per start: the first ready marker counts, later ones (both
+//! markers appear, and a server may reconnect to Steam) do not. The host starts each run's
+//! console afresh, but a reader that is kept across runs, or a console that holds several
+//! (as `-condebug`'s file does, which appends every start), is re-armed by
+//! `Console initialized.`, the first line of a start. Matching is plain string comparison;
+//! this module allocates only for the events it returns.
 
 use garrison_adapter_sdk::prelude::*;
 

@@ -1,5 +1,5 @@
 //! The schema, validation and the rendered files, above all that no value can add a command
-//! to `server.cfg`.
+//! to the server's cfg, and that every rendered file is the server's own.
 
 use super::*;
 use crate::L4d2;
@@ -19,8 +19,9 @@ fn file(s: &Settings, path: &str) -> Option<String> {
     Some(String::from_utf8(f.contents.clone()).expect("utf-8"))
 }
 
+/// The cfg of a server on the default port.
 fn server_cfg(s: &Settings) -> String {
-    file(s, "left4dead2/cfg/server.cfg").expect("server.cfg rendered")
+    file(s, "left4dead2/cfg/garrison/27015.cfg").expect("the server's cfg rendered")
 }
 
 /// The commands of a Source cfg as the console splits them: one per line, `;` separating
@@ -225,6 +226,25 @@ fn every_problem_is_reported_by_field() {
 }
 
 #[test]
+fn the_files_garrison_points_the_game_at_are_reserved() {
+    for name in [
+        "motdfile",
+        "HostFile",
+        "sv_logsdir",
+        "servercfgfile",
+        "exec",
+    ] {
+        let s = settings(vec![("extra_cvars", rows(&[(name, "cfg/server.cfg")]))]);
+        assert_eq!(errors(&s), vec!["extra_cvars"], "{name}");
+        let s = settings(vec![(
+            "extra_params",
+            items(&[&format!("+{name}"), "x.txt"]),
+        )]);
+        assert_eq!(errors(&s), vec!["extra_params"], "{name}");
+    }
+}
+
+#[test]
 fn the_rcon_password_is_required() {
     assert_eq!(
         errors(&settings(vec![("rcon_password", text(""))])),
@@ -332,10 +352,14 @@ sv_tags \"fun\"
 }
 
 #[test]
-fn defaults_render_only_server_cfg() {
+fn defaults_render_only_the_servers_cfg() {
     let files = L4d2::render(&ctx(), &settings(vec![])).expect("render");
     assert_eq!(files.len(), 1);
     let cfg = server_cfg(&settings(vec![]));
+    assert!(
+        !cfg.contains("motdfile") && !cfg.contains("hostfile"),
+        "the game keeps its own message of the day and banner: {cfg}"
+    );
     assert!(
         cfg.contains("sv_password \"\"\n"),
         "an old password never lingers"
@@ -345,20 +369,75 @@ fn defaults_render_only_server_cfg() {
 }
 
 #[test]
-fn motd_and_banner_are_rendered_when_set() {
+fn motd_and_banner_are_the_servers_own_files_when_set() {
     let s = settings(vec![
+        ("port", int(27020)),
         ("motd", text("Welcome!\r\nHave \"fun\".")),
         ("host_banner", text("Garrison\u{7} server")),
     ]);
     assert_eq!(
-        file(&s, "left4dead2/motd.txt").as_deref(),
+        file(&s, "left4dead2/cfg/garrison/27020-motd.txt").as_deref(),
         Some("Welcome!\nHave \"fun\".\n")
     );
     assert_eq!(
-        file(&s, "left4dead2/host.txt").as_deref(),
+        file(&s, "left4dead2/cfg/garrison/27020-host.txt").as_deref(),
         Some("Garrison server\n")
     );
-    let s = settings(vec![("motd", text("  ")), ("host_banner", text(""))]);
+    // The cfg points the game at them, relative to the game directory.
+    let cfg = file(&s, "left4dead2/cfg/garrison/27020.cfg").expect("cfg");
+    assert!(
+        cfg.contains(
+            "sv_steamgroup \"\"\nmotdfile \"cfg/garrison/27020-motd.txt\"\n\
+             hostfile \"cfg/garrison/27020-host.txt\"\nlog on\n"
+        ),
+        "{cfg}"
+    );
     assert_eq!(file(&s, "left4dead2/motd.txt"), None);
     assert_eq!(file(&s, "left4dead2/host.txt"), None);
+
+    let s = settings(vec![("motd", text("  ")), ("host_banner", text(""))]);
+    let files = L4d2::render(&ctx(), &s).expect("render");
+    assert_eq!(files.len(), 1, "only the cfg");
+    let s = settings(vec![("host_banner", text("only a banner"))]);
+    let cfg = server_cfg(&s);
+    assert!(
+        cfg.contains("hostfile \"cfg/garrison/27015-host.txt\"\n"),
+        "{cfg}"
+    );
+    assert!(!cfg.contains("motdfile"), "{cfg}");
+    assert!(file(&s, "left4dead2/cfg/garrison/27015-host.txt").is_some());
+    assert!(file(&s, "left4dead2/cfg/garrison/27015-motd.txt").is_none());
+}
+
+#[test]
+fn two_servers_render_to_different_files() {
+    let render = |port: i64| {
+        let s = settings(vec![
+            ("port", int(port)),
+            ("motd", text("hi")),
+            ("host_banner", text("banner")),
+        ]);
+        L4d2::render(&ctx(), &s)
+            .expect("render")
+            .into_iter()
+            .map(|f| f.path.path)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        render(27015),
+        [
+            "left4dead2/cfg/garrison/27015.cfg",
+            "left4dead2/cfg/garrison/27015-motd.txt",
+            "left4dead2/cfg/garrison/27015-host.txt",
+        ]
+    );
+    let other = render(27016);
+    assert!(
+        render(27015).iter().all(|p| !other.contains(p)),
+        "{other:?}"
+    );
+    assert!(matches!(
+        L4d2::render(&ctx(), &settings(vec![("port", int(70_000))])),
+        Err(AdapterError::Invalid(_))
+    ));
 }

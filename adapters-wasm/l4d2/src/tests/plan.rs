@@ -36,11 +36,14 @@ fn launch_arguments_are_separate_elements() {
             "27020",
             "+maxplayers",
             "4",
+            "+sv_logsdir",
+            "logs/garrison-27020",
+            "+servercfgfile",
+            "garrison/27020.cfg",
             "+map",
             "c2m1_highway",
             "+exec",
-            "server.cfg",
-            "-condebug",
+            "garrison/27020.cfg",
             "-nohltv",
             "-tickrate",
             "60",
@@ -66,11 +69,14 @@ fn launch_defaults() {
             "27015",
             "+maxplayers",
             "8",
+            "+sv_logsdir",
+            "logs/garrison-27015",
+            "+servercfgfile",
+            "garrison/27015.cfg",
             "+map",
             "c1m1_hotel",
             "+exec",
-            "server.cfg",
-            "-condebug",
+            "garrison/27015.cfg",
         ]
     );
 }
@@ -85,6 +91,9 @@ fn launch_rechecks_what_validate_refuses() {
         ("port", int(70_000)),
         ("port", int(0)),
         ("extra_params", items(&["+exec", "evil.cfg"])),
+        ("extra_params", items(&["+sv_logsdir", "logs"])),
+        ("extra_params", items(&["+motdfile", "motd.txt"])),
+        ("extra_params", items(&["+servercfgfile", "server.cfg"])),
         ("extra_params", items(&["+maxplayers 32"])),
         ("extra_params", items(&["-port=1"])),
         ("extra_params", items(&["x\ny"])),
@@ -125,28 +134,113 @@ fn maps_are_the_content() {
 }
 
 #[test]
-fn log_sources_are_the_console_file_and_the_newest_game_log() {
-    let sources = L4d2::log_sources(&settings(vec![])).expect("sources");
-    let newest = |dir: &str, pattern: &str| {
-        LogLocation::NewestFile(FilePattern {
-            dir: PathRef {
-                root: Root::Runtime,
-                path: dir.into(),
-            },
-            pattern: pattern.into(),
-        })
-    };
+fn log_sources_are_the_console_and_the_servers_own_game_logs() {
+    let sources = L4d2::log_sources(&settings(vec![("port", int(27016))])).expect("sources");
     let want = vec![
         LogSource {
             name: "console".into(),
-            location: newest("left4dead2", "console.log"),
+            location: LogLocation::Console,
         },
         LogSource {
             name: "game".into(),
-            location: newest("left4dead2/logs", "L*.log"),
+            location: LogLocation::NewestFile(FilePattern {
+                dir: PathRef {
+                    root: Root::Runtime,
+                    path: "left4dead2/logs/garrison-27016".into(),
+                },
+                pattern: "L*.log".into(),
+            }),
         },
     ];
     assert_eq!(dbg(&sources), dbg(&want));
+    assert!(matches!(
+        L4d2::log_sources(&settings(vec![("port", int(0))])),
+        Err(AdapterError::Invalid(_))
+    ));
+}
+
+/// The value following `name` in the launch arguments.
+fn arg_after<'a>(spec: &'a LaunchSpec, name: &str) -> &'a str {
+    let at = spec
+        .args
+        .iter()
+        .position(|a| a == name)
+        .unwrap_or_else(|| panic!("{name} in {:?}", spec.args));
+    spec.args.get(at + 1).map(String::as_str).unwrap_or("")
+}
+
+#[test]
+fn launch_render_and_sources_name_the_same_files() {
+    let s = settings(vec![
+        ("port", int(27031)),
+        ("motd", text("hi")),
+        ("host_banner", text("banner")),
+    ]);
+    let spec = L4d2::launch(&ctx(), &s).expect("launch");
+    let files = L4d2::render(&ctx(), &s).expect("render");
+    let sources = L4d2::log_sources(&s).expect("sources");
+    // `+exec` names the rendered cfg, relative to left4dead2/cfg.
+    let exec = arg_after(&spec, "+exec");
+    assert_eq!(files[0].path.path, format!("left4dead2/cfg/{exec}"));
+    // And map loads run it too, not the install's shared server.cfg.
+    assert_eq!(arg_after(&spec, "+servercfgfile"), exec);
+    // The host tails the folder `+sv_logsdir` sends the game logs to.
+    let logs_dir = arg_after(&spec, "+sv_logsdir");
+    let LogLocation::NewestFile(game) = &sources[1].location else {
+        panic!("the game log is a file: {sources:?}");
+    };
+    assert_eq!(game.dir.path, format!("left4dead2/{logs_dir}"));
+    // The console is the process's output: no -condebug, no shared console.log.
+    assert!(matches!(sources[0].location, LogLocation::Console));
+    assert!(
+        !spec.args.iter().any(|a| a == "-condebug"),
+        "{:?}",
+        spec.args
+    );
+}
+
+#[test]
+fn two_servers_share_no_file_log_folder_or_config_name() {
+    let of = |port: i64| {
+        let s = settings(vec![
+            ("port", int(port)),
+            ("motd", text("hi")),
+            ("host_banner", text("banner")),
+        ]);
+        let spec = L4d2::launch(&ctx(), &s).expect("launch");
+        let mut paths: Vec<String> = L4d2::render(&ctx(), &s)
+            .expect("render")
+            .into_iter()
+            .map(|f| f.path.path)
+            .collect();
+        for source in L4d2::log_sources(&s).expect("sources") {
+            if let LogLocation::NewestFile(p) = source.location {
+                paths.push(format!("{}/{}", p.dir.path, p.pattern));
+            }
+        }
+        paths.push(format!("exec {}", arg_after(&spec, "+exec")));
+        paths.push(format!("logsdir {}", arg_after(&spec, "+sv_logsdir")));
+        paths
+    };
+    let (a, b) = (of(27015), of(27016));
+    assert_eq!(a.len(), 6, "{a:?}");
+    for path in &a {
+        assert!(!b.contains(path), "{path} is shared: {a:?} / {b:?}");
+        assert!(
+            ![
+                "left4dead2/cfg/server.cfg",
+                "left4dead2/motd.txt",
+                "left4dead2/host.txt"
+            ]
+            .contains(&path.as_str()),
+            "{path} is the game's own file"
+        );
+    }
+    // Nothing lands directly in the shared log folder either.
+    assert!(
+        !a.iter().any(|p| p.starts_with("left4dead2/logs/L")),
+        "{a:?}"
+    );
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! The command line of a real Source dedicated server (`srcds_run` / `srcds_linux`).
 //!
-//! `-game left4dead2 -port 27015 -ip 127.0.0.1 -condebug +maxplayers 8 +map c1m1_hotel
-//! +exec server.cfg`. Single-dash arguments are launch options, plus-arguments are console
-//! commands run at start; both may carry one value. Anything unknown is skipped the way the
-//! game skips it: `-x`, `-x value`, `+cvar value`. This module only reads arguments; where the
-//! game directory ends up is decided by the caller.
+//! `-game left4dead2 -port 27015 -ip 127.0.0.1 -condebug +maxplayers 8
+//! +sv_logsdir logs/garrison-27015 +map c1m1_hotel +exec garrison/27015.cfg`. Single-dash
+//! arguments are launch options, plus-arguments are console commands run at start; both may
+//! carry one value. Anything unknown is skipped the way the game skips it: `-x`, `-x value`,
+//! `+cvar value`. This module only reads arguments; where the game directory ends up is
+//! decided by the caller.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -35,8 +36,11 @@ pub struct GameArgs {
     pub max_players: u32,
     /// `+map`: the first map.
     pub map: String,
-    /// `+exec`: the config file under `<game>/cfg/` (the server runs `server.cfg` anyway).
+    /// `+exec`: the config file under `<game>/cfg/`, possibly in a subfolder
+    /// (`garrison/27015.cfg`); the server runs `server.cfg` anyway.
     pub exec: String,
+    /// `+sv_logsdir`: the folder under `<game>/` that game logs go to, `logs` by default.
+    pub logs_dir: String,
     /// `-condebug`: also append the console to `<game>/console.log`.
     pub condebug: bool,
 }
@@ -50,6 +54,7 @@ impl Default for GameArgs {
             max_players: 8,
             map: "c1m1_hotel".into(),
             exec: "server.cfg".into(),
+            logs_dir: "logs".into(),
             condebug: false,
         }
     }
@@ -58,6 +63,12 @@ impl Default for GameArgs {
 /// Whether an argument is a value rather than the next option.
 fn is_value(arg: &str) -> bool {
     !(arg.starts_with('-') || arg.starts_with('+'))
+}
+
+/// A path inside the game directory, as the engine accepts one for files it writes: relative
+/// and without `..`.
+fn is_game_relative(path: &str) -> bool {
+    !path.starts_with('/') && !path.split(['/', '\\']).any(|part| part == "..")
 }
 
 /// Parses the game arguments; unusable values of known options are errors.
@@ -114,6 +125,13 @@ pub fn parse(args: &[String]) -> Result<GameArgs, String> {
             }
             (true, "map") => out.map = need("a map name")?.to_string(),
             (true, "exec") => out.exec = need("a config file")?.to_string(),
+            (true, "sv_logsdir") => {
+                let v = need("a folder")?;
+                if !is_game_relative(v) {
+                    return Err(format!("invalid {arg} value {v:?}"));
+                }
+                out.logs_dir = v.trim_end_matches('/').to_string();
+            }
             _ => {}
         }
     }
@@ -147,7 +165,9 @@ mod tests {
             "c2m1_highway",
             "-condebug",
             "+exec",
-            "custom.cfg",
+            "garrison/27020.cfg",
+            "+sv_logsdir",
+            "logs/garrison-27020",
             "-ip",
             "127.0.0.2",
             "stray",
@@ -157,7 +177,8 @@ mod tests {
         assert_eq!(a.port, 27020);
         assert_eq!(a.max_players, 4);
         assert_eq!(a.map, "c2m1_highway");
-        assert_eq!(a.exec, "custom.cfg");
+        assert_eq!(a.exec, "garrison/27020.cfg");
+        assert_eq!(a.logs_dir, "logs/garrison-27020");
         assert!(a.condebug);
         assert_eq!(a.ip, IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     }
@@ -174,6 +195,9 @@ mod tests {
             &["-ip", "nowhere"],
             &["+maxplayers", "0"],
             &["+map", "-condebug"],
+            &["+sv_logsdir", "/var/log"],
+            &["+sv_logsdir", "logs/../../x"],
+            &["+sv_logsdir"],
         ] {
             assert!(parse(&strings(bad)).is_err(), "{bad:?}");
         }

@@ -1,4 +1,5 @@
-//! Reading the Source config file a server is started with (`+exec server.cfg`).
+//! Reading the Source config file a server is started with (`+exec server.cfg`, or a file in
+//! a subfolder of `cfg/` such as `+exec garrison/27015.cfg`).
 //!
 //! A Source `.cfg` is a list of console commands: one per line or separated by `;`, each a name
 //! followed by arguments that are bare words or `"quoted strings"`, with `//` comments. Setting
@@ -72,7 +73,7 @@ impl ServerConfig {
     }
 }
 
-/// Reads `<game dir>/cfg/<file>`.
+/// Reads `<game dir>/cfg/<file>`; `file` may name a subfolder (`garrison/27015.cfg`).
 pub fn load(game_dir: &Path, file: &str) -> Result<ServerConfig, String> {
     let path = game_dir.join("cfg").join(file);
     let bytes =
@@ -171,6 +172,20 @@ mod tests {
         assert_eq!(cfg.hostname, "Half open");
         assert_eq!(cfg.rcon_password.as_deref(), Some("a"));
         assert_eq!(ServerConfig::parse(""), ServerConfig::default());
+    }
+
+    #[test]
+    fn a_config_in_a_subfolder_of_cfg() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("cfg/garrison")).expect("mkdir");
+        std::fs::write(dir.path().join("cfg/server.cfg"), "hostname \"shared\"\n").expect("write");
+        std::fs::write(
+            dir.path().join("cfg/garrison/27015.cfg"),
+            "hostname \"mine\"\n",
+        )
+        .expect("write");
+        let cfg = load(dir.path(), "garrison/27015.cfg").expect("loads");
+        assert_eq!(cfg.hostname, "mine");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The two text outputs of a Source server: the game log files and the console.
 //!
-//! Game logs live in `<game dir>/logs/` as `L<MM><DD><NNN>.log`, one new file per start and per
-//! map, every line stamped `L MM/DD/YYYY - HH:MM:SS: ` (UTC here). The console is printed on
+//! Game logs live in `<game dir>/logs/` (or the folder `+sv_logsdir` names) as
+//! `L<MM><DD><NNN>.log`, one new file per start and per map, every line stamped
+//! `L MM/DD/YYYY - HH:MM:SS: ` (UTC here). The console is printed on
 //! stdout and, with `-condebug`, appended to `<game dir>/console.log` without timestamps. Every
 //! line is written and flushed on its own so a tailing reader never sees half a line. This
 //! module only formats and writes; what happens is the world's business.
@@ -48,10 +49,11 @@ pub struct GameLog {
 }
 
 impl GameLog {
-    /// Creates the next free `L<MM><DD><NNN>.log` in `<game_dir>/logs` and writes its opening
-    /// lines (`Log file started …`, `Loading map "…"`).
-    pub fn open(game_dir: &Path, map: &str) -> io::Result<Self> {
-        let dir = game_dir.join("logs");
+    /// Creates the next free `L<MM><DD><NNN>.log` in `<game_dir>/<logs_dir>` (created if
+    /// missing) and writes its opening lines (`Log file started …` naming the file relative to
+    /// the game directory, `Loading map "…"`).
+    pub fn open(game_dir: &Path, logs_dir: &str, map: &str) -> io::Result<Self> {
+        let dir = game_dir.join(logs_dir);
         std::fs::create_dir_all(&dir)?;
         let now = Civil::now();
         for n in 0..1000 {
@@ -65,7 +67,7 @@ impl GameLog {
                         failed: false,
                     };
                     log.line(&format!(
-                        "Log file started (file \"logs/{name}\") (game \"{}\") (version \"{VERSION}\")",
+                        "Log file started (file \"{logs_dir}/{name}\") (game \"{}\") (version \"{VERSION}\")",
                         game_dir.display()
                     ));
                     log.line(&format!("Loading map \"{map}\""));
@@ -147,8 +149,8 @@ mod tests {
     #[test]
     fn each_open_makes_a_new_file_with_opening_lines() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let a = GameLog::open(dir.path(), "c1m1_hotel").expect("first");
-        let b = GameLog::open(dir.path(), "c2m1_highway").expect("second");
+        let a = GameLog::open(dir.path(), "logs", "c1m1_hotel").expect("first");
+        let b = GameLog::open(dir.path(), "logs", "c2m1_highway").expect("second");
         assert_ne!(a.path(), b.path());
         let (pa, pb) = (a.path().to_path_buf(), b.path().to_path_buf());
         a.close();
@@ -167,6 +169,35 @@ mod tests {
         assert!(events[0].starts_with(&format!("Log file started (file \"logs/{}\")", name(&pa))));
         let text = std::fs::read_to_string(&pb).expect("readable");
         assert!(text.contains(": Loading map \"c2m1_highway\"\n"));
+    }
+
+    #[test]
+    fn logs_go_to_the_folder_sv_logsdir_names() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let a = GameLog::open(dir.path(), "logs/garrison-27015", "c1m1_hotel").expect("a");
+        let b = GameLog::open(dir.path(), "logs/garrison-27016", "c1m1_hotel").expect("b");
+        let (pa, pb) = (a.path().to_path_buf(), b.path().to_path_buf());
+        assert_eq!(
+            pa.parent(),
+            Some(dir.path().join("logs/garrison-27015").as_path())
+        );
+        assert_eq!(
+            pb.parent(),
+            Some(dir.path().join("logs/garrison-27016").as_path())
+        );
+        // Each folder numbers its own files, and the opening line names the real path.
+        let name = pa.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        assert!(name.ends_with("000.log"), "{name}");
+        assert_eq!(pa.file_name(), pb.file_name());
+        let text = std::fs::read_to_string(&pa).expect("readable");
+        let opening = format!("Log file started (file \"logs/garrison-27015/{name}\")");
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l[25..].starts_with(&opening)),
+            "{text}"
+        );
+        assert!(!dir.path().join("logs").join(name).exists());
     }
 
     #[test]

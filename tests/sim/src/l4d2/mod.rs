@@ -126,12 +126,13 @@ impl Setup {
         ] {
             console.line(&line);
         }
-        let mut log = match GameLog::open(&game_dir, &args.map) {
+        let mut log = match GameLog::open(&game_dir, &args.logs_dir, &args.map) {
             Ok(l) => Some(l),
             Err(e) => {
                 eprintln!(
-                    "srcds: cannot create a log file in {}/logs: {e}",
-                    game_dir.display()
+                    "srcds: cannot create a log file in {}/{}: {e}",
+                    game_dir.display(),
+                    args.logs_dir
                 );
                 return 2;
             }
@@ -161,6 +162,7 @@ impl Setup {
             console: &mut console,
             log: &mut log,
             game_dir: &game_dir,
+            logs_dir: &args.logs_dir,
         };
 
         loop {
@@ -283,6 +285,8 @@ struct Outputs<'a> {
     log: &'a mut Option<GameLog>,
     /// The game directory, for new log files and `banned_user.cfg`.
     game_dir: &'a Path,
+    /// Where new log files go, relative to the game directory (`+sv_logsdir`).
+    logs_dir: &'a str,
 }
 
 impl Outputs<'_> {
@@ -300,7 +304,7 @@ impl Outputs<'_> {
                     if let Some(old) = self.log.take() {
                         old.close();
                     }
-                    match GameLog::open(self.game_dir, &map) {
+                    match GameLog::open(self.game_dir, self.logs_dir, &map) {
                         Ok(l) => *self.log = Some(l),
                         Err(e) => eprintln!("srcds: cannot create the next log file: {e}"),
                     }
