@@ -279,29 +279,57 @@ async fn server_until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
+    let settings = json!({
+        "rcon_password": "s3cret-rcon",
+        "rcon_port": free_udp_port(),
+        "port": free_udp_port(),
+        "steam_username": "tester",
+        "steam_password": "steam-pw",
+        "extra_params": ["--tick-ms=50", "--slow-start=1", "--players=2"],
+    });
+    // Arma 3 says it is ready in its RPT file.
+    lifecycle_with_players("arma3", "arma3server_x64", settings, "rpt", "players").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_l4d2_server_started_by_the_host_runs_once_its_log_says_ready() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let settings = json!({
+        "rcon_password": "s3cret-rcon",
+        "port": port,
+        "extra_params": ["--tick-ms=50", "--slow-start=1", "--players=2"],
+    });
+    // Left 4 Dead 2 says it is ready on its console (stdout, captured by the host).
+    lifecycle_with_players("l4d2", "srcds_run", settings, "console", "status").await;
+}
+
+/// A simulated game server run by the host's server layer from start to stop: it is running
+/// once its log (source `ready_source`) says so, its players arrive once each through RCon
+/// and logs alike, a console command (`list_command`, which lists players) goes through the
+/// same session, and an ordered stop is not a crash and sends everyone away.
+async fn lifecycle_with_players(
+    adapter: &str,
+    executable: &str,
+    settings: serde_json::Value,
+    ready_source: &str,
+    list_command: &str,
+) {
     use garrison::adapters::model::GameEvent;
     use garrison::store::ActualState;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path(), None).await;
+    servers.set_player_poll(Duration::from_millis(300));
     // The "installed game": the simulator under the server executable's name.
-    let runtime = dir.path().join("runtimes/arma3");
+    let runtime = dir.path().join("runtimes").join(adapter);
     std::fs::create_dir_all(&runtime).expect("runtime");
-    std::os::unix::fs::symlink(common::sim_bin(), runtime.join("arma3server_x64"))
+    std::os::unix::fs::symlink(common::sim_bin(), runtime.join(executable))
         .expect("link the simulator");
     let server = servers
-        .create(
-            "ops",
-            "arma3",
-            json!({
-                "rcon_password": "s3cret-rcon",
-                "rcon_port": free_udp_port(),
-                "port": free_udp_port(),
-                "steam_username": "tester",
-                "steam_password": "steam-pw",
-                "extra_params": ["--tick-ms=50", "--slow-start=1"],
-            }),
-        )
+        .create("ops", adapter, settings)
         .await
         .expect("create");
 
@@ -321,7 +349,26 @@ async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
         .iter()
         .find(|l| l.events.contains(&GameEvent::ServerReady))
         .expect("the ready line is stored with its event");
-    assert_eq!(ready.source, "rpt", "read from the game's own log");
+    assert_eq!(ready.source, ready_source);
+
+    // Players arrive through RCon polling and the logs alike, and are recorded once each.
+    let limit = tokio::time::Instant::now() + Duration::from_secs(30);
+    while servers.players(id).await.expect("players").len() < 2 {
+        assert!(tokio::time::Instant::now() < limit, "players never listed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let online = servers.players(id).await.expect("players");
+    assert_eq!(online.len(), 2, "{online:?}");
+    assert!(online.iter().all(|p| p.unique_id.is_some()), "{online:?}");
+    let reply = servers.console(id, list_command).await.expect("console");
+    for p in &online {
+        assert!(reply.contains(&p.name), "{reply}");
+    }
+    assert!(matches!(
+        servers.rcon_status(id),
+        Some(garrison::telemetry::rcon::RconStatus::Connected)
+    ));
 
     // The ordered stop goes through the adapter's stop plan (RCon) and is not a crash.
     let job = run_job(&servers, &queue, server.id, JobKind::Stop).await;
@@ -339,9 +386,18 @@ async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
     let states: Vec<&str> = history
         .iter()
         .rev()
+        .filter(|e| e.kind == "state_changed")
         .filter_map(|e| e.data.as_ref()?.get("state")?.as_str())
         .collect();
     assert_eq!(states, ["starting", "running", "stopping", "stopped"]);
+    let count = |kind: &str| history.iter().filter(|e| e.kind == kind).count();
+    assert_eq!(count("player_joined"), 2, "no double arrivals");
+    assert_eq!(count("player_left"), 2, "everyone leaves with the server");
+    assert!(servers.players(id).await.expect("players").is_empty());
+    assert!(matches!(
+        servers.console(id, list_command).await,
+        Err(ServersError::NoRcon)
+    ));
     queue.shutdown().await;
     servers.detach_all().await;
 }

@@ -8,13 +8,14 @@
 //! it. This module knows no game: everything game-specific comes from the server's adapter.
 
 pub mod executor;
-pub mod logs;
+pub mod live;
 pub mod observer;
 pub mod paths;
 pub mod reconcile;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -32,8 +33,9 @@ use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
     LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
 };
+use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
-use logs::ProcessNote;
+use live::ProcessNote;
 use observer::{RconStopActions, StoreObserver};
 use paths::ServerDirs;
 
@@ -67,6 +69,13 @@ pub enum ServersError {
     /// Writing the server's files failed, or an adapter named a path outside its directory.
     #[error("server files: {0}")]
     Files(String),
+    /// The server has no remote console to talk to (its game has none, its settings turn it
+    /// off, or it is not running).
+    #[error("the server has no remote console running")]
+    NoRcon,
+    /// The remote console did not answer.
+    #[error(transparent)]
+    Rcon(#[from] crate::telemetry::rcon::RconError),
 }
 
 /// Shared handle on every server of the host. Cheap to clone.
@@ -87,8 +96,12 @@ struct Inner {
     bus: EventBus,
     /// The one file-system watcher every log pipeline shares.
     watcher: DirWatcher,
-    /// To the task that runs the log pipelines.
+    /// To the task that runs the log pipelines and player trackers.
     process_notes: mpsc::UnboundedSender<ProcessNote>,
+    /// Each running server's player tracker (and with it its RCon session).
+    trackers: Mutex<HashMap<i64, PlayerTracker>>,
+    /// How often trackers ask for the player list, in ms.
+    player_poll_ms: AtomicU64,
 }
 
 /// What a server's adapter plans for it, ready to act on.
@@ -126,9 +139,22 @@ impl Servers {
             bus: EventBus::new(),
             watcher: DirWatcher::new(),
             process_notes,
+            trackers: Mutex::new(HashMap::new()),
+            player_poll_ms: AtomicU64::new(
+                u64::try_from(players::DEFAULT_POLL.as_millis()).unwrap_or(u64::MAX),
+            ),
         });
-        logs::spawn(Arc::downgrade(&inner), notes);
+        live::spawn(Arc::downgrade(&inner), notes);
         Servers { inner }
+    }
+
+    /// How often running servers are asked for their player list (default 10 s); applies
+    /// to servers started from now on.
+    pub fn set_player_poll(&self, every: Duration) {
+        let ms = u64::try_from(every.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(100);
+        self.inner.player_poll_ms.store(ms, Ordering::Relaxed);
     }
 
     /// The event bus live server events are published on.

@@ -18,9 +18,9 @@ use crate::store::events::{self, NewEvent};
 use crate::store::servers::{self, ActualState, Observed, ProcessIdentity};
 use crate::supervisor::process::ProcessId;
 use crate::supervisor::server::{BoxFuture, Observer, ServerState, StopActions};
-use crate::telemetry::rcon::{self, RconOptions, RconTarget};
+use crate::telemetry::rcon::{self, RconHandle, RconOptions, RconStatus, RconTarget};
 
-use super::logs::ProcessNote;
+use super::live::ProcessNote;
 
 enum Note {
     State {
@@ -150,11 +150,14 @@ impl Observer for StoreObserver {
     }
 }
 
-/// Sends stop-plan commands over each server's RCon, with a driver opened for the command.
+/// Sends stop-plan commands over each server's RCon: through the server's open session when
+/// it is connected, else with a driver opened for the command.
 pub struct RconStopActions {
     runtime: AdapterRuntime,
     /// Where each server's RCon listens, recorded when it is launched.
     endpoints: Mutex<HashMap<i64, (Arc<LoadedAdapter>, Connection)>>,
+    /// Each running server's open session (its player tracker's).
+    sessions: Mutex<HashMap<i64, RconHandle>>,
 }
 
 impl RconStopActions {
@@ -163,7 +166,17 @@ impl RconStopActions {
         Arc::new(RconStopActions {
             runtime,
             endpoints: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Remembers (or forgets, with `None`) server `server_id`'s open RCon session.
+    pub fn set_session(&self, server_id: i64, session: Option<RconHandle>) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        match session {
+            Some(s) => sessions.insert(server_id, s),
+            None => sessions.remove(&server_id),
+        };
     }
 
     /// Remembers (or forgets, with `None`) where server `server_id`'s RCon listens.
@@ -191,8 +204,18 @@ impl StopActions for RconStopActions {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&server_id)
             .cloned();
+        let session = self
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&server_id)
+            .filter(|s| *s.status().borrow() == RconStatus::Connected)
+            .cloned();
         let runtime = self.runtime.clone();
         Box::pin(async move {
+            if let Some(session) = session {
+                return session.command(command).await.map_err(|e| e.to_string());
+            }
             let Some((adapter, connection)) = endpoint else {
                 return Err("the server has no remote console".to_string());
             };

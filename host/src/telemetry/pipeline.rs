@@ -6,7 +6,8 @@
 //! [`Tail`] and feeds it to the adapter's parser in one batch per log. The records are
 //! stored with each log's new read position in one transaction, so a restarted host resumes
 //! after the last stored line, never before and never after. Stored lines are published on
-//! the [`EventBus`]; a `server-ready` event calls the ready hook.
+//! the [`EventBus`]; `server-ready` and player join and leave events also go to the event
+//! hook (ready detection, player tracking).
 //!
 //! Lines the parser holds back (the start of what may be a multi-line record) are not yet
 //! stored, so the stored position stays before them: after a host restart they are read
@@ -39,8 +40,9 @@ pub const POLL_UNWATCHED: Duration = Duration::from_secs(1);
 /// Safety-net re-read for watched logs, in case a notification was missed.
 pub const POLL_WATCHED: Duration = Duration::from_secs(10);
 
-/// Called with the server id when the game reports it is ready.
-pub type ReadyHook = Arc<dyn Fn(i64) + Send + Sync>;
+/// Called with the server id for each event that others act on at once: `server-ready`
+/// (ready detection) and players joining or leaving (player tracking).
+pub type EventHook = Arc<dyn Fn(i64, &GameEvent) + Send + Sync>;
 
 /// One log to follow.
 #[derive(Debug, Clone)]
@@ -97,7 +99,7 @@ impl LogPipeline {
         store: Store,
         bus: EventBus,
         watcher: DirWatcher,
-        on_ready: ReadyHook,
+        on_event: EventHook,
     ) -> Self {
         let wake = Arc::new(Notify::new());
         let mut resume = spec.resume;
@@ -121,7 +123,7 @@ impl LogPipeline {
             wake: Arc::clone(&wake),
         };
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(reader, wake, store, bus, on_ready, stopped));
+        let task = tokio::spawn(run(reader, wake, store, bus, on_event, stopped));
         LogPipeline {
             stop: Some(stop),
             task,
@@ -145,7 +147,7 @@ async fn run(
     wake: Arc<Notify>,
     store: Store,
     bus: EventBus,
-    on_ready: ReadyHook,
+    on_event: EventHook,
     mut stop: oneshot::Receiver<Finish>,
 ) {
     let server_id = reader.server_id;
@@ -179,8 +181,10 @@ async fn run(
                 Err(e) => tracing::error!(server_id, "could not store log lines: {e}"),
             }
         }
-        if step.ready && !finishing {
-            on_ready(server_id);
+        if !finishing {
+            for event in &step.signals {
+                on_event(server_id, event);
+            }
         }
         if step.more {
             continue;
@@ -237,8 +241,8 @@ struct SourceReader {
 struct Step {
     lines: Vec<NewLogLine>,
     cursors: Vec<LogCursor>,
-    /// A record said the server is ready.
-    ready: bool,
+    /// Events others act on at once (ready, joins, leaves), in order.
+    signals: Vec<GameEvent>,
     /// Some log has more to read right away.
     more: bool,
     /// The parser holds lines back: come back after [`QUIET`].
@@ -323,10 +327,20 @@ impl Reader {
             }
 
             for entry in entries {
-                step.ready |= entry
-                    .events
-                    .iter()
-                    .any(|e| matches!(e, GameEvent::ServerReady));
+                step.signals.extend(
+                    entry
+                        .events
+                        .iter()
+                        .filter(|e| {
+                            matches!(
+                                e,
+                                GameEvent::ServerReady
+                                    | GameEvent::PlayerJoined { .. }
+                                    | GameEvent::PlayerLeft { .. }
+                            )
+                        })
+                        .cloned(),
+                );
                 step.lines.push(NewLogLine {
                     source: source.name.clone(),
                     at,

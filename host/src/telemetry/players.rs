@@ -113,6 +113,11 @@ impl PlayerTracker {
         }
     }
 
+    /// The server's RCon session, when it has one.
+    pub fn rcon(&self) -> Option<RconHandle> {
+        self.rcon.clone()
+    }
+
     /// The RCon session's status; none without RCon.
     pub fn rcon_status(&self) -> Option<RconStatus> {
         self.rcon.as_ref().map(|r| r.status().borrow().clone())

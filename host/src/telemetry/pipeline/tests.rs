@@ -122,7 +122,7 @@ async fn appended_lines_are_stored_and_published_in_order() {
         store.clone(),
         bus,
         DirWatcher::new(),
-        Arc::new(|_| {}),
+        Arc::new(|_, _| {}),
     );
     for n in 0..500 {
         append(&log, &format!("line {n}\n"));
@@ -156,7 +156,7 @@ async fn a_detached_pipeline_resumes_without_losing_or_repeating_a_line() {
             store.clone(),
             bus.clone(),
             DirWatcher::new(),
-            Arc::new(|_| {}),
+            Arc::new(|_, _| {}),
         )
     };
 
@@ -206,9 +206,11 @@ async fn the_adapter_parses_and_a_ready_line_calls_the_hook_once() {
         store.clone(),
         bus,
         DirWatcher::new(),
-        Arc::new(move |server| {
+        Arc::new(move |server, event| {
             assert_eq!(server, id);
-            seen.fetch_add(1, Ordering::SeqCst);
+            if *event == GameEvent::ServerReady {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
         }),
     );
     append(

@@ -1,23 +1,31 @@
-//! Each running server's log pipeline, started and ended with its process.
+//! Each running server's live side — its log pipeline and its player tracker (with the RCon
+//! session) — started and ended with its process.
 //!
 //! The supervisors report process starts and ends (through the observer) as
-//! [`ProcessNote`]s; one task handles them in order, so a pipeline for a restarted process
-//! starts only after the previous one has read its process's last lines. A pipeline follows
-//! the logs the server's adapter declares plus the captured console output, feeds them to a
-//! parser of the adapter's, and tells the supervisor when the game reports it is ready.
+//! [`ProcessNote`]s; one task handles them in order, so a restarted process's pipeline starts
+//! only after the previous one has read its process's last lines. A pipeline follows the
+//! logs the server's adapter declares plus the captured console output, feeds them to a
+//! parser of the adapter's, tells the supervisor when the game reports it is ready, and hands
+//! join and leave events to the tracker, which keeps the player list (see
+//! [`telemetry::players`](crate::telemetry::players)).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, Weak};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Inner, Servers, ServersError};
-use crate::adapters::model::{LogLocation, LogSource};
+use crate::adapters::model::{GameEvent, LogLocation, LogSource};
 use crate::adapters::{AdapterError, LogParser};
 use crate::store::logs;
+use crate::store::players::{self, OnlinePlayer};
+use crate::store::servers::Server;
 use crate::supervisor::console::console_log_path;
 use crate::telemetry::pipeline::{Finish, LogPipeline, PipelineSpec, Source};
+use crate::telemetry::players::{Ending, PlayerTracker, RconLink};
+use crate::telemetry::rcon::{self, RconOptions, RconStatus, RconTarget};
 use crate::telemetry::tail::{FileId, Position, Target};
 
 /// A change in which servers have a process.
@@ -55,16 +63,29 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 server_id,
                 not_before,
             } => {
-                if let Some(old) = pipelines.remove(&server_id) {
-                    old.finish(Finish::ProcessEnded).await;
-                }
                 let Some(inner) = inner.upgrade() else {
                     break;
                 };
-                match (Servers { inner })
-                    .log_pipeline(server_id, not_before)
-                    .await
-                {
+                let servers = Servers { inner };
+                if let Some(old) = pipelines.remove(&server_id) {
+                    old.finish(Finish::ProcessEnded).await;
+                }
+                servers.end_tracker(server_id, Ending::ProcessEnded).await;
+                let server = match servers.get(server_id).await {
+                    Ok(server) => server,
+                    Err(e) => {
+                        tracing::warn!(server_id, "cannot follow the server: {e}");
+                        continue;
+                    }
+                };
+                // The tracker first: the pipeline hands it join and leave events.
+                match servers.player_tracker(&server).await {
+                    Ok(tracker) => servers.add_tracker(server_id, tracker),
+                    Err(e) => {
+                        tracing::warn!(server_id, "cannot track the server's players: {e}");
+                    }
+                }
+                match servers.log_pipeline(&server, not_before).await {
                     Ok(pipeline) => {
                         pipelines.insert(server_id, pipeline);
                     }
@@ -77,10 +98,22 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 if let Some(pipeline) = pipelines.remove(&server_id) {
                     pipeline.finish(Finish::ProcessEnded).await;
                 }
+                if let Some(inner) = inner.upgrade() {
+                    (Servers { inner })
+                        .end_tracker(server_id, Ending::ProcessEnded)
+                        .await;
+                }
             }
             ProcessNote::Detach { done } => {
                 for (_, pipeline) in pipelines.drain() {
                     pipeline.finish(Finish::Detach).await;
+                }
+                if let Some(inner) = inner.upgrade() {
+                    let servers = Servers { inner };
+                    let ids: Vec<i64> = servers.trackers().keys().copied().collect();
+                    for id in ids {
+                        servers.end_tracker(id, Ending::Detach).await;
+                    }
                 }
                 let _ = done.send(());
             }
@@ -92,18 +125,104 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
 }
 
 impl Servers {
-    /// Starts following server `server_id`'s logs, from the stored positions.
+    /// Runs a console command over server `id`'s RCon session and returns the reply.
+    pub async fn console(&self, id: i64, command: &str) -> Result<String, ServersError> {
+        let session = self.trackers().get(&id).and_then(PlayerTracker::rcon);
+        let session = session.ok_or(ServersError::NoRcon)?;
+        Ok(session.command(command).await?)
+    }
+
+    /// The status of server `id`'s RCon session; none when it has none running.
+    pub fn rcon_status(&self, id: i64) -> Option<RconStatus> {
+        self.trackers()
+            .get(&id)
+            .and_then(PlayerTracker::rcon_status)
+    }
+
+    /// Who is on server `id` now.
+    pub async fn players(&self, id: i64) -> Result<Vec<OnlinePlayer>, ServersError> {
+        Ok(self
+            .inner
+            .store
+            .call(move |conn| players::online(conn, id))
+            .await?)
+    }
+
+    fn trackers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, PlayerTracker>> {
+        self.inner
+            .trackers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn add_tracker(&self, server_id: i64, tracker: PlayerTracker) {
+        self.inner.actions.set_session(server_id, tracker.rcon());
+        self.trackers().insert(server_id, tracker);
+    }
+
+    async fn end_tracker(&self, server_id: i64, how: Ending) {
+        self.inner.actions.set_session(server_id, None);
+        let tracker = self.trackers().remove(&server_id);
+        if let Some(tracker) = tracker {
+            tracker.finish(how).await;
+        }
+    }
+
+    /// Starts tracking `server`'s players: through its RCon when its adapter has one and
+    /// its settings enable it, else from its logs.
+    async fn player_tracker(&self, server: &Server) -> Result<PlayerTracker, ServersError> {
+        let mut link = None;
+        if let Some(adapter) = self.inner.adapters.get(&server.adapter_id)
+            && adapter.description.has("rcon")
+        {
+            let typed = self.typed_settings(&adapter, server)?;
+            let runtime = self.inner.adapters.clone();
+            let asked = Arc::clone(&adapter);
+            let endpoint =
+                tokio::task::spawn_blocking(move || runtime.session(asked).rcon_endpoint(&typed))
+                    .await
+                    .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+            if let Some(connection) = endpoint {
+                let target = RconTarget {
+                    address: format!("{}:{}", connection.host, connection.port),
+                    password: connection.password,
+                };
+                let runtime = self.inner.adapters.clone();
+                let (handle, task) = rcon::spawn(
+                    runtime.clone(),
+                    Arc::clone(&adapter),
+                    target,
+                    RconOptions::default(),
+                );
+                link = Some(RconLink {
+                    handle,
+                    task,
+                    session: runtime.session(adapter),
+                });
+            }
+        }
+        let poll = Duration::from_millis(self.inner.player_poll_ms.load(Ordering::Relaxed));
+        Ok(PlayerTracker::spawn(
+            server.id,
+            link,
+            poll,
+            self.inner.store.clone(),
+            self.inner.bus.clone(),
+        ))
+    }
+
+    /// Starts following `server`'s logs, from the stored positions.
     async fn log_pipeline(
         &self,
-        server_id: i64,
+        server: &Server,
         not_before: Option<SystemTime>,
     ) -> Result<LogPipeline, ServersError> {
-        let server = self.get(server_id).await?;
-        let dirs = self.dirs(&server);
+        let server_id = server.id;
+        let dirs = self.dirs(server);
         let console = console_log_path(&dirs.console());
         let (declared, parser) = match self.inner.adapters.get(&server.adapter_id) {
             Some(adapter) => {
-                let typed = self.typed_settings(&adapter, &server)?;
+                let typed = self.typed_settings(&adapter, server)?;
                 let runtime = self.inner.adapters.clone();
                 tokio::task::spawn_blocking(move || {
                     let sources = runtime.session(Arc::clone(&adapter)).log_sources(&typed)?;
@@ -142,23 +261,33 @@ impl Servers {
             not_before,
         };
         let weak = Arc::downgrade(&self.inner);
-        let on_ready = Arc::new(move |id: i64| {
-            let weak = weak.clone();
-            tokio::spawn(async move {
-                let Some(inner) = weak.upgrade() else {
-                    return;
-                };
-                let supervisor = inner
-                    .supervisors
+        let on_event = Arc::new(move |id: i64, event: &GameEvent| {
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            if *event != GameEvent::ServerReady {
+                if let Some(tracker) = inner
+                    .trackers
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .get(&id)
-                    .cloned();
-                if let Some(supervisor) = supervisor {
+                {
+                    tracker.log_event(event.clone());
+                }
+                return;
+            }
+            let supervisor = inner
+                .supervisors
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .cloned();
+            if let Some(supervisor) = supervisor {
+                tokio::spawn(async move {
                     // Refused when the server is not starting (a repeated ready line).
                     let _ = supervisor.mark_ready().await;
-                }
-            });
+                });
+            }
         });
         Ok(LogPipeline::spawn(
             spec,
@@ -166,7 +295,7 @@ impl Servers {
             self.inner.store.clone(),
             self.inner.bus.clone(),
             self.inner.watcher.clone(),
-            on_ready,
+            on_event,
         ))
     }
 }
