@@ -25,6 +25,12 @@ pub struct Config {
     pub steamcmd: Option<PathBuf>,
     /// How many jobs run at once (on different servers).
     pub job_workers: usize,
+    /// How often resource metrics are sampled.
+    pub metrics_interval: std::time::Duration,
+    /// How often running servers are asked for their player list.
+    pub player_poll: std::time::Duration,
+    /// How long history is kept.
+    pub retention: crate::telemetry::retention::Retention,
 }
 
 impl Config {
@@ -37,6 +43,9 @@ impl Config {
             reconcile_interval: crate::servers::reconcile::DEFAULT_INTERVAL,
             steamcmd: None,
             job_workers: crate::jobs::DEFAULT_WORKERS,
+            metrics_interval: crate::telemetry::metrics::DEFAULT_INTERVAL,
+            player_poll: crate::telemetry::players::DEFAULT_POLL,
+            retention: crate::telemetry::retention::Retention::default(),
         }
     }
 

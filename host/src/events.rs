@@ -44,6 +44,13 @@ pub enum EventKind {
         /// Names of those who left.
         left: Vec<String>,
     },
+    /// Resource figures sampled (server 0: the host).
+    Metrics {
+        /// When, in ms since the Unix epoch.
+        at: i64,
+        /// (name, value) pairs.
+        samples: Vec<(String, f64)>,
+    },
 }
 
 /// Publishes and subscribes. Cheap to clone.

@@ -131,6 +131,7 @@ pub async fn run(
         secrets.clone(),
         &config.data_dir,
     );
+    servers.set_player_poll(config.player_poll);
     match servers.reattach_all().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("reattached to {n} running server(s)"),
@@ -151,6 +152,14 @@ pub async fn run(
         config.reconcile_interval,
         reconciling.clone(),
     );
+    let sampler = telemetry::metrics::spawn(
+        store.clone(),
+        servers.events().clone(),
+        &config.data_dir,
+        config.metrics_interval,
+        reconciling.clone(),
+    );
+    let pruner = telemetry::retention::spawn(store.clone(), config.retention, reconciling.clone());
 
     let state = api::AppState {
         adapters,
@@ -170,6 +179,8 @@ pub async fn run(
     // Running jobs are interrupted; games keep running for the next host run to reattach.
     reconciling.cancel();
     let _ = reconciler.await;
+    let _ = sampler.await;
+    let _ = pruner.await;
     jobs.shutdown().await;
     servers.detach_all().await;
     // Stopping the watcher joins its thread: do it off the runtime.

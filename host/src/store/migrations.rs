@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "players",
         sql: include_str!("../../migrations/0003_players.sql"),
     },
+    Migration {
+        version: 4,
+        name: "metrics",
+        sql: include_str!("../../migrations/0004_metrics.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -17,15 +17,18 @@
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
 //! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
-//! `logs` and `players` are one aggregate each, as plain functions over a `Connection` so that
-//! several compose inside one call (and one transaction).
+//! `logs`, `players` and `metrics` are one aggregate each, as plain functions over a
+//! `Connection` so that several compose inside one call (and one transaction); `retention`
+//! prunes old rows of all of them in batches.
 
 mod error;
 pub mod events;
 pub mod jobs;
 pub mod logs;
+pub mod metrics;
 pub mod migrations;
 pub mod players;
+pub mod retention;
 pub mod servers;
 mod text;
 
@@ -92,6 +95,7 @@ impl Store {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        incremental_vacuum(&conn)?;
         let applied = migrations::apply(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
@@ -141,6 +145,28 @@ impl Store {
             .map_err(|_| StoreError::Closed)?;
         answer.recv().map_err(|_| StoreError::Closed)?
     }
+}
+
+/// Makes deleted pages returnable to the file system in steps (retention prunes, then
+/// frees pages with `PRAGMA incremental_vacuum`), so the file does not only ever grow. The
+/// mode takes effect at once on a new database and after one `VACUUM` on an older one.
+fn incremental_vacuum(conn: &Connection) -> Result<(), StoreError> {
+    const INCREMENTAL: i64 = 2;
+    let mode: i64 = conn.pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+    if mode == INCREMENTAL {
+        return Ok(());
+    }
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |row| row.get(0),
+    )?;
+    if tables > 0 {
+        tracing::info!("rebuilding the database once so that pruning can shrink it");
+        conn.execute_batch("VACUUM")?;
+    }
+    Ok(())
 }
 
 /// Runs one closure, turning a panic into an error and leaving the connection usable.

@@ -266,6 +266,18 @@ pub fn list_for_reattach(conn: &Connection) -> Result<Vec<Server>, StoreError> {
     Ok(servers)
 }
 
+/// The game processes of live servers: (server id, pid), for sampling their resource use.
+pub fn processes(conn: &Connection) -> Result<Vec<(i64, u32)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, pid FROM servers
+         WHERE deleted_at IS NULL AND pid IS NOT NULL
+           AND actual_state IN ('starting', 'running', 'stopping')
+         ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Replaces a server's settings (secrets already encrypted).
 pub fn update_settings(
     conn: &Connection,

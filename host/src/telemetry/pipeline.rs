@@ -7,7 +7,8 @@
 //! stored with each log's new read position in one transaction, so a restarted host resumes
 //! after the last stored line, never before and never after. Stored lines are published on
 //! the [`EventBus`]; `server-ready` and player join and leave events also go to the event
-//! hook (ready detection, player tracking).
+//! hook (ready detection, player tracking), and figures the game reports are stored as
+//! metrics.
 //!
 //! Lines the parser holds back (the start of what may be a multi-line record) are not yet
 //! stored, so the stored position stays before them: after a host restart they are read
@@ -32,6 +33,7 @@ use crate::adapters::model::{GameEvent, ParsedEntry};
 use crate::events::{Event, EventBus, EventKind};
 use crate::store::Store;
 use crate::store::logs::{self, LogCursor, NewLogLine};
+use crate::store::metrics::{self, Sample};
 
 /// A log quiet this long has its held-back lines released.
 pub const QUIET: Duration = Duration::from_millis(300);
@@ -186,6 +188,9 @@ async fn run(
                 on_event(server_id, event);
             }
         }
+        if !step.metrics.is_empty() {
+            store_metrics(&store, &bus, server_id, step.metrics).await;
+        }
         if step.more {
             continue;
         }
@@ -243,6 +248,8 @@ struct Step {
     cursors: Vec<LogCursor>,
     /// Events others act on at once (ready, joins, leaves), in order.
     signals: Vec<GameEvent>,
+    /// Figures the game reported, as (name, value).
+    metrics: Vec<(String, f64)>,
     /// Some log has more to read right away.
     more: bool,
     /// The parser holds lines back: come back after [`QUIET`].
@@ -327,6 +334,11 @@ impl Reader {
             }
 
             for entry in entries {
+                for event in &entry.events {
+                    if let GameEvent::Metrics { samples } = event {
+                        step.metrics.extend(samples.iter().cloned());
+                    }
+                }
                 step.signals.extend(
                     entry
                         .events
@@ -352,6 +364,38 @@ impl Reader {
             }
         }
         step
+    }
+}
+
+/// Stores and publishes figures the game reported.
+async fn store_metrics(
+    store: &Store,
+    bus: &EventBus,
+    server_id: i64,
+    reported: Vec<(String, f64)>,
+) {
+    let at = unix_millis();
+    let samples: Vec<Sample> = reported
+        .iter()
+        .map(|(name, value)| Sample {
+            server_id,
+            name: name.clone(),
+            at,
+            value: *value,
+        })
+        .collect();
+    match store
+        .call(move |conn| metrics::insert(conn, &samples))
+        .await
+    {
+        Ok(()) => bus.publish(Event {
+            server_id,
+            kind: EventKind::Metrics {
+                at,
+                samples: reported,
+            },
+        }),
+        Err(e) => tracing::warn!(server_id, "cannot store reported metrics: {e}"),
     }
 }
 

@@ -1,0 +1,159 @@
+//! Pruning old history in small batches.
+//!
+//! Each function deletes at most `batch` rows of one kind that are older than a cutoff and
+//! returns how many it deleted; callers repeat it (one store call per batch) until it
+//! returns less than `batch`, so writers queue behind one short batch at a time, never
+//! behind a whole purge. Rows are taken oldest first in key order, which is also time order
+//! for every table here.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+
+/// Deletes up to `batch` log lines read before `cutoff_ms`, oldest first, per server.
+pub fn prune_logs(conn: &mut Connection, cutoff_ms: i64, batch: u32) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let servers: Vec<i64> = {
+        let mut stmt = tx.prepare_cached("SELECT id FROM servers ORDER BY id")?;
+        stmt.query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?
+    };
+    let mut deleted = 0;
+    for server_id in servers {
+        let left = batch as usize - deleted;
+        if left == 0 {
+            break;
+        }
+        deleted += tx.execute(
+            "DELETE FROM server_logs WHERE server_id = ?1 AND seq IN (
+                 SELECT seq FROM server_logs WHERE server_id = ?1 ORDER BY seq LIMIT ?3
+             ) AND at < ?2",
+            params![
+                server_id,
+                cutoff_ms,
+                i64::try_from(left).unwrap_or(i64::MAX)
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(deleted)
+}
+
+/// Deletes up to `batch` raw metric points taken before `cutoff_ms`.
+pub fn prune_metrics(conn: &Connection, cutoff_ms: i64, batch: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM metrics WHERE (server_id, name, at) IN (
+             SELECT server_id, name, at FROM metrics WHERE at < ?1 LIMIT ?2
+         )",
+        params![cutoff_ms, batch],
+    )?)
+}
+
+/// Deletes up to `batch` one-minute rollups of minutes before `cutoff_ms`.
+pub fn prune_rollups(conn: &Connection, cutoff_ms: i64, batch: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM metrics_1m WHERE (server_id, name, at) IN (
+             SELECT server_id, name, at FROM metrics_1m WHERE at < ?1 LIMIT ?2
+         )",
+        params![cutoff_ms, batch],
+    )?)
+}
+
+/// Deletes up to `batch` server events recorded before `cutoff` (RFC 3339, as stored).
+pub fn prune_events(conn: &Connection, cutoff: &str, batch: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM server_events WHERE id IN (
+             SELECT id FROM server_events ORDER BY id LIMIT ?2
+         ) AND at < ?1",
+        params![cutoff, batch],
+    )?)
+}
+
+/// Deletes up to `batch` output lines of jobs that finished before `cutoff` (RFC 3339).
+pub fn prune_job_logs(conn: &Connection, cutoff: &str, batch: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM job_logs WHERE (job_id, seq) IN (
+             SELECT l.job_id, l.seq FROM job_logs l JOIN jobs j ON j.id = l.job_id
+             WHERE j.finished_at IS NOT NULL AND j.finished_at < ?1
+             ORDER BY l.job_id, l.seq LIMIT ?2
+         )",
+        params![cutoff, batch],
+    )?)
+}
+
+/// Returns up to `pages` free pages to the file system.
+pub fn release_space(conn: &Connection, pages: u32) -> Result<(), StoreError> {
+    conn.execute_batch(&format!("PRAGMA incremental_vacuum({pages})"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::model::Level;
+    use crate::store::logs::{self, NewLogLine};
+    use crate::store::servers::{self, NewServer};
+
+    #[test]
+    fn only_old_rows_go_and_in_batches() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::store::migrations::apply(&mut conn).expect("migrate");
+        let id = servers::insert(
+            &conn,
+            &NewServer::new("s", "generic", serde_json::json!({})),
+        )
+        .expect("server")
+        .id;
+        let line = |at| NewLogLine {
+            source: "console".into(),
+            at,
+            level: Level::Info,
+            game_time: None,
+            text: format!("at {at}"),
+            events: Vec::new(),
+        };
+        let lines: Vec<NewLogLine> = (0..10).map(|i| line(i * 1000)).collect();
+        logs::append(&mut conn, id, lines, &[]).expect("append");
+
+        // Lines before 5 s go, three at a time.
+        assert_eq!(prune_logs(&mut conn, 5_000, 3).expect("prune"), 3);
+        assert_eq!(prune_logs(&mut conn, 5_000, 3).expect("prune"), 2);
+        assert_eq!(prune_logs(&mut conn, 5_000, 3).expect("prune"), 0);
+        let left = logs::after(&conn, id, 0, 100).expect("left");
+        assert_eq!(
+            left.first().map(|l| l.seq),
+            Some(6),
+            "sequence numbers are kept"
+        );
+        assert_eq!(left.len(), 5);
+
+        let samples: Vec<crate::store::metrics::Sample> = (0..4)
+            .map(|i| crate::store::metrics::Sample {
+                server_id: id,
+                name: "cpu_percent".into(),
+                at: i * 60_000,
+                value: 1.0,
+            })
+            .collect();
+        crate::store::metrics::insert(&mut conn, &samples).expect("metrics");
+        crate::store::metrics::rollup(&mut conn, 0, 240_000).expect("rollup");
+        assert_eq!(prune_metrics(&conn, 120_000, 100).expect("prune"), 2);
+        assert_eq!(prune_rollups(&conn, 60_000, 100).expect("prune"), 1);
+
+        crate::store::events::append(
+            &conn,
+            id,
+            &crate::store::events::NewEvent::new("note", "old"),
+        )
+        .expect("event");
+        assert_eq!(
+            prune_events(&conn, "2000-01-01T00:00:00Z", 100).expect("prune"),
+            0
+        );
+        assert_eq!(
+            prune_events(&conn, "9999-01-01T00:00:00Z", 100).expect("prune"),
+            1
+        );
+        release_space(&conn, 100).expect("vacuum");
+    }
+}

@@ -1,0 +1,224 @@
+//! Retention: old history is pruned so the database does not grow without bound.
+//!
+//! Every [`PRUNE_INTERVAL`] (and once at start) each kind of history older than its
+//! [`Retention`] period is deleted in batches of [`BATCH`] rows, one store call per batch so
+//! live writers are never held up for long, and the freed pages are returned to the file
+//! system (incremental vacuum).
+
+use std::time::{Duration, SystemTime};
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{Store, StoreError, retention};
+
+/// How often pruning runs.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(10 * 60);
+/// Rows deleted per store call.
+pub const BATCH: u32 = 2_000;
+/// Free pages returned per store call.
+const VACUUM_PAGES: u32 = 2_000;
+
+const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long each kind of history is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Server log lines.
+    pub logs: Duration,
+    /// Raw metric points.
+    pub metrics_raw: Duration,
+    /// One-minute metric rollups.
+    pub metrics_rollups: Duration,
+    /// Server events (state changes, crashes, players, job results).
+    pub events: Duration,
+    /// Job output, counted from the job's end.
+    pub job_logs: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            logs: 7 * DAY,
+            metrics_raw: DAY,
+            metrics_rollups: 30 * DAY,
+            events: 30 * DAY,
+            job_logs: 30 * DAY,
+        }
+    }
+}
+
+/// Rows deleted by one pruning pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Log lines.
+    pub logs: usize,
+    /// Raw metric points.
+    pub metrics: usize,
+    /// Rollups.
+    pub rollups: usize,
+    /// Server events.
+    pub events: usize,
+    /// Job output lines.
+    pub job_logs: usize,
+}
+
+/// Starts pruning every [`PRUNE_INTERVAL`] until `cancel` fires.
+pub fn spawn(store: Store, retention: Retention, cancel: CancellationToken) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(PRUNE_INTERVAL);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                _ = ticker.tick() => {}
+            }
+            match prune(&store, &retention, SystemTime::now(), &cancel).await {
+                Ok(pruned) if pruned != Pruned::default() => {
+                    tracing::info!(?pruned, "pruned old history");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("pruning old history failed: {e}"),
+            }
+        }
+    })
+}
+
+/// One pass: deletes everything older than `retention` allows at `now`.
+pub async fn prune(
+    store: &Store,
+    retention: &Retention,
+    now: SystemTime,
+    cancel: &CancellationToken,
+) -> Result<Pruned, StoreError> {
+    let ms = |keep: Duration| unix_millis(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH));
+    let text = |keep: Duration| rfc3339(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH));
+    let (logs, raw, rollups) = (
+        ms(retention.logs),
+        ms(retention.metrics_raw),
+        ms(retention.metrics_rollups),
+    );
+    let (events, job_logs) = (text(retention.events), text(retention.job_logs));
+    let mut pruned = Pruned::default();
+    macro_rules! batches {
+        ($field:ident, $call:expr) => {
+            loop {
+                if cancel.is_cancelled() {
+                    return Ok(pruned);
+                }
+                let n = store.call($call).await?;
+                pruned.$field += n;
+                if n < BATCH as usize {
+                    break;
+                }
+            }
+        };
+    }
+    batches!(logs, move |c| retention::prune_logs(c, logs, BATCH));
+    batches!(metrics, move |c| retention::prune_metrics(c, raw, BATCH));
+    batches!(rollups, move |c| retention::prune_rollups(
+        c, rollups, BATCH
+    ));
+    let cutoff = events.clone();
+    batches!(events, {
+        let cutoff = cutoff.clone();
+        move |c| retention::prune_events(c, &cutoff, BATCH)
+    });
+    batches!(job_logs, {
+        let cutoff = job_logs.clone();
+        move |c| retention::prune_job_logs(c, &cutoff, BATCH)
+    });
+    if pruned != Pruned::default() {
+        store
+            .call(|c| retention::release_space(c, VACUUM_PAGES))
+            .await?;
+    }
+    Ok(pruned)
+}
+
+fn unix_millis(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the store's time format.
+fn rfc3339(at: SystemTime) -> String {
+    let ms = unix_millis(at);
+    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil date from days since 1970-01-01 (proleptic Gregorian).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3_600_000,
+        rest / 60_000 % 60,
+        rest / 1000 % 60,
+        rest % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_like_the_store_writes_them() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(rfc3339(at), "2023-11-14T22:13:20.123Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[tokio::test]
+    async fn a_pass_prunes_each_kind_past_its_period() {
+        let store = Store::open_in_memory().expect("store");
+        let id = store
+            .call(|c| {
+                crate::store::servers::insert(
+                    c,
+                    &crate::store::servers::NewServer::new("s", "g", serde_json::json!({})),
+                )
+            })
+            .await
+            .expect("server")
+            .id;
+        let now = SystemTime::now();
+        let old = unix_millis(now - 8 * DAY);
+        let fresh = unix_millis(now);
+        let line = move |at| crate::store::logs::NewLogLine {
+            source: "console".into(),
+            at,
+            level: crate::adapters::model::Level::Info,
+            game_time: None,
+            text: "x".into(),
+            events: Vec::new(),
+        };
+        store
+            .call(move |c| {
+                crate::store::logs::append(c, id, vec![line(old), line(old), line(fresh)], &[])
+            })
+            .await
+            .expect("lines");
+        let pruned = prune(
+            &store,
+            &Retention::default(),
+            now,
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("prune");
+        assert_eq!(pruned.logs, 2);
+        let left = store
+            .call(move |c| crate::store::logs::after(c, id, 0, 10))
+            .await
+            .expect("left");
+        assert_eq!(left.len(), 1);
+    }
+}
