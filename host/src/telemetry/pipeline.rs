@@ -36,7 +36,7 @@ use crate::store::logs::{self, LogCursor, NewLogLine};
 use crate::store::metrics::{self, Sample};
 
 /// A log quiet this long has its held-back lines released.
-pub const QUIET: Duration = Duration::from_millis(300);
+pub const QUIET: Duration = Duration::from_millis(150);
 /// Poll interval for a log whose directory cannot be watched (yet).
 pub const POLL_UNWATCHED: Duration = Duration::from_secs(1);
 /// Safety-net re-read for watched logs, in case a notification was missed.
