@@ -102,6 +102,18 @@ struct ServeArgs {
     #[arg(long, env = "GARRISON_JOB_WORKERS", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     job_workers: u16,
+    /// On a data directory without servers, create and start demo servers backed by the
+    /// game-server simulator (live logs, players and metrics within seconds).
+    #[arg(long)]
+    demo: bool,
+    /// The game-server simulator for --demo (default: garrison-sim beside this binary).
+    #[arg(
+        long,
+        env = "GARRISON_SIMULATOR",
+        value_name = "PATH",
+        requires = "demo"
+    )]
+    simulator: Option<PathBuf>,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -190,6 +202,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.sandbox = args.sandbox.config();
     config.steamcmd = args.steamcmd;
     config.job_workers = usize::from(args.job_workers);
+    if args.demo {
+        config.demo = args.simulator.or_else(garrison::demo::default_simulator);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

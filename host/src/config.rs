@@ -31,6 +31,8 @@ pub struct Config {
     pub player_poll: std::time::Duration,
     /// How long history is kept.
     pub retention: crate::telemetry::retention::Retention,
+    /// `serve --demo`: the game-server simulator to back the demo servers with.
+    pub demo: Option<PathBuf>,
 }
 
 impl Config {
@@ -46,6 +48,7 @@ impl Config {
             metrics_interval: crate::telemetry::metrics::DEFAULT_INTERVAL,
             player_poll: crate::telemetry::players::DEFAULT_POLL,
             retention: crate::telemetry::retention::Retention::default(),
+            demo: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
 //! - [`config`]: the host's settings;
+//! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
 //! - [`events`]: the in-process event bus (stored log lines, and more to come);
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
@@ -20,6 +21,7 @@
 pub mod adapters;
 pub mod api;
 pub mod config;
+pub mod demo;
 pub mod events;
 pub mod jobs;
 pub mod secrets;
@@ -145,6 +147,13 @@ pub async fn run(
         .await
         .map_err(|e| HostError::Jobs(e.to_string()))?;
 
+    if let Some(simulator) = &config.demo {
+        match demo::create_on_first_run(&servers, &jobs.handle(), simulator).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("created and started {n} demo server(s)"),
+            Err(e) => tracing::error!("{e}"),
+        }
+    }
     let reconciling = tokio_util::sync::CancellationToken::new();
     let reconciler = servers::reconcile::spawn(
         servers.clone(),

@@ -182,5 +182,14 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// `bytes` random bytes from the operating system, as lowercase hex (for generated
+/// passwords and tokens).
+pub fn random_hex(bytes: usize) -> String {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests;

@@ -122,8 +122,18 @@ pub async fn start_host() -> TestHost {
 
 /// Boots the real host on 127.0.0.1:0 with a data directory prepared by the caller.
 pub async fn start_host_in(data_dir: tempfile::TempDir) -> TestHost {
+    start_host_with(data_dir, |_| {}).await
+}
+
+/// Boots the real host on 127.0.0.1:0 with `data_dir` and the configuration `configure`
+/// makes of the defaults.
+pub async fn start_host_with(
+    data_dir: tempfile::TempDir,
+    configure: impl FnOnce(&mut garrison::Config),
+) -> TestHost {
     let mut config = garrison::Config::new(data_dir.path().to_path_buf());
     config.sandbox.max_instances = 64;
+    configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

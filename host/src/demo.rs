@@ -1,0 +1,175 @@
+//! `garrison serve --demo`: on a data directory with no servers yet, creates the demo
+//! servers, backed by the game-server simulator, and starts them, so a newcomer sees live
+//! logs, players and metrics within seconds.
+//!
+//! Which servers exist in the demo is data, not code: `tests/sim/demo.json` (embedded at
+//! build time) lists each server's name, adapter and settings. Setting values may be
+//! placeholders filled at creation: `"{secret}"` (a random password), `"{udp_port}"` and
+//! `"{tcp_port}"` (a free loopback port). The "installed game" of each adapter is the
+//! simulator linked under the executable name the adapter launches, in the runtime
+//! directory. This module knows no game: everything game-specific is in that file and in
+//! the adapters.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::jobs::JobQueueHandle;
+use crate::servers::Servers;
+use crate::store::{JobKind, NewJob, servers};
+
+/// The demo servers (see the module documentation).
+const DEMO_SERVERS: &str = include_str!("../../tests/sim/demo.json");
+
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The simulator binary is missing.
+    #[error(
+        "the demo needs the game-server simulator at {0}; build it with `cargo build --release \
+         -p garrison-sim` or pass --simulator PATH"
+    )]
+    NoSimulator(PathBuf),
+    /// The embedded list is malformed (a build defect).
+    #[error("the demo server list is invalid: {0}")]
+    List(String),
+    /// Creating or starting a server failed.
+    #[error("demo server {name:?}: {reason}")]
+    Server {
+        /// The server.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoServer {
+    name: String,
+    adapter: String,
+    settings: Value,
+}
+
+/// Where the simulator is by default: `garrison-sim` beside the running binary.
+pub fn default_simulator() -> Option<PathBuf> {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("garrison-sim")))
+}
+
+/// Creates and starts the demo servers if the host has no servers yet. Returns how many
+/// were created (0 when servers already exist).
+pub async fn create_on_first_run(
+    servers: &Servers,
+    jobs: &JobQueueHandle,
+    simulator: &Path,
+) -> Result<usize, DemoError> {
+    let existing = servers
+        .store()
+        .call(|conn| servers::list(conn))
+        .await
+        .map_err(|e| DemoError::List(e.to_string()))?;
+    if !existing.is_empty() {
+        return Ok(0);
+    }
+    if !simulator.is_file() {
+        return Err(DemoError::NoSimulator(simulator.to_path_buf()));
+    }
+    let list: Vec<DemoServer> =
+        serde_json::from_str(DEMO_SERVERS).map_err(|e| DemoError::List(e.to_string()))?;
+    let mut created = 0;
+    for demo in list {
+        let fail = |reason: String| DemoError::Server {
+            name: demo.name.clone(),
+            reason,
+        };
+        let settings = fill(demo.settings.clone()).map_err(|e| fail(e.to_string()))?;
+        let server = servers
+            .create(&demo.name, &demo.adapter, settings)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let prepared = servers
+            .prepare(&server, false, false)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let program = prepared.plan.spec.program.clone();
+        let simulator = simulator.to_path_buf();
+        tokio::task::spawn_blocking(move || link_simulator(&simulator, &program))
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .map_err(|e| fail(e.to_string()))?;
+        jobs.enqueue(NewJob::for_server(server.id, JobKind::Start, "demo"))
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// Makes `program` (the game's executable in its runtime directory) the simulator, unless
+/// something is installed there already.
+fn link_simulator(simulator: &Path, program: &Path) -> std::io::Result<()> {
+    if program.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = program.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let simulator = std::path::absolute(simulator)?;
+    std::os::unix::fs::symlink(simulator, program)
+}
+
+/// Replaces placeholder strings in settings values (also inside lists).
+fn fill(value: Value) -> std::io::Result<Value> {
+    Ok(match value {
+        Value::String(s) => match s.as_str() {
+            "{secret}" => Value::String(crate::secrets::random_hex(12)),
+            "{udp_port}" => Value::from(free_port(false)?),
+            "{tcp_port}" => Value::from(free_port(true)?),
+            _ => Value::String(s),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(fill).collect::<Result<_, _>>()?),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| Ok((k, fill(v)?)))
+                .collect::<std::io::Result<_>>()?,
+        ),
+        other => other,
+    })
+}
+
+/// A loopback port free right now.
+fn free_port(tcp: bool) -> std::io::Result<u16> {
+    if tcp {
+        std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()
+            .map(|a| a.port())
+    } else {
+        std::net::UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()
+            .map(|a| a.port())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_list_is_valid_and_placeholders_are_filled() {
+        let list: Vec<DemoServer> = serde_json::from_str(DEMO_SERVERS).expect("valid list");
+        assert!(!list.is_empty());
+        for demo in list {
+            let filled = fill(demo.settings).expect("filled");
+            let text = filled.to_string();
+            assert!(
+                !text.contains("{secret}") && !text.contains("_port}"),
+                "{text}"
+            );
+        }
+        let two = fill(serde_json::json!(["{secret}", "{secret}"])).expect("filled");
+        assert_ne!(two[0], two[1], "every secret is fresh");
+    }
+}
