@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "logs",
         sql: include_str!("../../migrations/0002_logs.sql"),
     },
+    Migration {
+        version: 3,
+        name: "auth",
+        sql: include_str!("../../migrations/0003_auth.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -16,17 +16,23 @@
 //! and nothing slow, because every other caller queues behind them. A closure runs to the end
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
-//! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs` and `events`
-//! are one aggregate each, as plain functions over a `Connection` so that several compose
-//! inside one call (and one transaction).
+//! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
+//! `users`, `grants`, `api_keys` and `audit` are one aggregate each, as plain functions over a
+//! `Connection` so that several compose inside one call (and one transaction).
 
+pub mod api_keys;
+pub mod audit;
 mod error;
 pub mod events;
+pub mod grants;
 pub mod jobs;
 pub mod migrations;
 pub mod servers;
 mod text;
+pub mod users;
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +52,7 @@ pub use servers::{
     ActualState, DesiredState, NewServer, Observed, ProcessIdentity, RestartPolicy, Server,
 };
 pub use text::UnknownValue;
+pub use users::{Role, User};
 
 /// How long a statement waits for a lock held by another connection (another process, or a
 /// future read pool) before failing with `SQLITE_BUSY`.
