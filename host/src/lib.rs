@@ -5,6 +5,7 @@
 //!
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
+//! - [`auth`]: users, sessions, API keys, sign-in limits and per-server access;
 //! - [`config`]: the host's settings;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
@@ -18,6 +19,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod jobs;
 pub mod secrets;
