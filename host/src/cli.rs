@@ -1,6 +1,9 @@
-//! Command-line interface: `garrison serve` and the adapter authors' tools.
+//! Command-line interface: `garrison serve`, the adapter authors' tools, and user
+//! administration (`user`, in its own module).
 //!
 //! Everything here is argument handling and printing; the work is done by the library.
+
+mod user;
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -39,6 +42,9 @@ enum Command {
     /// Talk to a game server's remote console through its adapter: run one command and print
     /// the reply, or, without a command, open an interactive console.
     Rcon(RconArgs),
+    /// Manage users (works while the host runs).
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 #[derive(Args, Debug)]
@@ -163,7 +169,7 @@ impl Cli {
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
             Command::Serve(_) => "info",
-            Command::Adapter(_) | Command::Rcon(_) => "error",
+            Command::Adapter(_) | Command::Rcon(_) | Command::User(_) => "error",
         }
     }
 }
@@ -173,6 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Rcon(args) => rcon(args),
+        Command::User(command) => user::run(command),
         Command::Adapter(AdapterCommand::Check { file, sandbox }) => check(&file, &sandbox),
         Command::Adapter(AdapterCommand::List { data }) => list(&data.data_dir),
         Command::Adapter(AdapterCommand::Logs {

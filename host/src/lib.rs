@@ -5,6 +5,7 @@
 //!
 //! - [`adapters`]: the wasmtime runtime that loads, sandboxes and hot-swaps adapters;
 //! - [`api`]: the axum router (`/api/v1`);
+//! - [`auth`]: users, sessions, API keys, sign-in limits and per-server access;
 //! - [`config`]: the host's settings;
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
 //! - [`events`]: the in-process event bus (stored log lines, and more to come);
@@ -20,6 +21,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod events;
@@ -60,6 +62,9 @@ pub enum HostError {
     /// The secret key is unusable.
     #[error(transparent)]
     Secrets(#[from] secrets::SecretError),
+    /// Authentication could not start (signing key, first administrator).
+    #[error("authentication: {0}")]
+    Auth(#[from] auth::AuthError),
     /// The job queue could not start.
     #[error("job queue: {0}")]
     Jobs(String),
@@ -98,8 +103,18 @@ pub async fn open_state(config: &Config) -> Result<(store::Store, secrets::Secre
     .await?
 }
 
+/// Opens authentication for the host: the session signing key (`<data-dir>/jwt.key`) and,
+/// when there are no users yet, the first administrator (password printed once and written
+/// to `<data-dir>/initial-admin-password`).
+pub async fn open_auth(config: &Config, store: &store::Store) -> Result<auth::Auth, HostError> {
+    let auth = auth::Auth::open(store.clone(), &config.data_dir).await?;
+    auth.ensure_admin(&config.data_dir).await?;
+    Ok(auth)
+}
+
 /// Runs the host on `listener` until `shutdown` completes: prepares the data directory,
-/// loads adapters, opens the database and the secret key, reattaches to running games,
+/// loads adapters, opens the database, the secret key and authentication (creating the first
+/// administrator on first run), reattaches to running games,
 /// starts the job workers, watches the drop-in directory and serves the API. On shutdown
 /// the games keep running.
 pub async fn run(
@@ -116,6 +131,7 @@ pub async fn run(
         })?;
     let adapters = start_adapters(&config).await?;
     let (store, secrets) = open_state(&config).await?;
+    let auth = open_auth(&config, &store).await?;
 
     let dropin_dir = config.dropin_dir();
     let runtime = adapters.clone();
@@ -176,15 +192,20 @@ pub async fn run(
         secrets,
         servers: servers.clone(),
         jobs: jobs.handle(),
+        auth,
     };
     let app = api::router(state);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("listening on http://{addr}");
     }
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(HostError::Serve);
+    // Connect info gives the audit log and sign-in limits the client's address.
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(HostError::Serve);
     // Running jobs are interrupted; games keep running for the next host run to reattach.
     reconciling.cancel();
     let _ = reconciler.await;

@@ -166,7 +166,7 @@ fn secret_fields(schema: &[Field]) -> impl Iterator<Item = &Field> {
 }
 
 /// Writes a file readable only by its owner, atomically (temp file, then rename).
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;

@@ -69,9 +69,18 @@ fn workspace_bin(package: &str, bin: &str) -> PathBuf {
 
 /// Runs `garrison ARGS…` and returns (exit success, stdout, stderr).
 pub fn garrison(args: &[&str]) -> (bool, String, String) {
+    garrison_with_env(args, &[])
+}
+
+/// Runs `garrison ARGS…` with extra environment variables, standard input closed, and returns
+/// (exit success, stdout, stderr).
+pub fn garrison_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let output = Command::new(garrison_bin())
         .args(args)
         .env_remove("GARRISON_LOG")
+        .env_remove("GARRISON_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
         .output()
         .expect("run garrison");
     (
@@ -87,21 +96,92 @@ pub struct TestHost {
     pub base: String,
     /// The data directory (deleted when the host is dropped).
     pub data_dir: tempfile::TempDir,
+    /// The first administrator's session, signed in on first use.
+    admin_token: tokio::sync::OnceCell<String>,
+    client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<Result<(), garrison::HostError>>>,
 }
 
 impl TestHost {
-    /// GET `path` (below the base URL) and parse the JSON body.
-    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
-        let response = reqwest::get(format!("{}{path}", self.base))
+    /// The password the host generated for `admin` on first start.
+    pub fn initial_admin_password(&self) -> String {
+        let path = self.data_dir.path().join("initial-admin-password");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim()
+            .to_string()
+    }
+
+    /// Signs in through the API; the session token, or the failure's status.
+    pub async fn login(&self, username: &str, password: &str) -> Result<String, u16> {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
             .await
             .expect("request");
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        match body["token"].as_str() {
+            Some(token) if status == 200 => Ok(token.to_string()),
+            _ => Err(status),
+        }
+    }
+
+    /// A session token of the first administrator (signed in once, on first use).
+    pub async fn admin_token(&self) -> &str {
+        self.admin_token
+            .get_or_init(|| async {
+                self.login("admin", &self.initial_admin_password())
+                    .await
+                    .expect("the first administrator signs in")
+            })
+            .await
+    }
+
+    /// `method path` (below the base URL) with `credential` as the bearer (anonymous
+    /// without one) and an optional JSON body; the status and the parsed JSON body.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        credential: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(credential) = credential {
+            request = request.bearer_auth(credential);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         (
             status,
             response.json().await.unwrap_or(serde_json::Value::Null),
         )
+    }
+
+    /// GET `path` (below the base URL) as the first administrator and parse the JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let token = self.admin_token().await.to_string();
+        self.request(reqwest::Method::GET, path, Some(&token), None)
+            .await
+    }
+
+    /// Stops the host, waits for it to finish, and hands back its data directory for another
+    /// start.
+    pub async fn stop_and_keep(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("host task").expect("host ran cleanly");
+        }
+        self.data_dir
     }
 
     /// Stops the host and waits for it to finish.
@@ -145,6 +225,8 @@ pub async fn start_host_with(
     let host = TestHost {
         base: format!("http://{addr}"),
         data_dir,
+        admin_token: tokio::sync::OnceCell::new(),
+        client: reqwest::Client::new(),
         stop: Some(stop),
         task: Some(task),
     };

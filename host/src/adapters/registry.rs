@@ -17,7 +17,7 @@ use super::model::{Description, Field, FieldKind};
 use super::sandbox::Sandbox;
 
 /// Where an adapter came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Origin {
     /// Compiled into the host binary.
@@ -25,6 +25,7 @@ pub enum Origin {
     /// A file in the drop-in directory.
     DropIn {
         /// The file.
+        #[schema(value_type = String)]
         path: PathBuf,
     },
 }

@@ -3,15 +3,17 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 
+use super::extract::Path;
 use super::{ApiError, AppState};
 use crate::adapters::model::{Description, Field};
 use crate::adapters::{LoadedAdapter, Origin};
+use crate::auth::Caller;
 
 /// One adapter in a list.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdapterSummary {
     #[serde(flatten)]
     description: Description,
@@ -24,7 +26,7 @@ pub struct AdapterSummary {
 }
 
 /// `GET /adapters` body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdapterList {
     adapters: Vec<AdapterSummary>,
     /// Drop-in files that were refused, with the reason.
@@ -32,14 +34,14 @@ pub struct AdapterList {
 }
 
 /// A refused drop-in file.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Rejected {
     file: String,
     error: String,
 }
 
 /// `GET /adapters/{id}` body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AdapterDetail {
     #[serde(flatten)]
     summary: AdapterSummary,
@@ -56,8 +58,15 @@ fn summary(adapter: &Arc<LoadedAdapter>, active: bool) -> AdapterSummary {
     }
 }
 
-/// `GET /api/v1/adapters`.
-pub async fn list(State(state): State<AppState>) -> Json<AdapterList> {
+/// `GET /api/v1/adapters`: every loaded adapter (built-in and drop-in) and the drop-in
+/// files that were refused. Any signed-in role.
+#[utoipa::path(
+    get,
+    path = "/adapters",
+    tag = "adapters",
+    responses((status = 200, description = "The adapters", body = AdapterList))
+)]
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> Json<AdapterList> {
     let adapters = state
         .adapters
         .list()
@@ -82,9 +91,21 @@ pub async fn list(State(state): State<AppState>) -> Json<AdapterList> {
     Json(AdapterList { adapters, rejected })
 }
 
-/// `GET /api/v1/adapters/{id}`: the active adapter for `id`, with its schema.
+/// `GET /api/v1/adapters/{id}`: the active adapter for `id`, with its schema. Any signed-in
+/// role.
+#[utoipa::path(
+    get,
+    path = "/adapters/{id}",
+    tag = "adapters",
+    params(("id" = String, Path, description = "Adapter id")),
+    responses(
+        (status = 200, description = "The adapter and its settings form", body = AdapterDetail),
+        (status = 404, description = "No adapter with that id"),
+    )
+)]
 pub async fn detail(
     State(state): State<AppState>,
+    _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<AdapterDetail>, ApiError> {
     let adapter = state

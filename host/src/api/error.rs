@@ -1,9 +1,15 @@
 //! API errors as RFC 9457 `application/problem+json`. Internal details are logged here,
-//! once, and never sent to clients.
+//! once, and never sent to clients. The conversions from the layers' errors ([`AuthError`],
+//! [`StoreError`]) and from axum's extractor rejections live here too, so every failure of
+//! every endpoint has the same shape.
 
-use axum::http::{StatusCode, header};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use crate::auth::AuthError;
+use crate::store::StoreError;
 
 /// An error a handler returns.
 #[derive(Debug)]
@@ -11,57 +17,239 @@ pub struct ApiError {
     status: StatusCode,
     title: &'static str,
     detail: String,
+    errors: Vec<FieldError>,
+    retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// One field of a request that breaks a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field's name in the request (for adapter settings, the setting's key).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An RFC 9457 problem: every error answer of the API has this body, with content type
+/// `application/problem+json`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is.
     #[serde(rename = "type")]
-    kind: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+    pub kind: String,
+    /// The status's short name.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// The fields that break a rule, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 impl ApiError {
+    fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 400: the request is malformed (bad JSON, wrong types, unknown fields, bad cursor).
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+
+    /// 401: no valid credentials. Answers carry `WWW-Authenticate: Bearer`.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+    }
+
+    /// 403: authenticated, but the role does not allow it. For servers the caller may not
+    /// see at all, answer [`ApiError::not_found`] instead.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
     /// 404 with a message saying what was not found.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            title: "Not found",
-            detail: detail.into(),
-        }
+        Self::new(StatusCode::NOT_FOUND, "Not found", detail)
+    }
+
+    /// 409: the request contradicts the current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", detail)
+    }
+
+    /// 413: the body is larger than the limit.
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large", detail)
+    }
+
+    /// 422: well-formed, but values break rules; `errors` says which field and why.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation failed",
+            format!("The request has invalid values: {detail}."),
+        );
+        error.errors = errors;
+        error
+    }
+
+    /// 429: retry after `retry_after` (sent as `Retry-After` in whole seconds).
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests", detail);
+        // Round up: retrying a fraction of a second early would be refused again.
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        error.retry_after = Some(secs.max(1));
+        error
     }
 
     /// 500; the cause is logged, the client gets a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
-        ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            title: "Internal error",
-            detail: "The server could not complete the request; the cause is in its log.".into(),
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "The server could not complete the request; the cause is in its log.",
+        )
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The human-readable detail.
+    pub fn detail(&self) -> &str {
+        &self.detail
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Problem {
-            kind: "about:blank",
-            title: self.title,
+            kind: "about:blank".into(),
+            title: self.title.into(),
             status: self.status.as_u16(),
-            detail: &self.detail,
+            detail: self.detail,
+            errors: self.errors,
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             json,
         )
-            .into_response()
+            .into_response();
+        let headers = response.headers_mut();
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
+            StoreError::Conflict(why) => ApiError::conflict(capitalised(&why)),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::MissingToken
+            | AuthError::InvalidToken
+            | AuthError::Expired
+            | AuthError::Revoked
+            | AuthError::InvalidCredentials => {
+                ApiError::unauthorized(capitalised(&error.to_string()))
+            }
+            AuthError::Locked(wait) => {
+                ApiError::too_many_requests(capitalised(&error.to_string()), wait)
+            }
+            AuthError::Forbidden(why) => ApiError::forbidden(capitalised(&why)),
+            AuthError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
+            AuthError::BadRequest(why) => ApiError::bad_request(capitalised(&why)),
+            AuthError::Invalid { field, message } => ApiError::validation(vec![FieldError {
+                field: field.into(),
+                message,
+            }]),
+            AuthError::Store(store) => store.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(
+                "The request body is larger than this endpoint accepts.",
+            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                "The body must be JSON, sent with `Content-Type: application/json`.",
+            ),
+            _ => ApiError::bad_request(format!("{}.", rejection.body_text())),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::bad_request(format!("{}.", rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request(format!("{}.", rejection.body_text()))
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// Fallback for unknown paths.
 pub async fn not_found() -> ApiError {
     ApiError::not_found("No such endpoint.")
+}
+
+/// Fallback for known paths called with a method they do not have.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "This endpoint does not accept that method.",
+    )
 }

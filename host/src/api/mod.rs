@@ -1,25 +1,50 @@
-//! The HTTP API under `/api/v1`: one router, one state, errors as RFC 9457 problems.
+//! The HTTP API under `/api/v1`: one router, one state, errors as RFC 9457 problems, an
+//! OpenAPI document generated from the handlers.
 //!
 //! Handlers translate between HTTP and the host's modules; they hold no logic of their own
-//! and never block the runtime (adapter calls go through `spawn_blocking`).
+//! and never block the runtime (adapter calls and password hashing go through
+//! `spawn_blocking`). Every endpoint takes a [`Caller`](crate::auth::Caller) — and so needs a
+//! bearer token or API key — except health, sign-in and the OpenAPI document. Bodies and
+//! parameters use the extractors of [`extract`], so malformed input is always a 4xx problem.
+//! Every mutating call is written to the audit log by [`audit::record`].
+//!
+//! Layout: `error` (problems), `extract` (extractors), `page` (pagination), `audit`,
+//! `openapi`, and one module per resource.
 
 mod adapters;
+mod api_keys;
+pub mod audit;
+mod auth;
 mod error;
+pub mod extract;
+pub mod openapi;
+pub mod page;
 mod system;
+mod users;
+
+use std::sync::OnceLock;
 
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::get;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub use error::ApiError;
+pub use error::{ApiError, FieldError, Problem};
 
 use crate::adapters::AdapterRuntime;
+use crate::auth::Auth;
 use crate::jobs::JobQueueHandle;
 use crate::secrets::SecretBox;
 use crate::servers::Servers;
 use crate::store::Store;
 
+/// The largest request body any endpoint accepts unless it sets its own limit (413 above).
+pub const BODY_LIMIT: usize = 1 << 20;
+
 /// Cheap handles shared by every handler.
-#[derive(Clone)]
+#[derive(Clone, FromRef)]
 pub struct AppState {
     /// The adapter runtime and registry.
     pub adapters: AdapterRuntime,
@@ -31,19 +56,80 @@ pub struct AppState {
     pub servers: Servers,
     /// Queues jobs.
     pub jobs: JobQueueHandle,
+    /// Users, sessions, API keys: authenticates callers.
+    pub auth: Auth,
+}
+
+/// Every documented endpoint of `/api/v1`, with paths relative to it. Register a new
+/// endpoint here with `.routes(routes!(handler))` (handlers sharing a path may share one
+/// `routes!`).
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(system::health))
+        .routes(routes!(openapi_json))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(
+            users::list_grants,
+            users::put_grant,
+            users::post_grant
+        ))
+        .routes(routes!(users::delete_grant))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(audit::list))
+        .routes(routes!(adapters::list))
+        .routes(routes!(adapters::detail))
+}
+
+/// The routes and the finished OpenAPI document.
+fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .nest("/api/v1", v1_routes())
+        .split_for_parts();
+    openapi::finish(&mut document);
+    (routes, document)
+}
+
+/// The OpenAPI document of the whole API.
+pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(|| routes_and_document().1)
 }
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/system/health", get(system::health))
-        .route("/adapters", get(adapters::list))
-        .route("/adapters/{id}", get(adapters::detail));
+    let (v1, _) = routes_and_document();
+    let v1 = v1
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::record,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .route("/", get(dashboard))
-        .nest("/api/v1", v1)
+        .merge(v1)
         .fallback(error::not_found)
         .with_state(state)
+}
+
+/// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 document. No auth.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "system",
+    security(()),
+    responses((status = 200, description = "The OpenAPI document", body = Object))
+)]
+async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+    axum::Json(openapi_document())
 }
 
 /// The dashboard page (`web/`, embedded). It talks to the API like any other client.

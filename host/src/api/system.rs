@@ -4,7 +4,7 @@ use axum::Json;
 use serde::Serialize;
 
 /// `GET /system/health` body.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// Always "ok" when the host answers.
     status: &'static str,
@@ -13,6 +13,13 @@ pub struct Health {
 }
 
 /// `GET /api/v1/system/health`: answers as soon as the host serves requests. No auth.
+#[utoipa::path(
+    get,
+    path = "/system/health",
+    tag = "system",
+    security(()),
+    responses((status = 200, description = "The host is up", body = Health))
+)]
 pub async fn health() -> Json<Health> {
     Json(Health {
         status: "ok",

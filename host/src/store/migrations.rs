@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "metrics",
         sql: include_str!("../../migrations/0004_metrics.sql"),
     },
+    Migration {
+        version: 5,
+        name: "auth",
+        sql: include_str!("../../migrations/0005_auth.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -17,12 +17,15 @@
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
 //! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
-//! `logs`, `players` and `metrics` are one aggregate each, as plain functions over a
-//! `Connection` so that several compose inside one call (and one transaction); `retention`
-//! prunes old rows of all of them in batches.
+//! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys` and `audit` are one aggregate
+//! each, as plain functions over a `Connection` so that several compose inside one call (and
+//! one transaction); `retention` prunes old history in batches.
 
+pub mod api_keys;
+pub mod audit;
 mod error;
 pub mod events;
+pub mod grants;
 pub mod jobs;
 pub mod logs;
 pub mod metrics;
@@ -31,7 +34,10 @@ pub mod players;
 pub mod retention;
 pub mod servers;
 mod text;
+pub mod users;
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;
 
@@ -51,6 +57,7 @@ pub use servers::{
     ActualState, DesiredState, NewServer, Observed, ProcessIdentity, RestartPolicy, Server,
 };
 pub use text::UnknownValue;
+pub use users::{Role, User};
 
 /// How long a statement waits for a lock held by another connection (another process, or a
 /// future read pool) before failing with `SQLITE_BUSY`.

@@ -19,7 +19,7 @@ pub const CAPABILITY_NAMES: [&str; 10] = [
 ];
 
 /// What `describe()` returned, checked.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Description {
     /// Stable machine id (`[a-z0-9-]{1,32}`).
     pub id: String,

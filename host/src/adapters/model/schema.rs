@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::adapters::bindings::exports::garrison::adapter::config;
 
 /// One field of an adapter's settings form.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Field {
     /// Machine key.
     pub key: String,
@@ -26,7 +26,7 @@ pub struct Field {
 }
 
 /// How a field is edited and checked.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FieldKind {
     /// Text.
@@ -69,7 +69,7 @@ pub enum FieldKind {
 }
 
 /// One accepted value of a choice.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ChoiceOption {
     /// Stored value.
     pub value: String,
@@ -78,7 +78,7 @@ pub struct ChoiceOption {
 }
 
 /// A table column.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Column {
     /// Key of the cell in a row object.
     pub key: String,
@@ -89,7 +89,7 @@ pub struct Column {
 }
 
 /// The kind of a table cell.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ColumnKind {
     /// Free text.

@@ -1,0 +1,310 @@
+//! The API's specification, through the router with `tower::ServiceExt::oneshot`: one module
+//! per resource, sharing the harness below (an in-memory host with an administrator).
+
+mod access;
+mod api_keys;
+mod audit;
+mod auth;
+mod basics;
+mod openapi;
+mod users;
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{AppState, router};
+use crate::adapters::{AdapterRuntime, SandboxConfig};
+use crate::auth::{Auth, TokenSigner};
+use crate::store::users::NewUser;
+use crate::store::{NewServer, Role, Store, User, servers};
+
+/// The password of every user the harness makes.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One adapter runtime for every test here: compiling the built-ins is the slow part.
+fn adapters() -> AdapterRuntime {
+    static ADAPTERS: OnceLock<AdapterRuntime> = OnceLock::new();
+    ADAPTERS
+        .get_or_init(|| {
+            let config = SandboxConfig {
+                max_instances: 8,
+                ..SandboxConfig::default()
+            };
+            let adapters = AdapterRuntime::new(config, None).expect("runtime");
+            adapters.load_builtins().expect("built-ins");
+            adapters
+        })
+        .clone()
+}
+
+/// [`PASSWORD`] hashed once: argon2 is slow on purpose, and most tests only need users.
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| crate::auth::password::hash(PASSWORD).expect("hash"))
+        .clone()
+}
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (`Null` when empty or not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status.
+    #[track_caller]
+    pub fn expect_problem(&self, status: StatusCode) -> Value {
+        self.expect(status);
+        assert_eq!(
+            self.header(header::CONTENT_TYPE),
+            Some("application/problem+json")
+        );
+        let problem = self.json();
+        assert_eq!(problem["status"], status.as_u16());
+        assert!(
+            problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{problem}"
+        );
+        problem
+    }
+}
+
+/// A request to build and send.
+pub struct Call {
+    request: Request<Body>,
+}
+
+impl Call {
+    /// `method path`, no credentials, no body.
+    pub fn new(method: Method, path: &str) -> Self {
+        Call {
+            request: Request::builder()
+                .method(method)
+                .uri(path)
+                .body(Body::empty())
+                .expect("request"),
+        }
+    }
+
+    /// With `Authorization: Bearer <credential>`.
+    pub fn bearer(mut self, credential: &str) -> Self {
+        self.request.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {credential}").parse().expect("header"),
+        );
+        self
+    }
+
+    /// With a JSON body.
+    pub fn json(self, body: &Value) -> Self {
+        self.raw_json(body.to_string())
+    }
+
+    /// With these bytes as a JSON body.
+    pub fn raw_json(mut self, body: impl Into<Body>) -> Self {
+        self.request.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/json".parse().expect("header"),
+        );
+        *self.request.body_mut() = body.into();
+        self
+    }
+
+    /// As if from `addr` (what `into_make_service_with_connect_info` provides).
+    pub fn client(mut self, addr: &str) -> Self {
+        let addr: SocketAddr = addr.parse().expect("socket address");
+        self.request.extensions_mut().insert(ConnectInfo(addr));
+        self
+    }
+}
+
+/// An in-memory host with one administrator, `admin`.
+pub struct TestApp {
+    pub router: axum::Router,
+    pub store: Store,
+    pub auth: Auth,
+    pub admin: User,
+    pub admin_token: String,
+    _jobs: crate::jobs::JobQueue,
+}
+
+impl TestApp {
+    /// A host over a fresh in-memory database.
+    pub async fn new() -> Self {
+        Self::with_store(Store::open_in_memory().expect("store")).await
+    }
+
+    /// A host over `store`.
+    pub async fn with_store(store: Store) -> Self {
+        Self::with_auth(
+            store.clone(),
+            Auth::new(store, TokenSigner::random(crate::auth::token::DEFAULT_TTL)),
+        )
+        .await
+    }
+
+    /// A host over `store` with this authenticator.
+    pub async fn with_auth(store: Store, auth: Auth) -> Self {
+        let secrets =
+            crate::secrets::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .expect("key");
+        let data_dir = std::env::temp_dir().join("garrison-api-tests");
+        let servers =
+            crate::servers::Servers::new(store.clone(), adapters(), secrets.clone(), &data_dir);
+        let executor = std::sync::Arc::new(crate::servers::executor::ServerExecutor::new(
+            servers.clone(),
+            None,
+        ));
+        let jobs = crate::jobs::JobQueue::start(store.clone(), executor, 1)
+            .await
+            .expect("queue");
+        let router = router(AppState {
+            adapters: adapters(),
+            store: store.clone(),
+            secrets,
+            servers,
+            jobs: jobs.handle(),
+            auth: auth.clone(),
+        });
+        let mut app = TestApp {
+            router,
+            store,
+            auth,
+            admin: placeholder_user(),
+            admin_token: String::new(),
+            _jobs: jobs,
+        };
+        let (admin, token) = app.user("admin", Role::Admin).await;
+        app.admin = admin;
+        app.admin_token = token;
+        app
+    }
+
+    /// Sends a request.
+    pub async fn send(&self, call: Call) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(call.request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), 4 << 20)
+            .await
+            .expect("body")
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// `method path` as the administrator, with an optional JSON body.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut call = Call::new(method, path).bearer(&self.admin_token);
+        if let Some(body) = body {
+            call = call.json(&body);
+        }
+        self.send(call).await
+    }
+
+    /// `GET path` with `credential` (or anonymously).
+    pub async fn get(&self, path: &str, credential: Option<&str>) -> Answer {
+        let mut call = Call::new(Method::GET, path);
+        if let Some(credential) = credential {
+            call = call.bearer(credential);
+        }
+        self.send(call).await
+    }
+
+    /// A user with [`PASSWORD`] and `role`, straight into the store, with a session token.
+    pub async fn user(&self, name: &str, role: Role) -> (User, String) {
+        let new = NewUser {
+            username: name.into(),
+            password_hash: password_hash(),
+            role,
+        };
+        let user = self
+            .store
+            .call(move |conn| crate::store::users::insert(conn, &new))
+            .await
+            .expect("insert user");
+        let token = self.auth.issue(&user).token;
+        (user, token)
+    }
+
+    /// A server owned by `owner`, straight into the store.
+    pub async fn server(&self, owner: Option<i64>) -> i64 {
+        let mut new = NewServer::new("test", "generic", serde_json::json!({}));
+        new.owner_id = owner;
+        self.store
+            .call(move |conn| servers::insert(conn, &new))
+            .await
+            .expect("insert server")
+            .id
+    }
+
+    /// An API key for `token`'s user, created through the API.
+    pub async fn api_key(&self, token: &str, role: Option<Role>) -> (i64, String) {
+        let mut body = serde_json::json!({ "name": "test key" });
+        if let Some(role) = role {
+            body["role"] = Value::from(role.as_str());
+        }
+        let answer = self
+            .send(
+                Call::new(Method::POST, "/api/v1/api-keys")
+                    .bearer(token)
+                    .json(&body),
+            )
+            .await;
+        answer.expect(StatusCode::CREATED);
+        let json = answer.json();
+        (
+            json["api_key"]["id"].as_i64().expect("id"),
+            json["key"].as_str().expect("key").to_string(),
+        )
+    }
+}
+
+fn placeholder_user() -> User {
+    User {
+        id: 0,
+        username: String::new(),
+        role: Role::Viewer,
+        disabled: false,
+        token_generation: 0,
+        created_at: String::new(),
+        updated_at: String::new(),
+    }
+}
