@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::servers::ServersError;
 use crate::store::StoreError;
 
 /// An error a handler returns.
@@ -115,6 +116,11 @@ impl ApiError {
         error
     }
 
+    /// 502: the game server (its remote console) did not answer as it should.
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "Bad gateway", detail)
+    }
+
     /// 500; the cause is logged, the client gets a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
@@ -168,6 +174,53 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
             StoreError::Conflict(why) => ApiError::conflict(capitalised(&why)),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ServersError> for ApiError {
+    fn from(error: ServersError) -> Self {
+        match error {
+            ServersError::Store(e) => e.into(),
+            ServersError::UnknownAdapter(id) => ApiError::validation(vec![FieldError {
+                field: "adapter".into(),
+                message: format!("no adapter with id `{id}` is installed"),
+            }]),
+            ServersError::InvalidSettings(errors) => ApiError::validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: if e.field.is_empty() {
+                            "settings".into()
+                        } else {
+                            e.field
+                        },
+                        message: e.message,
+                    })
+                    .collect(),
+            ),
+            ServersError::NoRcon => ApiError::conflict(
+                "The server has no remote console running (capability `rcon` is missing, \
+                 turned off in its settings, or the server is not running).",
+            ),
+            ServersError::Unsupported(what) => ApiError::conflict(format!(
+                "The server's adapter does not support this (capability `{what}` is missing)."
+            )),
+            ServersError::Rcon(e) => ApiError::bad_gateway(format!("Remote console: {e}.")),
+            ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
+            ServersError::Adapter(e) => match e {
+                crate::adapters::AdapterError::Rejected(why) => {
+                    ApiError::bad_request(capitalised(&why))
+                }
+                crate::adapters::AdapterError::InvalidSettings(errors) => {
+                    ServersError::InvalidSettings(errors).into()
+                }
+                crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
+                    "The server's adapter does not support {what} (capability missing)."
+                )),
+                other => ApiError::internal(other),
+            },
             other => ApiError::internal(other),
         }
     }

@@ -19,6 +19,8 @@ mod error;
 pub mod extract;
 pub mod openapi;
 pub mod page;
+mod server_live;
+mod servers;
 mod system;
 mod users;
 
@@ -86,6 +88,20 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(adapters::list))
         .routes(routes!(adapters::detail))
+        .routes(routes!(servers::list, servers::create))
+        .routes(routes!(servers::get, servers::update, servers::delete))
+        .routes(routes!(servers::action))
+        .routes(routes!(servers::get_config, servers::put_config))
+        .routes(routes!(server_live::online))
+        .routes(routes!(server_live::history))
+        .routes(routes!(server_live::kick))
+        .routes(routes!(server_live::ban))
+        .routes(routes!(server_live::bans, server_live::add_ban))
+        .routes(routes!(server_live::remove_ban))
+        .routes(routes!(server_live::console))
+        .routes(routes!(server_live::logs))
+        .routes(routes!(server_live::metrics))
+        .routes(routes!(server_live::server_events))
 }
 
 /// The routes and the finished OpenAPI document.

@@ -46,6 +46,8 @@ pub const BEARER: &str = "bearer";
         (name = "api-keys", description = "Keys for automation"),
         (name = "audit", description = "The audit log (administrators)"),
         (name = "adapters", description = "Game adapters"),
+        (name = "servers", description = "Game servers: settings, lifecycle, console, history"),
+        (name = "players", description = "Players and bans of a server"),
         (name = "system", description = "The host itself"),
     )
 )]

@@ -9,6 +9,7 @@
 
 pub mod executor;
 pub mod live;
+pub mod manage;
 pub mod observer;
 pub mod paths;
 pub mod reconcile;
@@ -76,6 +77,9 @@ pub enum ServersError {
     /// The remote console did not answer.
     #[error(transparent)]
     Rcon(#[from] crate::telemetry::rcon::RconError),
+    /// The server's adapter lacks a capability the operation needs.
+    #[error("the adapter does not support `{0}`")]
+    Unsupported(&'static str),
 }
 
 /// Shared handle on every server of the host. Cheap to clone.
@@ -175,6 +179,17 @@ impl Servers {
         adapter_id: &str,
         settings_json: Value,
     ) -> Result<Server, ServersError> {
+        self.create_for(None, name, adapter_id, settings_json).await
+    }
+
+    /// [`Servers::create`] with an owner (the user who asked).
+    pub async fn create_for(
+        &self,
+        owner_id: Option<i64>,
+        name: &str,
+        adapter_id: &str,
+        settings_json: Value,
+    ) -> Result<Server, ServersError> {
         let adapter = self
             .inner
             .adapters
@@ -192,7 +207,8 @@ impl Servers {
         self.inner
             .secrets
             .seal_settings(&adapter.schema, &mut object);
-        let new = NewServer::new(name, adapter_id, Value::Object(object));
+        let mut new = NewServer::new(name, adapter_id, Value::Object(object));
+        new.owner_id = owner_id;
         let server = self
             .inner
             .store

@@ -278,6 +278,41 @@ pub fn processes(conn: &Connection) -> Result<Vec<(i64, u32)>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Renames a server or changes its policies; `None` leaves a value as it is.
+pub fn update_meta(
+    conn: &Connection,
+    id: i64,
+    name: Option<&str>,
+    restart: Option<RestartPolicy>,
+    stop_grace_secs: Option<u32>,
+) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        concat!(
+            "UPDATE servers SET
+                 name = COALESCE(?2, name),
+                 restart_enabled = COALESCE(?3, restart_enabled),
+                 restart_max = COALESCE(?4, restart_max),
+                 restart_window_secs = COALESCE(?5, restart_window_secs),
+                 stop_grace_secs = COALESCE(?6, stop_grace_secs),
+                 updated_at = ",
+            now!(),
+            " WHERE id = ?1 AND deleted_at IS NULL"
+        ),
+        params![
+            id,
+            name,
+            restart.map(|r| r.enabled),
+            restart.map(|r| r.max),
+            restart.map(|r| r.window_secs),
+            stop_grace_secs
+        ],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("server {id}")));
+    }
+    Ok(())
+}
+
 /// Replaces a server's settings (secrets already encrypted).
 pub fn update_settings(
     conn: &Connection,

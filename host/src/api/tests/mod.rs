@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod basics;
 mod openapi;
+mod server_routes;
 mod users;
 
 use std::net::SocketAddr;

@@ -1,0 +1,525 @@
+//! The live side of a server: players (now and seen before; kick, ban), the game's ban list,
+//! the remote console, and history (logs, metrics, events).
+//!
+//! Reading needs view access; acting on players, bans and the console needs manage access.
+//! An operation the server's adapter does not support answers 409 naming the capability.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::audit::AuditSlot;
+use super::extract::{Json, Path, Query};
+use super::page::{Page, PageQuery};
+use super::servers::{managed, visible};
+use super::{ApiError, AppState};
+use crate::auth::Caller;
+use crate::store::events::{self, ServerEvent};
+use crate::store::logs::{self, LogLine};
+use crate::store::metrics::{self, Series};
+use crate::store::players::{self, OnlinePlayer, PlayerRecord};
+
+/// `GET /servers/{id}/players` answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PlayersView {
+    /// Everyone on the server now, in order of arrival.
+    #[schema(value_type = Vec<Object>)]
+    pub online: Vec<OnlinePlayer>,
+}
+
+/// `GET /api/v1/servers/{id}/players`: who is on now (kept current from RCon and the logs).
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/players",
+    tag = "players",
+    params(("id" = i64, Path, description = "Server id")),
+    responses(
+        (status = 200, description = "Players online", body = PlayersView),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn online(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<PlayersView>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let online = state
+        .store
+        .call(move |conn| players::online(conn, id))
+        .await?;
+    Ok(Json(PlayersView { online }))
+}
+
+/// `GET /servers/{id}/players/history` query.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Items per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (a last-seen time).
+    pub cursor: Option<String>,
+}
+
+/// A page of players seen.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryPage {
+    /// Players, most recently seen first.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<PlayerRecord>,
+    /// Pass as `cursor` for the next page; none at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/v1/servers/{id}/players/history`: everyone the server has seen, with first and
+/// last seen, sessions and names used.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/players/history",
+    tag = "players",
+    params(("id" = i64, Path, description = "Server id"), HistoryQuery),
+    responses(
+        (status = 200, description = "Players seen", body = HistoryPage),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<HistoryPage>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let before = query.cursor.clone();
+    let mut items = state
+        .store
+        .call(move |conn| players::history(conn, id, before.as_deref(), limit + 1))
+        .await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|p| p.last_seen.clone())
+    } else {
+        None
+    };
+    Ok(Json(HistoryPage { items, next_cursor }))
+}
+
+/// Kick or ban body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlayerAction {
+    /// Reason shown to the player (at most 200 characters).
+    #[serde(default)]
+    pub reason: String,
+    /// Ban length in minutes; none or 0 bans permanently (ignored for kicks).
+    pub minutes: Option<u32>,
+}
+
+fn check_reason(reason: &str) -> Result<(), ApiError> {
+    if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
+        return Err(ApiError::validation(vec![super::FieldError {
+            field: "reason".into(),
+            message: "must be at most 200 characters without control characters".into(),
+        }]));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/servers/{id}/players/{player}/kick`: kicks an online player (by key or
+/// slot) over RCon. Manage access.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/players/{player}/kick",
+    tag = "players",
+    params(
+        ("id" = i64, Path, description = "Server id"),
+        ("player" = String, Path, description = "The player's key or slot"),
+    ),
+    request_body = PlayerAction,
+    responses(
+        (status = 204, description = "Kicked"),
+        (status = 404, description = "No such server or player"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+        (status = 502, description = "The game did not answer"),
+    )
+)]
+pub async fn kick(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path((id, player)): Path<(i64, String)>,
+    Json(action): Json<PlayerAction>,
+) -> Result<StatusCode, ApiError> {
+    audit.set_target(format!("server {id} player {player}"));
+    check_reason(&action.reason)?;
+    let server = managed(&state, &caller, id).await?;
+    state.servers.kick(&server, &player, &action.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/servers/{id}/players/{player}/ban`: bans an online player over RCon.
+/// Manage access.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/players/{player}/ban",
+    tag = "players",
+    params(
+        ("id" = i64, Path, description = "Server id"),
+        ("player" = String, Path, description = "The player's key or slot"),
+    ),
+    request_body = PlayerAction,
+    responses(
+        (status = 204, description = "Banned"),
+        (status = 404, description = "No such server or player"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+        (status = 502, description = "The game did not answer"),
+    )
+)]
+pub async fn ban(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path((id, player)): Path<(i64, String)>,
+    Json(action): Json<PlayerAction>,
+) -> Result<StatusCode, ApiError> {
+    audit.set_target(format!("server {id} player {player}"));
+    check_reason(&action.reason)?;
+    let server = managed(&state, &caller, id).await?;
+    let minutes = action.minutes.filter(|m| *m > 0);
+    state
+        .servers
+        .ban_online(&server, &player, minutes, &action.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// One entry of the game's ban list.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BanView {
+    /// The entry's id in the game's list (for removal).
+    pub id: String,
+    /// Banned identity (Steam id, GUID, address).
+    pub identity: String,
+    /// Minutes left; none when permanent.
+    pub minutes_left: Option<u32>,
+    /// Recorded reason.
+    pub reason: String,
+}
+
+/// `GET /api/v1/servers/{id}/bans`: the game's ban list, read over RCon.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/bans",
+    tag = "players",
+    params(("id" = i64, Path, description = "Server id")),
+    responses(
+        (status = 200, description = "The ban list", body = Vec<BanView>),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+    )
+)]
+pub async fn bans(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<BanView>>, ApiError> {
+    let (server, _) = visible(&state, &caller, id).await?;
+    let bans = state.servers.bans(&server).await?;
+    Ok(Json(
+        bans.into_iter()
+            .map(|b| BanView {
+                id: b.id,
+                identity: b.identity,
+                minutes_left: b.minutes_left,
+                reason: b.reason,
+            })
+            .collect(),
+    ))
+}
+
+/// `POST /servers/{id}/bans` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBan {
+    /// Identity to ban (Steam id, GUID, address), online or not.
+    pub identity: String,
+    /// Length in minutes; none or 0 bans permanently.
+    pub minutes: Option<u32>,
+    /// Reason.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /api/v1/servers/{id}/bans`: bans an identity over RCon. Manage access.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/bans",
+    tag = "players",
+    params(("id" = i64, Path, description = "Server id")),
+    request_body = NewBan,
+    responses(
+        (status = 204, description = "Banned"),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+    )
+)]
+pub async fn add_ban(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path(id): Path<i64>,
+    Json(ban): Json<NewBan>,
+) -> Result<StatusCode, ApiError> {
+    audit.set_target(format!("server {id} ban {}", ban.identity));
+    check_reason(&ban.reason)?;
+    let identity = ban.identity.trim();
+    if identity.is_empty() || identity.len() > 100 || identity.chars().any(char::is_control) {
+        return Err(ApiError::validation(vec![super::FieldError {
+            field: "identity".into(),
+            message: "must be 1 to 100 characters without control characters".into(),
+        }]));
+    }
+    let server = managed(&state, &caller, id).await?;
+    let minutes = ban.minutes.filter(|m| *m > 0);
+    state
+        .servers
+        .ban_identity(&server, identity, minutes, &ban.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/servers/{id}/bans/{ban}`: lifts a ban (by its id in the game's list).
+#[utoipa::path(
+    delete,
+    path = "/servers/{id}/bans/{ban}",
+    tag = "players",
+    params(
+        ("id" = i64, Path, description = "Server id"),
+        ("ban" = String, Path, description = "The ban's id in the game's list"),
+    ),
+    responses(
+        (status = 204, description = "Lifted"),
+        (status = 404, description = "No such server or ban"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+    )
+)]
+pub async fn remove_ban(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path((id, ban)): Path<(i64, String)>,
+) -> Result<StatusCode, ApiError> {
+    audit.set_target(format!("server {id} ban {ban}"));
+    let server = managed(&state, &caller, id).await?;
+    state.servers.unban(&server, &ban).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /servers/{id}/console` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleCommand {
+    /// The command, as typed into the game's console (one line, at most 1000 characters).
+    pub command: String,
+}
+
+/// `POST /servers/{id}/console` answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConsoleReply {
+    /// The game's complete reply.
+    pub reply: String,
+}
+
+/// `POST /api/v1/servers/{id}/console`: runs a command over the server's RCon session.
+/// Manage access.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/console",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    request_body = ConsoleCommand,
+    responses(
+        (status = 200, description = "The reply", body = ConsoleReply),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
+        (status = 502, description = "The game did not answer"),
+    )
+)]
+pub async fn console(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path(id): Path<i64>,
+    Json(command): Json<ConsoleCommand>,
+) -> Result<Json<ConsoleReply>, ApiError> {
+    audit.set_target(format!("server {id}"));
+    let text = command.command.trim();
+    if text.is_empty() || text.chars().count() > 1000 || text.chars().any(char::is_control) {
+        return Err(ApiError::validation(vec![super::FieldError {
+            field: "command".into(),
+            message: "must be one line of 1 to 1000 characters".into(),
+        }]));
+    }
+    let server = managed(&state, &caller, id).await?;
+    let reply = state.servers.console(server.id, text).await?;
+    Ok(Json(ConsoleReply { reply }))
+}
+
+/// `GET /servers/{id}/logs` query.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    /// Lines with a sequence below this, newest first (scrolling back); the default reads
+    /// back from the newest line.
+    pub before: Option<i64>,
+    /// Lines with a sequence above this, oldest first (catching up); wins over `before`.
+    pub after: Option<i64>,
+    /// Lines per page: 1 to 1000, default 200.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// A page of log lines.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LogPage {
+    /// Lines, in the order asked for.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<LogLine>,
+}
+
+/// `GET /api/v1/servers/{id}/logs`: stored log lines (every source, parsed), paged by
+/// sequence.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/logs",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id"), LogQuery),
+    responses(
+        (status = 200, description = "Log lines", body = LogPage),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn logs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<LogPage>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let limit = query.limit.unwrap_or(200).clamp(1, 1000);
+    let items = state
+        .store
+        .call(move |conn| match query.after {
+            Some(after) => logs::after(conn, id, after, limit),
+            None => logs::before(conn, id, query.before, limit),
+        })
+        .await?;
+    Ok(Json(LogPage { items }))
+}
+
+/// `GET /servers/{id}/metrics` query.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    /// Start, ms since the Unix epoch (default: an hour ago).
+    pub from: Option<i64>,
+    /// End, ms since the Unix epoch (default: now).
+    pub to: Option<i64>,
+    /// Bucket width in seconds (default: the range over 120 points, at least 5).
+    pub step: Option<i64>,
+}
+
+/// Downsampled series.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MetricsView {
+    /// Start of the range (ms).
+    pub from: i64,
+    /// End of the range (ms).
+    pub to: i64,
+    /// Bucket width (ms).
+    pub step_ms: i64,
+    /// One series per metric name: (bucket start ms, average) points.
+    #[schema(value_type = Vec<Object>)]
+    pub series: Vec<Series>,
+}
+
+/// `GET /api/v1/servers/{id}/metrics`: CPU, memory and game-reported figures over a range,
+/// averaged into buckets of `step`.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/metrics",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id"), MetricsQuery),
+    responses(
+        (status = 200, description = "Series", body = MetricsView),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 422, description = "A bad range"),
+    )
+)]
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(query): Query<MetricsQuery>,
+) -> Result<Json<MetricsView>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let to = query.to.unwrap_or(now);
+    let from = query.from.unwrap_or(to - 3_600_000);
+    if from >= to || to - from > 366 * 86_400_000 {
+        return Err(ApiError::validation(vec![super::FieldError {
+            field: "from".into(),
+            message: "must be before `to`, at most a year apart".into(),
+        }]));
+    }
+    let step_ms = query
+        .step
+        .map(|s| s.saturating_mul(1000))
+        .unwrap_or((to - from) / 120)
+        .max(5000);
+    let raw_since = now - 86_400_000;
+    let series = state
+        .store
+        .call(move |conn| metrics::range(conn, id, from, to, step_ms, raw_since))
+        .await?;
+    Ok(Json(MetricsView {
+        from,
+        to,
+        step_ms,
+        series,
+    }))
+}
+
+/// `GET /api/v1/servers/{id}/events`: the server's history (state changes, crashes,
+/// restarts, players, job results), newest first.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/events",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of events", body = Page<Object>),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn server_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ServerEvent>>, ApiError> {
+    visible(&state, &caller, id).await?;
+    let (before, limit) = (page.after()?, page.limit());
+    let rows = state
+        .store
+        .call(move |conn| events::list(conn, id, before, limit + 1))
+        .await?;
+    Ok(Json(Page::from_rows(rows, limit, |e: &ServerEvent| e.id)))
+}

@@ -1,0 +1,505 @@
+//! `/servers`: game servers — list, create, read, change, delete — their settings
+//! (`/config`, secrets never shown) and lifecycle actions (`/actions/{action}`, each a job).
+//!
+//! Visibility and rights come from [`crate::auth`]: a server the caller may not see is 404;
+//! changing one needs manage access (owner, operator grant or administrator); creating one
+//! needs the operator role and makes the caller its owner. The live side of a server
+//! (players, console, logs, metrics, events) is in [`super::server_live`].
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::audit::AuditSlot;
+use super::extract::{Json, Path, Query};
+use super::page::{Page, PageQuery};
+use super::{ApiError, AppState};
+use crate::auth::{self, Access, Caller, Visibility};
+use crate::servers::manage::ServerChanges;
+use crate::store::servers::{self, RestartPolicy, Server};
+use crate::store::{JobKind, NewJob, Role};
+
+/// A server as the API shows it (settings are at `/servers/{id}/config`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServerView {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// The adapter (game) that runs it.
+    pub adapter: String,
+    /// The user who created it.
+    pub owner_id: Option<i64>,
+    /// What the users asked for: `running` or `stopped`.
+    pub desired_state: String,
+    /// What the host observes: `unmanaged`, `stopped`, `starting`, `running`, `stopping`
+    /// or `crashed`.
+    pub actual_state: String,
+    /// Exit code of the last crash.
+    pub exit_code: Option<i32>,
+    /// Why the last job or run failed, if it did.
+    pub last_error: Option<String>,
+    /// How crashes are followed by restarts.
+    pub restart: RestartView,
+    /// Seconds between SIGTERM and SIGKILL when stopping.
+    pub stop_grace_secs: u32,
+    /// The remote console's status while running: `connecting`, `connected`,
+    /// `auth_failed`, `disconnected`; none without one.
+    pub rcon: Option<String>,
+    /// What the caller may do: `view` or `manage`.
+    pub access: String,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A restart policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestartView {
+    /// Whether crashes are followed by a restart.
+    pub enabled: bool,
+    /// Restarts allowed within the window before the host gives up (0 to 100).
+    pub max: u32,
+    /// The window, in seconds (1 to 86400).
+    pub window_secs: u32,
+}
+
+impl From<RestartPolicy> for RestartView {
+    fn from(p: RestartPolicy) -> Self {
+        RestartView {
+            enabled: p.enabled,
+            max: p.max,
+            window_secs: p.window_secs,
+        }
+    }
+}
+
+fn view(state: &AppState, server: Server, access: Access) -> ServerView {
+    let rcon = state.servers.rcon_status(server.id).map(|s| {
+        use crate::telemetry::rcon::RconStatus;
+        match s {
+            RconStatus::Connecting { .. } => "connecting",
+            RconStatus::Connected => "connected",
+            RconStatus::AuthFailed(_) => "auth_failed",
+            RconStatus::Disconnected { .. } => "disconnected",
+            RconStatus::Stopped => "stopped",
+        }
+        .to_string()
+    });
+    ServerView {
+        id: server.id,
+        name: server.name,
+        adapter: server.adapter_id,
+        owner_id: server.owner_id,
+        desired_state: server.desired_state.to_string(),
+        actual_state: server.actual_state.to_string(),
+        exit_code: server.exit_code,
+        last_error: server.last_error,
+        restart: server.restart.into(),
+        stop_grace_secs: server.stop_grace_secs,
+        rcon,
+        access: match access {
+            Access::View => "view",
+            Access::Manage => "manage",
+        }
+        .to_string(),
+        created_at: server.created_at,
+        updated_at: server.updated_at,
+    }
+}
+
+/// The server `id` if the caller may see it (404 otherwise), and their access.
+pub(super) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(Server, Access), ApiError> {
+    let access = auth::server_access(&state.store, caller, id).await?;
+    let server = state.servers.get(id).await?;
+    Ok((server, access))
+}
+
+/// The server `id` if the caller may change it (404 when they may not see it, 403 when they
+/// may only view it).
+pub(super) async fn managed(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Server, ApiError> {
+    let (server, access) = visible(state, caller, id).await?;
+    access.require_manage()?;
+    Ok(server)
+}
+
+/// `GET /api/v1/servers`: the servers the caller may see, by id.
+#[utoipa::path(
+    get,
+    path = "/servers",
+    tag = "servers",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of servers", body = Page<ServerView>),
+        (status = 400, description = "Bad cursor"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<PageQuery>,
+) -> Result<Json<Page<ServerView>>, ApiError> {
+    let (after, limit) = (page.after()?.unwrap_or(0), page.limit());
+    let who = caller.clone();
+    let rows = state
+        .store
+        .call(move |conn| {
+            let visibility = Visibility::load(conn, &who)?;
+            Ok(servers::list(conn)?
+                .into_iter()
+                .filter(|s| s.id > after)
+                .filter_map(|s| {
+                    let access = visibility.access(s.id, s.owner_id)?;
+                    Some((s, access))
+                })
+                .take(limit as usize + 1)
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let views = rows
+        .into_iter()
+        .map(|(server, access)| view(&state, server, access))
+        .collect();
+    Ok(Json(Page::from_rows(views, limit, |s: &ServerView| s.id)))
+}
+
+/// `POST /servers` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewServerRequest {
+    /// Display name (1 to 100 characters).
+    pub name: String,
+    /// Adapter id (see `/adapters`).
+    pub adapter: String,
+    /// Settings: field key → value, as the adapter's config schema describes.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: Value,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::validation(vec![super::FieldError {
+            field: "name".into(),
+            message: "must be 1 to 100 characters without control characters".into(),
+        }]));
+    }
+    Ok(name.to_string())
+}
+
+/// `POST /api/v1/servers`: creates a server owned by the caller (operator role or higher).
+/// The settings are checked by the adapter's schema and by the adapter; secrets are
+/// encrypted before they are stored.
+#[utoipa::path(
+    post,
+    path = "/servers",
+    tag = "servers",
+    request_body = NewServerRequest,
+    responses(
+        (status = 201, description = "Created", body = ServerView),
+        (status = 403, description = "The caller is a viewer"),
+        (status = 422, description = "Invalid name, adapter or settings, by field"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Json(request): Json<NewServerRequest>,
+) -> Result<(StatusCode, Json<ServerView>), ApiError> {
+    caller.require_role(Role::Operator)?;
+    let name = check_name(&request.name)?;
+    let settings = match request.settings {
+        Value::Null => Value::Object(Default::default()),
+        other => other,
+    };
+    let server = state
+        .servers
+        .create_for(Some(caller.user_id), &name, &request.adapter, settings)
+        .await?;
+    audit.set_target(format!("server {}", server.id));
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&state, server, Access::Manage)),
+    ))
+}
+
+/// `GET /api/v1/servers/{id}`.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    responses(
+        (status = 200, description = "The server", body = ServerView),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ServerView>, ApiError> {
+    let (server, access) = visible(&state, &caller, id).await?;
+    Ok(Json(view(&state, server, access)))
+}
+
+/// `PATCH /servers/{id}` body: only what changes.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerUpdate {
+    /// New display name.
+    pub name: Option<String>,
+    /// New restart policy.
+    pub restart: Option<RestartView>,
+    /// New stop grace, 0 to 3600 seconds.
+    pub stop_grace_secs: Option<u32>,
+}
+
+/// `PATCH /api/v1/servers/{id}`: renames the server or changes its policies (manage access).
+#[utoipa::path(
+    patch,
+    path = "/servers/{id}",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    request_body = ServerUpdate,
+    responses(
+        (status = 200, description = "Updated", body = ServerView),
+        (status = 403, description = "View access only"),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 422, description = "Invalid values, by field"),
+    )
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path(id): Path<i64>,
+    Json(update): Json<ServerUpdate>,
+) -> Result<Json<ServerView>, ApiError> {
+    audit.set_target(format!("server {id}"));
+    let server = managed(&state, &caller, id).await?;
+    let mut errors = Vec::new();
+    let name = match update.name.as_deref().map(check_name) {
+        Some(Ok(name)) => Some(name),
+        Some(Err(e)) => return Err(e),
+        None => None,
+    };
+    if let Some(r) = &update.restart {
+        if r.max > 100 {
+            errors.push(("restart.max", "must be 0 to 100"));
+        }
+        if !(1..=86_400).contains(&r.window_secs) {
+            errors.push(("restart.window_secs", "must be 1 to 86400"));
+        }
+    }
+    if update.stop_grace_secs.is_some_and(|g| g > 3600) {
+        errors.push(("stop_grace_secs", "must be 0 to 3600"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(
+            errors
+                .into_iter()
+                .map(|(field, message)| super::FieldError {
+                    field: field.into(),
+                    message: message.into(),
+                })
+                .collect(),
+        ));
+    }
+    let changes = ServerChanges {
+        name,
+        restart: update.restart.map(|r| RestartPolicy {
+            enabled: r.enabled,
+            max: r.max,
+            window_secs: r.window_secs,
+        }),
+        stop_grace_secs: update.stop_grace_secs,
+    };
+    let server = state.servers.update_meta(&server, changes).await?;
+    Ok(Json(view(&state, server, Access::Manage)))
+}
+
+/// `DELETE /api/v1/servers/{id}`: queues the delete job (the game is killed, its files are
+/// removed, its history is kept). Manage access.
+#[utoipa::path(
+    delete,
+    path = "/servers/{id}",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    responses(
+        (status = 202, description = "The delete job", body = Object),
+        (status = 403, description = "View access only"),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    audit.set_target(format!("server {id}"));
+    managed(&state, &caller, id).await?;
+    queue(&state, &caller, id, JobKind::Delete).await
+}
+
+async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    kind: JobKind,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let job = state
+        .jobs
+        .enqueue(NewJob::for_server(id, kind, caller.username.clone()))
+        .await
+        .map_err(|e| ApiError::conflict(e.to_string()))?;
+    let job = serde_json::to_value(job).map_err(ApiError::internal)?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// A lifecycle action.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Render the config and launch.
+    Start,
+    /// Stop through the adapter's stop plan, then signals.
+    Stop,
+    /// Stop, render, launch.
+    Restart,
+    /// SIGKILL the process group.
+    Kill,
+    /// Install the game (SteamCMD) into its runtime.
+    Install,
+    /// Update the game's runtime.
+    Update,
+}
+
+/// `POST /api/v1/servers/{id}/actions/{action}`: queues the action as a job and returns it
+/// (follow it at `/jobs/{id}`). Manage access.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/actions/{action}",
+    tag = "servers",
+    params(
+        ("id" = i64, Path, description = "Server id"),
+        ("action" = inline(Action), Path, description = "start, stop, restart, kill, install or update"),
+    ),
+    responses(
+        (status = 202, description = "The queued job", body = Object),
+        (status = 400, description = "Unknown action"),
+        (status = 403, description = "View access only"),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn action(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path((id, action)): Path<(i64, Action)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    audit.set_target(format!("server {id}"));
+    managed(&state, &caller, id).await?;
+    let kind = match action {
+        Action::Start => JobKind::Start,
+        Action::Stop => JobKind::Stop,
+        Action::Restart => JobKind::Restart,
+        Action::Kill => JobKind::Kill,
+        Action::Install => JobKind::Install,
+        Action::Update => JobKind::Update,
+    };
+    queue(&state, &caller, id, kind).await
+}
+
+/// The server's settings, secrets masked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConfigView {
+    /// The adapter whose schema the settings follow (see `/adapters/{id}`).
+    pub adapter: String,
+    /// Field key → value; a secret field shows only `{"set": true|false}`.
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Map<String, Value>,
+}
+
+/// `GET /api/v1/servers/{id}/config`: the settings, secrets masked.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/config",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    responses(
+        (status = 200, description = "The settings", body = ConfigView),
+        (status = 404, description = "No such server the caller may see"),
+    )
+)]
+pub async fn get_config(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ConfigView>, ApiError> {
+    let (server, _) = visible(&state, &caller, id).await?;
+    let settings = state.servers.masked_settings(&server)?;
+    Ok(Json(ConfigView {
+        adapter: server.adapter_id,
+        settings,
+    }))
+}
+
+/// `PUT /servers/{id}/config` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigUpdate {
+    /// Every setting (field key → value). A secret left out, `null` or sent back masked
+    /// keeps its stored value.
+    #[schema(value_type = Object)]
+    pub settings: Value,
+}
+
+/// `PUT /api/v1/servers/{id}/config`: replaces the settings after the adapter validated
+/// them (problems come back keyed by field). Applies at the next start. Manage access.
+#[utoipa::path(
+    put,
+    path = "/servers/{id}/config",
+    tag = "servers",
+    params(("id" = i64, Path, description = "Server id")),
+    request_body = ConfigUpdate,
+    responses(
+        (status = 200, description = "The stored settings, secrets masked", body = ConfigView),
+        (status = 403, description = "View access only"),
+        (status = 404, description = "No such server the caller may see"),
+        (status = 422, description = "Invalid settings, by field"),
+    )
+)]
+pub async fn put_config(
+    State(state): State<AppState>,
+    caller: Caller,
+    audit: AuditSlot,
+    Path(id): Path<i64>,
+    Json(update): Json<ConfigUpdate>,
+) -> Result<Json<ConfigView>, ApiError> {
+    audit.set_target(format!("server {id}"));
+    let server = managed(&state, &caller, id).await?;
+    let server = state
+        .servers
+        .update_settings(&server, update.settings)
+        .await?;
+    let settings = state.servers.masked_settings(&server)?;
+    Ok(Json(ConfigView {
+        adapter: server.adapter_id,
+        settings,
+    }))
+}

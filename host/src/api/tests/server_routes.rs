@@ -1,0 +1,250 @@
+//! `/servers`: creation, visibility, settings, actions and the live endpoints, with the
+//! generic adapter (game adapters are exercised end to end in the top-level `tests/`).
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::{Call, TestApp};
+use crate::store::Role;
+use crate::store::grants::{self, GrantRole};
+
+fn sleeper() -> Value {
+    json!({"executable": "/bin/sleep", "args": ["30"], "stop_signal_grace_secs": 1})
+}
+
+async fn create(app: &TestApp, token: &str, settings: Value) -> Value {
+    app.send(
+        Call::new(Method::POST, "/api/v1/servers")
+            .bearer(token)
+            .json(&json!({"name": "  Sleepy  ", "adapter": "generic", "settings": settings})),
+    )
+    .await
+    .expect(StatusCode::CREATED)
+    .json()
+}
+
+#[tokio::test]
+async fn operators_create_servers_that_only_those_allowed_can_see() {
+    let app = TestApp::new().await;
+    let (owner, owner_token) = app.user("owner", Role::Operator).await;
+    let (_, other_token) = app.user("other", Role::Operator).await;
+    let (viewer, viewer_token) = app.user("viewer", Role::Viewer).await;
+
+    let server = create(&app, &owner_token, sleeper()).await;
+    assert_eq!(server["name"], "Sleepy", "names are trimmed");
+    assert_eq!(server["owner_id"], owner.id);
+    assert_eq!(server["desired_state"], "stopped");
+    assert_eq!(server["actual_state"], "stopped");
+    assert_eq!(server["access"], "manage");
+    let id = server["id"].as_i64().expect("id");
+    let path = format!("/api/v1/servers/{id}");
+
+    // A viewer may not create; nobody sees what they are not allowed to.
+    app.send(
+        Call::new(Method::POST, "/api/v1/servers")
+            .bearer(&viewer_token)
+            .json(&json!({"name": "x", "adapter": "generic", "settings": sleeper()})),
+    )
+    .await
+    .expect_problem(StatusCode::FORBIDDEN);
+    app.get(&path, Some(&other_token))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND);
+    let listed = app.get("/api/v1/servers", Some(&other_token)).await.json();
+    assert_eq!(listed["items"], json!([]));
+    app.get(&path, Some(&viewer_token))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND);
+
+    // A viewer grant shows it read-only.
+    let (user, server_id) = (viewer.id, id);
+    app.store
+        .call(move |c| grants::put(c, user, server_id, GrantRole::Viewer))
+        .await
+        .expect("grant");
+    let seen = app.get(&path, Some(&viewer_token)).await.json();
+    assert_eq!(seen["access"], "view");
+    app.send(Call::new(Method::POST, &format!("{path}/actions/start")).bearer(&viewer_token))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN);
+
+    // The admin sees everything.
+    let all = app.admin(Method::GET, "/api/v1/servers", None).await.json();
+    assert_eq!(all["items"][0]["id"], id);
+}
+
+#[tokio::test]
+async fn bad_servers_are_refused_with_field_errors() {
+    let app = TestApp::new().await;
+    let problem = app
+        .admin(
+            Method::POST,
+            "/api/v1/servers",
+            Some(json!({"name": "x", "adapter": "no-such-game", "settings": {}})),
+        )
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "adapter");
+    let problem = app
+        .admin(
+            Method::POST,
+            "/api/v1/servers",
+            Some(json!({"name": "x", "adapter": "generic", "settings": {"executable": ""}})),
+        )
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "executable");
+    app.admin(
+        Method::POST,
+        "/api/v1/servers",
+        Some(json!({"name": "", "adapter": "generic", "settings": sleeper()})),
+    )
+    .await
+    .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    app.admin(
+        Method::POST,
+        "/api/v1/servers",
+        Some(json!({"name": "x", "adapter": "generic", "colour": "red"})),
+    )
+    .await
+    .expect_problem(StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn settings_are_read_and_replaced_through_the_adapter() {
+    let app = TestApp::new().await;
+    let id = create(&app, &app.admin_token, sleeper()).await["id"]
+        .as_i64()
+        .expect("id");
+    let path = format!("/api/v1/servers/{id}/config");
+    let config = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(config["adapter"], "generic");
+    assert_eq!(config["settings"]["executable"], "/bin/sleep");
+
+    let problem = app
+        .admin(
+            Method::PUT,
+            &path,
+            Some(json!({"settings": {"executable": ""}})),
+        )
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "executable");
+    let unchanged = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(
+        unchanged["settings"]["executable"], "/bin/sleep",
+        "nothing lost"
+    );
+
+    let replaced = app
+        .admin(
+            Method::PUT,
+            &path,
+            Some(json!({"settings": {"executable": "/bin/true"}})),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(replaced["settings"]["executable"], "/bin/true");
+
+    let patched = app
+        .admin(
+            Method::PATCH,
+            &format!("/api/v1/servers/{id}"),
+            Some(json!({"name": "Renamed", "restart": {"enabled": false, "max": 1, "window_secs": 60}})),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(patched["name"], "Renamed");
+    assert_eq!(patched["restart"]["enabled"], false);
+    app.admin(
+        Method::PATCH,
+        &format!("/api/v1/servers/{id}"),
+        Some(json!({"stop_grace_secs": 99999})),
+    )
+    .await
+    .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn actions_queue_jobs_and_missing_capabilities_are_conflicts() {
+    let app = TestApp::new().await;
+    let id = create(&app, &app.admin_token, sleeper()).await["id"]
+        .as_i64()
+        .expect("id");
+    let base = format!("/api/v1/servers/{id}");
+    let job = app
+        .admin(Method::POST, &format!("{base}/actions/start"), None)
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .json();
+    assert_eq!(job["kind"], "start");
+    assert!(job["id"].as_i64().is_some());
+    app.admin(Method::POST, &format!("{base}/actions/explode"), None)
+        .await
+        .expect_problem(StatusCode::BAD_REQUEST);
+
+    // The generic adapter has no remote console.
+    let problem = app
+        .admin(
+            Method::POST,
+            &format!("{base}/console"),
+            Some(json!({"command": "status"})),
+        )
+        .await
+        .expect_problem(StatusCode::CONFLICT);
+    assert!(
+        problem["detail"].as_str().unwrap_or("").contains("rcon"),
+        "{problem}"
+    );
+    app.admin(Method::GET, &format!("{base}/bans"), None)
+        .await
+        .expect_problem(StatusCode::CONFLICT);
+    app.admin(
+        Method::POST,
+        &format!("{base}/console"),
+        Some(json!({"command": "two\nlines"})),
+    )
+    .await
+    .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+
+    // History endpoints answer with their shapes.
+    let players = app
+        .admin(Method::GET, &format!("{base}/players"), None)
+        .await
+        .json();
+    assert_eq!(players["online"], json!([]));
+    let logs = app
+        .admin(Method::GET, &format!("{base}/logs?limit=10"), None)
+        .await
+        .json();
+    assert!(logs["items"].is_array());
+    let metrics = app
+        .admin(Method::GET, &format!("{base}/metrics"), None)
+        .await
+        .json();
+    assert!(metrics["series"].is_array());
+    app.admin(Method::GET, &format!("{base}/metrics?from=10&to=5"), None)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let events = app
+        .admin(Method::GET, &format!("{base}/events"), None)
+        .await
+        .json();
+    assert!(events["items"].is_array());
+    app.admin(
+        Method::POST,
+        &format!("{base}/players/nobody/kick"),
+        Some(json!({"reason": "x"})),
+    )
+    .await
+    .expect_problem(StatusCode::NOT_FOUND);
+
+    let delete = app
+        .admin(Method::DELETE, &base, None)
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .json();
+    assert_eq!(delete["kind"], "delete");
+}

@@ -1,0 +1,273 @@
+//! What users do to a server besides running jobs on it: change its settings and policies,
+//! read its settings back without secrets, and act on its players (kick, ban, unban, the ban
+//! list) through its adapter's remote-console commands.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::{Servers, ServersError};
+use crate::adapters::model::{BanEntry, BanRequest, BanTarget, Player};
+use crate::adapters::{AdapterError, LoadedAdapter, settings};
+use crate::secrets;
+use crate::store::players::{self, OnlinePlayer};
+use crate::store::servers::{self, RestartPolicy, Server};
+
+/// Changes to a server's name and policies; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ServerChanges {
+    /// Display name.
+    pub name: Option<String>,
+    /// Crash restart policy.
+    pub restart: Option<RestartPolicy>,
+    /// Seconds between SIGTERM and SIGKILL when stopping.
+    pub stop_grace_secs: Option<u32>,
+}
+
+impl Servers {
+    fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
+        self.inner
+            .adapters
+            .get(&server.adapter_id)
+            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))
+    }
+
+    /// The server's settings as they may be shown: secrets replaced by `{"set": bool}`.
+    pub fn masked_settings(&self, server: &Server) -> Result<Map<String, Value>, ServersError> {
+        let adapter = self.adapter_of(server)?;
+        let stored = server.settings.as_object().cloned().unwrap_or_default();
+        Ok(secrets::masked_settings(&adapter.schema, &stored))
+    }
+
+    /// Replaces the server's settings with `new` (a JSON object of field key → value),
+    /// checked by the schema and the adapter. A secret field that is left out, `null` or
+    /// given as the masked `{"set": …}` keeps its stored value. Applies at the next start.
+    pub async fn update_settings(
+        &self,
+        server: &Server,
+        new: Value,
+    ) -> Result<Server, ServersError> {
+        let adapter = self.adapter_of(server)?;
+        let Value::Object(mut object) = new else {
+            return Err(ServersError::InvalidSettings(vec![
+                crate::adapters::model::FieldError {
+                    field: String::new(),
+                    message: "the settings must be a JSON object".into(),
+                },
+            ]));
+        };
+        // Keep stored secrets the caller did not replace, opened for validation.
+        let mut stored = server.settings.as_object().cloned().unwrap_or_default();
+        self.inner
+            .secrets
+            .open_settings(&adapter.schema, &mut stored)?;
+        for field in &adapter.schema {
+            if !matches!(field.kind, crate::adapters::model::FieldKind::Secret) {
+                continue;
+            }
+            let keep = match object.get(&field.key) {
+                None | Some(Value::Null) => true,
+                Some(Value::Object(o)) => o.contains_key("set"),
+                _ => false,
+            };
+            if keep {
+                match stored.get(&field.key) {
+                    Some(value) => object.insert(field.key.clone(), value.clone()),
+                    None => object.remove(&field.key),
+                };
+            }
+        }
+        let new = Value::Object(object);
+        let typed =
+            settings::from_json(&adapter.schema, &new).map_err(ServersError::InvalidSettings)?;
+        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
+        let verdict = tokio::task::spawn_blocking(move || session.validate(&typed))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        verdict.map_err(ServersError::InvalidSettings)?;
+
+        let mut object = new.as_object().cloned().unwrap_or_default();
+        self.inner
+            .secrets
+            .seal_settings(&adapter.schema, &mut object);
+        let id = server.id;
+        let sealed = Value::Object(object);
+        Ok(self
+            .inner
+            .store
+            .call(move |conn| {
+                servers::update_settings(conn, id, &sealed)?;
+                servers::get(conn, id)
+            })
+            .await?)
+    }
+
+    /// Renames the server or changes its policies; a new restart policy applies at once.
+    pub async fn update_meta(
+        &self,
+        server: &Server,
+        changes: ServerChanges,
+    ) -> Result<Server, ServersError> {
+        let id = server.id;
+        let updated = self
+            .inner
+            .store
+            .call(move |conn| {
+                servers::update_meta(
+                    conn,
+                    id,
+                    changes.name.as_deref(),
+                    changes.restart,
+                    changes.stop_grace_secs,
+                )?;
+                servers::get(conn, id)
+            })
+            .await?;
+        let policy = crate::supervisor::server::RestartPolicy {
+            enabled: updated.restart.enabled,
+            max: updated.restart.max,
+            window: std::time::Duration::from_secs(u64::from(updated.restart.window_secs)),
+            backoff: super::RESTART_BACKOFF,
+        };
+        // A supervisor that has ended has nothing to apply it to; the next one reads the row.
+        let _ = self.supervisor(&updated).set_policy(policy).await;
+        Ok(updated)
+    }
+
+    /// The player `key` on server `id` now, if online.
+    async fn online_player(&self, id: i64, key: &str) -> Result<OnlinePlayer, ServersError> {
+        let key = key.to_string();
+        let online = self
+            .inner
+            .store
+            .call(move |conn| players::online(conn, id))
+            .await?;
+        online
+            .into_iter()
+            .find(|p| p.key == key || p.slot == key)
+            .ok_or_else(|| {
+                ServersError::Store(crate::store::StoreError::NotFound(format!(
+                    "player {key} online"
+                )))
+            })
+    }
+
+    /// Runs the adapter's commands (made by `make` in a session of the server's adapter) over
+    /// the server's RCon session, in order; returns the replies.
+    async fn run_commands(
+        &self,
+        server: &Server,
+        make: impl FnOnce(&mut crate::adapters::AdapterSession) -> Result<Vec<String>, AdapterError>
+        + Send
+        + 'static,
+    ) -> Result<Vec<String>, ServersError> {
+        let adapter = self.adapter_of(server)?;
+        if !adapter.description.has("rcon") {
+            return Err(ServersError::Unsupported("rcon"));
+        }
+        let mut session = self.inner.adapters.session(adapter);
+        let commands = tokio::task::spawn_blocking(move || make(&mut session))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let mut replies = Vec::with_capacity(commands.len());
+        for command in commands {
+            replies.push(self.console(server.id, &command).await?);
+        }
+        Ok(replies)
+    }
+
+    /// Kicks the online player `key` (their key or slot) with `reason`.
+    pub async fn kick(&self, server: &Server, key: &str, reason: &str) -> Result<(), ServersError> {
+        let player = as_player(self.online_player(server.id, key).await?);
+        let reason = reason.to_string();
+        self.run_commands(server, move |s| s.kick_commands(&player, &reason))
+            .await?;
+        Ok(())
+    }
+
+    /// Bans the online player `key` for `minutes` (none: permanently) with `reason`.
+    pub async fn ban_online(
+        &self,
+        server: &Server,
+        key: &str,
+        minutes: Option<u32>,
+        reason: &str,
+    ) -> Result<(), ServersError> {
+        let player = as_player(self.online_player(server.id, key).await?);
+        let request = BanRequest {
+            target: BanTarget::Online { player },
+            minutes,
+            reason: reason.to_string(),
+        };
+        self.run_commands(server, move |s| s.ban_commands(&request))
+            .await?;
+        Ok(())
+    }
+
+    /// Bans `identity` (Steam id, GUID, address), online or not.
+    pub async fn ban_identity(
+        &self,
+        server: &Server,
+        identity: &str,
+        minutes: Option<u32>,
+        reason: &str,
+    ) -> Result<(), ServersError> {
+        let request = BanRequest {
+            target: BanTarget::Identity {
+                identity: identity.to_string(),
+            },
+            minutes,
+            reason: reason.to_string(),
+        };
+        self.run_commands(server, move |s| s.ban_commands(&request))
+            .await?;
+        Ok(())
+    }
+
+    /// The game's ban list, read over RCon.
+    pub async fn bans(&self, server: &Server) -> Result<Vec<BanEntry>, ServersError> {
+        let adapter = self.adapter_of(server)?;
+        if !adapter.description.has("rcon") {
+            return Err(ServersError::Unsupported("rcon"));
+        }
+        let mut session = self.inner.adapters.session(adapter);
+        let (mut session, command) = tokio::task::spawn_blocking(move || {
+            let command = session.bans_command();
+            (session, command)
+        })
+        .await
+        .map_err(|e| AdapterError::Runtime(e.to_string()))?;
+        let reply = self.console(server.id, &command?).await?;
+        let bans = tokio::task::spawn_blocking(move || session.parse_bans(&reply))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        Ok(bans)
+    }
+
+    /// Lifts the ban `id` (as the ban list names it).
+    pub async fn unban(&self, server: &Server, id: &str) -> Result<(), ServersError> {
+        let entry = self
+            .bans(server)
+            .await?
+            .into_iter()
+            .find(|b| b.id == id)
+            .ok_or_else(|| {
+                ServersError::Store(crate::store::StoreError::NotFound(format!("ban {id}")))
+            })?;
+        self.run_commands(server, move |s| s.unban_commands(&entry))
+            .await?;
+        Ok(())
+    }
+}
+
+fn as_player(p: OnlinePlayer) -> Player {
+    Player {
+        slot: p.slot,
+        name: p.name,
+        unique_id: p.unique_id,
+        address: p.address,
+        ping_ms: p.ping_ms,
+        connected_secs: None,
+        details: Vec::new(),
+    }
+}
