@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod basics;
+mod matrix;
 mod openapi;
 mod server_routes;
 mod users;
