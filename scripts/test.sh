@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace --locked
 cargo test --workspace --locked --manifest-path adapters-wasm/Cargo.toml
+# The REST API against its OpenAPI document: no input may cause a 5xx.
+./scripts/fuzz-api.sh
