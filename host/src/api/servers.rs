@@ -156,7 +156,7 @@ pub async fn list(
         .store
         .call(move |conn| {
             let visibility = Visibility::load(conn, &who)?;
-            Ok(servers::list(conn)?
+            Ok(servers::list_summaries(conn)?
                 .into_iter()
                 .filter(|s| s.id > after)
                 .filter_map(|s| {

@@ -245,6 +245,50 @@ pub fn get_including_deleted(conn: &Connection, id: i64) -> Result<Server, Store
         .ok_or_else(|| StoreError::NotFound(not_found(id)()))
 }
 
+/// Every server that is not deleted, oldest first, without its settings (`settings` is
+/// null): what lists need. Columns are read by position and the settings are not parsed, so
+/// a long list stays cheap for the store's thread.
+pub fn list_summaries(conn: &Connection) -> Result<Vec<Server>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, adapter_id, owner_id, desired_state, actual_state, exit_code, pid,
+                pid_start_time, last_error, restart_enabled, restart_max, restart_window_secs,
+                stop_grace_secs, runtime_path, created_at, updated_at
+         FROM servers WHERE deleted_at IS NULL ORDER BY id",
+    )?;
+    let servers = stmt
+        .query_map([], |row| {
+            let pid: Option<u32> = row.get(7)?;
+            let start_time: Option<i64> = row.get(8)?;
+            Ok(Server {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                adapter_id: row.get(2)?,
+                owner_id: row.get(3)?,
+                settings: serde_json::Value::Null,
+                desired_state: row.get(4)?,
+                actual_state: row.get(5)?,
+                exit_code: row.get(6)?,
+                process: pid.zip(start_time).map(|(pid, start)| ProcessIdentity {
+                    pid,
+                    start_time: u64::try_from(start).unwrap_or(0),
+                }),
+                last_error: row.get(9)?,
+                restart: RestartPolicy {
+                    enabled: row.get(10)?,
+                    max: row.get(11)?,
+                    window_secs: row.get(12)?,
+                },
+                stop_grace_secs: row.get(13)?,
+                runtime_path: row.get(14)?,
+                created_at: row.get(15)?,
+                updated_at: row.get(16)?,
+                deleted_at: None,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(servers)
+}
+
 /// Every server that is not deleted, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<Server>, StoreError> {
     let mut stmt =
