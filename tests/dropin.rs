@@ -192,3 +192,66 @@ async fn adapters_present_at_start_are_loaded_before_serving() {
     );
     host.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_upload_and_remove_adapters_through_the_api() {
+    let host = start_host().await;
+    let token = host.admin_token().await.to_string();
+    let client = reqwest::Client::new();
+    let upload = |bytes: Vec<u8>, credential: String| {
+        client
+            .post(format!("{}/api/v1/adapters", host.base))
+            .bearer_auth(credential)
+            .header("content-type", "application/wasm")
+            .body(bytes)
+            .send()
+    };
+
+    // Not a component: refused with the reason, nothing stored.
+    let refused = upload(b"not wasm".to_vec(), token.clone())
+        .await
+        .expect("request");
+    assert_eq!(refused.status().as_u16(), 422);
+    let stored = std::fs::read_dir(host.data_dir.path().join("adapters"))
+        .expect("drop-in dir")
+        .count();
+    assert_eq!(stored, 0, "a refused upload leaves nothing behind");
+
+    let installed = upload(wasm("garrison_fixture_echo"), token.clone())
+        .await
+        .expect("request");
+    assert_eq!(installed.status().as_u16(), 201);
+    let body: Value = installed.json().await.expect("json");
+    assert_eq!(body["id"], "fixture-echo");
+    let (_, list) = host.get_json("/api/v1/adapters").await;
+    assert!(
+        all_ids(&list).contains(&"fixture-echo".to_string()),
+        "{list}"
+    );
+
+    // Only administrators install or remove adapters; built-ins cannot be removed.
+    let (status, _) = host
+        .request(
+            reqwest::Method::DELETE,
+            "/api/v1/adapters/generic",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = host
+        .request(
+            reqwest::Method::DELETE,
+            "/api/v1/adapters/fixture-echo",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = host.get_json("/api/v1/adapters").await;
+    assert!(
+        !all_ids(&list).contains(&"fixture-echo".to_string()),
+        "{list}"
+    );
+    host.stop().await;
+}

@@ -47,6 +47,7 @@ impl DropInWatcher {
     /// Creates `dir` if needed, loads every `.wasm` in it now, and watches it from then on.
     pub fn start(runtime: AdapterRuntime, dir: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
+        runtime.set_dropin_dir(dir.clone());
         let (tx, rx) = mpsc::channel();
         let notify_tx = tx.clone();
         let handler = move |_event: notify::Result<notify::Event>| {

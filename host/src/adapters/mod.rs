@@ -64,6 +64,8 @@ struct Inner {
     config: SandboxConfig,
     cache: cache::ComponentCache,
     registry: RwLock<Registry>,
+    /// The watched drop-in directory, once a watcher runs (uploads are written there).
+    dropin_dir: std::sync::OnceLock<PathBuf>,
     // Declared last: dropped after everything that might still count a call.
     ticker: EpochTicker,
 }
@@ -89,6 +91,7 @@ impl AdapterRuntime {
                 config,
                 cache,
                 registry: RwLock::new(Registry::default()),
+                dropin_dir: std::sync::OnceLock::new(),
                 ticker,
             }),
         })
@@ -185,6 +188,16 @@ impl AdapterRuntime {
             Err(e) => registry.reject(path, e.to_string()),
         }
         result
+    }
+
+    /// Records the drop-in directory (the watcher does, when it starts).
+    pub fn set_dropin_dir(&self, dir: PathBuf) {
+        let _ = self.inner.dropin_dir.set(dir);
+    }
+
+    /// The drop-in directory, when one is watched.
+    pub fn dropin_dir(&self) -> Option<&Path> {
+        self.inner.dropin_dir.get().map(PathBuf::as_path)
     }
 
     /// Forgets the drop-in file at `path`.
