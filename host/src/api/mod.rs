@@ -68,6 +68,7 @@ pub struct AppState {
 fn v1_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(system::health))
+        .routes(routes!(system::info))
         .routes(routes!(openapi_json))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
@@ -121,6 +122,7 @@ pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
+    system::mark_started();
     let (v1, _) = routes_and_document();
     let v1 = v1
         .method_not_allowed_fallback(error::method_not_allowed)

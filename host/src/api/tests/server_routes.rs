@@ -248,3 +248,25 @@ async fn actions_queue_jobs_and_missing_capabilities_are_conflicts() {
         .json();
     assert_eq!(delete["kind"], "delete");
 }
+
+#[tokio::test]
+async fn system_info_counts_the_callers_servers_by_state() {
+    let app = TestApp::new().await;
+    let (_, viewer) = app.user("viewer", Role::Viewer).await;
+    create(&app, &app.admin_token, sleeper()).await;
+    let info = app
+        .admin(Method::GET, "/api/v1/system/info", None)
+        .await
+        .json();
+    assert_eq!(info["servers"]["stopped"], 1);
+    assert!(info["adapters"].as_u64().unwrap_or(0) >= 1);
+    let theirs = app
+        .get("/api/v1/system/info", Some(&viewer))
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    assert_eq!(theirs["servers"], json!({}), "a viewer sees none of them");
+    app.get("/api/v1/system/info", None)
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED);
+}
