@@ -129,7 +129,7 @@ pub const MAX_UPLOAD: usize = 64 << 20;
     post,
     path = "/adapters",
     tag = "adapters",
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (a `.wasm` file)"),
     responses(
         (status = 201, description = "Installed", body = AdapterSummary),
         (status = 403, description = "Not an administrator"),

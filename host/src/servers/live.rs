@@ -224,13 +224,25 @@ impl Servers {
             Some(adapter) => {
                 let typed = self.typed_settings(&adapter, server)?;
                 let runtime = self.inner.adapters.clone();
+                // Without the adapter's sources the console is still followed, and without its
+                // parser the lines are still stored as they are: logs are never dropped.
                 tokio::task::spawn_blocking(move || {
-                    let sources = runtime.session(Arc::clone(&adapter)).log_sources(&typed)?;
-                    let parser = LogParser::new(runtime.session(adapter), typed)?;
-                    Ok::<_, AdapterError>((sources, Some(parser)))
+                    let sources = runtime
+                        .session(Arc::clone(&adapter))
+                        .log_sources(&typed)
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(server_id, "the adapter named no log sources: {e}");
+                            Vec::new()
+                        });
+                    let parser = LogParser::new(runtime.session(adapter), typed)
+                        .map_err(|e| {
+                            tracing::warn!(server_id, "log lines are stored unparsed: {e}");
+                        })
+                        .ok();
+                    (sources, parser)
                 })
                 .await
-                .map_err(|e| AdapterError::Runtime(e.to_string()))??
+                .map_err(|e| AdapterError::Runtime(e.to_string()))?
             }
             // The adapter was removed while its server ran: keep the console at least.
             None => (Vec::new(), None),
