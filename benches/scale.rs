@@ -28,6 +28,27 @@ fn rss_and_threads() -> (f64, usize) {
     (field("VmRSS:") / 1024.0, field("Threads:") as usize)
 }
 
+/// User + system CPU ticks this process has used.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    field(11) + field(12)
+}
+
+fn ticks_per_second() -> f64 {
+    // The kernel's USER_HZ; 100 on every Linux the host targets.
+    100.0
+}
+
 fn main() {
     // `cargo bench` passes --bench; this harness takes no options.
     let n: usize = std::env::var("GARRISON_SCALE_SERVERS")
@@ -40,10 +61,8 @@ fn main() {
         .expect("tokio");
     let dir = tempfile::tempdir().expect("tempdir");
     rt.block_on(async {
-        let config = SandboxConfig {
-            max_instances: 64,
-            ..SandboxConfig::default()
-        };
+        // The default pool: each running server keeps its log parser's instance.
+        let config = SandboxConfig::default();
         let adapters = tokio::task::spawn_blocking(move || {
             let runtime = AdapterRuntime::new(config, None).expect("runtime");
             runtime.load_builtins().expect("built-ins");
@@ -102,7 +121,26 @@ fn main() {
         // Let allocations settle, then measure.
         tokio::time::sleep(Duration::from_secs(2)).await;
         let (rss, threads) = rss_and_threads();
+        // Idle CPU: every server running, its log followed, resources sampled every 5 s.
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let sampler = garrison::telemetry::metrics::spawn(
+            store.clone(),
+            servers_layer.events().clone(),
+            dir.path(),
+            garrison::telemetry::metrics::DEFAULT_INTERVAL,
+            cancel.clone(),
+        );
+        let before = cpu_ticks();
+        let window = Duration::from_secs(20);
+        tokio::time::sleep(window).await;
+        let used = (cpu_ticks() - before) as f64 / ticks_per_second();
+        cancel.cancel();
+        let _ = sampler.await;
         println!("servers running:        {n} (ramp-up {ramp:.1?}, create + start job each)");
+        println!(
+            "host CPU while idle:    {:.2} % of one core (over {window:?}, metrics sampled every 5 s)",
+            100.0 * used / window.as_secs_f64()
+        );
         println!("host RSS idle -> {n}:    {idle_rss:.1} MiB -> {rss:.1} MiB");
         println!("host threads idle -> {n}: {idle_threads} -> {threads}");
 
