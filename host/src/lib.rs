@@ -159,9 +159,14 @@ pub async fn run(
         servers.clone(),
         config.steamcmd.clone(),
     ));
-    let jobs = jobs::JobQueue::start(store.clone(), executor, config.job_workers.max(1))
-        .await
-        .map_err(|e| HostError::Jobs(e.to_string()))?;
+    let jobs = jobs::JobQueue::start_publishing(
+        store.clone(),
+        executor,
+        config.job_workers.max(1),
+        servers.events().clone(),
+    )
+    .await
+    .map_err(|e| HostError::Jobs(e.to_string()))?;
 
     if let Some(simulator) = &config.demo {
         match demo::create_on_first_run(&servers, &jobs.handle(), simulator).await {

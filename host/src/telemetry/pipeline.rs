@@ -174,10 +174,9 @@ async fn run(
                 .call(move |conn| logs::append(conn, server_id, lines, &cursors))
                 .await
             {
-                Ok(stored) if !stored.is_empty() => bus.publish(Event {
-                    server_id,
-                    kind: EventKind::Log { lines: stored },
-                }),
+                Ok(stored) if !stored.is_empty() => {
+                    bus.publish(Event::new(server_id, EventKind::Log { lines: stored }))
+                }
                 Ok(_) => {}
                 // Not stored, and neither is the position: a later host run reads them again.
                 Err(e) => tracing::error!(server_id, "could not store log lines: {e}"),
@@ -388,13 +387,13 @@ async fn store_metrics(
         .call(move |conn| metrics::insert(conn, &samples))
         .await
     {
-        Ok(()) => bus.publish(Event {
+        Ok(()) => bus.publish(Event::new(
             server_id,
-            kind: EventKind::Metrics {
+            EventKind::Metrics {
                 at,
                 samples: reported,
             },
-        }),
+        )),
         Err(e) => tracing::warn!(server_id, "cannot store reported metrics: {e}"),
     }
 }

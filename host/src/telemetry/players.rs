@@ -324,14 +324,14 @@ impl Tracker {
         {
             Ok(online) => {
                 self.online = online.clone();
-                self.bus.publish(Event {
+                self.bus.publish(Event::new(
                     server_id,
-                    kind: EventKind::Players {
+                    EventKind::Players {
                         online,
                         joined: published.joined.into_iter().map(|p| p.name).collect(),
                         left: published.left.into_iter().map(|(p, _)| p.name).collect(),
                     },
-                });
+                ));
             }
             Err(e) => tracing::error!(server_id, "cannot record player changes: {e}"),
         }
@@ -352,10 +352,9 @@ impl Tracker {
             .call(move |conn| logs::append(conn, server_id, vec![line], &[]))
             .await
         {
-            Ok(lines) => self.bus.publish(Event {
-                server_id,
-                kind: EventKind::Log { lines },
-            }),
+            Ok(lines) => self
+                .bus
+                .publish(Event::new(server_id, EventKind::Log { lines })),
             Err(e) => tracing::error!(server_id, "cannot store an RCon message: {e}"),
         }
     }

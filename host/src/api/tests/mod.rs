@@ -184,9 +184,14 @@ impl TestApp {
             servers.clone(),
             None,
         ));
-        let jobs = crate::jobs::JobQueue::start(store.clone(), executor, 1)
-            .await
-            .expect("queue");
+        let jobs = crate::jobs::JobQueue::start_publishing(
+            store.clone(),
+            executor,
+            1,
+            servers.events().clone(),
+        )
+        .await
+        .expect("queue");
         let router = router(AppState {
             adapters: adapters(),
             store: store.clone(),
