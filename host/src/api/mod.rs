@@ -17,10 +17,14 @@ pub mod audit;
 mod auth;
 mod error;
 pub mod extract;
+mod jobs;
 pub mod openapi;
 pub mod page;
+pub mod prometheus;
+pub mod stream;
 mod system;
 mod users;
+pub mod ws;
 
 use std::sync::OnceLock;
 
@@ -86,6 +90,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(adapters::list))
         .routes(routes!(adapters::detail))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::logs))
+        .routes(routes!(stream::server_log_stream))
 }
 
 /// The routes and the finished OpenAPI document.
@@ -115,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .route("/", get(dashboard))
+        .route("/api/v1/ws", get(ws::handler))
+        .route("/metrics", get(prometheus::scrape))
         .merge(v1)
         .fallback(error::not_found)
         .with_state(state)

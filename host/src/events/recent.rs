@@ -96,6 +96,11 @@ impl RecentLogs {
             .unwrap_or_default()
     }
 
+    /// The servers some lines are held for.
+    pub fn servers(&self) -> Vec<i64> {
+        self.rings().keys().copied().collect()
+    }
+
     /// Forgets server `server_id`'s lines (it was deleted).
     pub fn forget(&self, server_id: i64) {
         self.rings().remove(&server_id);
