@@ -6,6 +6,8 @@ mod api_keys;
 mod audit;
 mod auth;
 mod basics;
+mod jobs;
+mod live;
 mod openapi;
 mod users;
 
@@ -154,6 +156,8 @@ pub struct TestApp {
     pub auth: Auth,
     pub admin: User,
     pub admin_token: String,
+    /// The servers handle, for its event bus and recent lines.
+    pub servers: crate::servers::Servers,
     _jobs: crate::jobs::JobQueue,
 }
 
@@ -196,7 +200,7 @@ impl TestApp {
             adapters: adapters(),
             store: store.clone(),
             secrets,
-            servers,
+            servers: servers.clone(),
             jobs: jobs.handle(),
             auth: auth.clone(),
         });
@@ -206,6 +210,7 @@ impl TestApp {
             auth,
             admin: placeholder_user(),
             admin_token: String::new(),
+            servers,
             _jobs: jobs,
         };
         let (admin, token) = app.user("admin", Role::Admin).await;
