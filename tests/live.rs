@@ -67,10 +67,8 @@ async fn a_client_subscribed_to_all_receives_both_demo_servers_logs_in_order_and
                         *lines_seen.entry(server).or_default() += 1;
                     }
                 }
-                Some("players") => {
-                    if message["online"].as_array().is_some_and(|o| !o.is_empty()) {
-                        with_players.insert(server);
-                    }
+                Some("players") if message["online"].as_array().is_some_and(|o| !o.is_empty()) => {
+                    with_players.insert(server);
                 }
                 Some("resync") => panic!("a reading client must not lag: {message}"),
                 _ => {}
