@@ -8,7 +8,8 @@
 //! - [`auth`]: users, sessions, API keys, sign-in limits and per-server access;
 //! - [`config`]: the host's settings;
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
-//! - [`events`]: the in-process event bus (stored log lines, and more to come);
+//! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
+//!   events, jobs) and the recent lines kept per server;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;

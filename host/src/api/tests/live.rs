@@ -234,3 +234,46 @@ async fn a_stalled_client_gets_resync_while_another_receives_everything() {
     let resync = next_of(&mut stalled, "resync").await;
     assert!(resync["missed"].as_u64().is_some_and(|n| n > 0), "{resync}");
 }
+
+#[tokio::test]
+async fn a_subscription_whose_grant_is_withdrawn_is_dropped_with_a_message() {
+    let app = TestApp::new().await;
+    let (viewer, token) = app.user("val", Role::Viewer).await;
+    let server = app.server(None).await;
+    let user_id = viewer.id;
+    let grant = crate::store::grants::GrantRole::Viewer;
+    app.store
+        .call(move |conn| crate::store::grants::put(conn, user_id, server, grant))
+        .await
+        .expect("grant");
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &token, &[server]).await;
+    // Host metrics (server 0) are for administrators only.
+    app.servers.events().publish(Event::new(
+        0,
+        EventKind::Metrics {
+            at: 0,
+            samples: vec![("cpu_percent".into(), 1.0)],
+        },
+    ));
+    publish_line(&app, server, 1, "visible".into());
+    let first = next_json(&mut client).await.expect("open");
+    assert_eq!(first["type"], "log", "{first}");
+
+    app.store
+        .call(move |conn| crate::store::grants::delete(conn, user_id, server))
+        .await
+        .expect("withdraw");
+    // Re-checked within a few seconds.
+    let dropped = next_of(&mut client, "unsubscribed").await;
+    assert_eq!(dropped["servers"], json!([server]));
+    assert_eq!(dropped["reason"], "forbidden");
+    publish_line(&app, server, 2, "hidden".into());
+    publish_line(&app, server, 3, "hidden".into());
+    send(&mut client, json!({ "type": "unsubscribe", "servers": [] })).await;
+    let answer = next_json(&mut client).await.expect("open");
+    assert_eq!(
+        answer["type"], "unsubscribed",
+        "no log line in between: {answer}"
+    );
+}
