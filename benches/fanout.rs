@@ -134,7 +134,7 @@ async fn run(seconds: u64) {
                 conn,
                 &NewUser {
                     username: "bench".into(),
-                    password_hash: "unused".into(),
+                    password_hash: "$argon2id$unused".into(),
                     role: Role::Admin,
                 },
             )
