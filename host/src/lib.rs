@@ -8,7 +8,8 @@
 //! - [`auth`]: users, sessions, API keys, sign-in limits and per-server access;
 //! - [`config`]: the host's settings;
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
-//! - [`events`]: the in-process event bus (stored log lines, and more to come);
+//! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
+//!   events, jobs) and the recent lines kept per server;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;
@@ -159,9 +160,14 @@ pub async fn run(
         servers.clone(),
         config.steamcmd.clone(),
     ));
-    let jobs = jobs::JobQueue::start(store.clone(), executor, config.job_workers.max(1))
-        .await
-        .map_err(|e| HostError::Jobs(e.to_string()))?;
+    let jobs = jobs::JobQueue::start_publishing(
+        store.clone(),
+        executor,
+        config.job_workers.max(1),
+        servers.events().clone(),
+    )
+    .await
+    .map_err(|e| HostError::Jobs(e.to_string()))?;
 
     if let Some(simulator) = &config.demo {
         match demo::create_on_first_run(&servers, &jobs.handle(), simulator).await {

@@ -91,6 +91,10 @@ impl AdapterSession {
                 let denied = live.store.data_mut().take_memory_denied();
                 self.live = None;
                 let error = classify(e, denied, sandbox.call_deadline, sandbox.memory_limit);
+                crate::telemetry::counters::add(
+                    &crate::telemetry::counters::ADAPTER_CALL_ERRORS,
+                    1,
+                );
                 tracing::warn!(adapter = %self.adapter.description.id, "adapter call stopped: {error}");
                 Err(error)
             }

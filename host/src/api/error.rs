@@ -226,6 +226,14 @@ impl From<ServersError> for ApiError {
     }
 }
 
+impl From<crate::jobs::JobError> for ApiError {
+    fn from(e: crate::jobs::JobError) -> Self {
+        match e {
+            crate::jobs::JobError::Store(store) => store.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {

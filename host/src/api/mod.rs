@@ -17,12 +17,16 @@ pub mod audit;
 mod auth;
 mod error;
 pub mod extract;
+mod jobs;
 pub mod openapi;
 pub mod page;
+pub mod prometheus;
 mod server_live;
 mod servers;
+pub mod stream;
 mod system;
 mod users;
+pub mod ws;
 
 use std::sync::OnceLock;
 
@@ -103,6 +107,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(server_live::logs))
         .routes(routes!(server_live::metrics))
         .routes(routes!(server_live::server_events))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::logs))
+        .routes(routes!(stream::server_log_stream))
 }
 
 /// The routes and the finished OpenAPI document.
@@ -133,6 +142,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
         .route("/", get(dashboard))
+        .route("/api/v1/ws", get(ws::handler))
+        .route("/metrics", get(prometheus::scrape))
         .merge(v1)
         .fallback(error::not_found)
         .with_state(state)

@@ -164,3 +164,24 @@ impl Visibility {
         access_for(&self.caller, owner_id, self.grants.get(&server_id).copied())
     }
 }
+
+/// The servers `caller` may see: `None` for an administrator (every server, and the host
+/// itself as server 0), else the live servers they own or hold a grant on.
+pub fn visible_servers(
+    conn: &Connection,
+    caller: &Caller,
+) -> Result<Option<std::collections::HashSet<i64>>, StoreError> {
+    if caller.is_admin() {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM servers
+         WHERE deleted_at IS NULL
+           AND (owner_id = ?1
+                OR id IN (SELECT server_id FROM server_grants WHERE user_id = ?1))",
+    )?;
+    let ids = stmt
+        .query_map(params![caller.user_id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(ids))
+}

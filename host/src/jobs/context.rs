@@ -4,7 +4,9 @@
 //! one channel into one appender task per job, which writes batches to the store. One writer
 //! per job is what keeps the log's sequence gap-free and strictly increasing even when stdout
 //! and stderr produce at once; the bounded channel slows a chatty process down instead of
-//! buffering without limit. This module does not run processes (see `step`).
+//! buffering without limit. Once a batch is stored, its lines (and a progress change, as
+//! the updated job) are published on the event bus. This module does not run processes (see
+//! `step`).
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -12,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::JobFailure;
 use super::step::{self, StepCommand};
+use crate::events::{Event, EventBus, EventKind};
 use crate::store::{LogStream, Store, jobs};
 
 /// Lines waiting for the appender before producers have to wait.
@@ -48,11 +51,19 @@ impl JobContext {
     /// [`Entry::Close`] (see [`JobContext::close`]) and await it.
     pub(super) fn start(
         store: Store,
-        job_id: i64,
+        bus: EventBus,
+        job: &jobs::Job,
         cancel: CancellationToken,
     ) -> (JobContext, JoinHandle<()>) {
         let (entries, receiver) = mpsc::channel(CHANNEL_CAPACITY);
-        let appender = tokio::spawn(append(store, job_id, receiver));
+        let job_id = job.id;
+        let target = Target {
+            store,
+            bus,
+            job_id,
+            server_id: job.server_id,
+        };
+        let appender = tokio::spawn(append(target, receiver));
         let ctx = JobContext {
             job_id,
             entries,
@@ -121,8 +132,29 @@ impl Batch {
     }
 }
 
-/// The appender: writes whatever has arrived as one batch, then waits for more.
-async fn append(store: Store, job_id: i64, mut receiver: mpsc::Receiver<Entry>) {
+/// Where the appender writes and publishes.
+struct Target {
+    store: Store,
+    bus: EventBus,
+    job_id: i64,
+    server_id: Option<i64>,
+}
+
+/// What one store call wrote, to publish.
+struct Written {
+    lines: Vec<jobs::JobLogLine>,
+    job: Option<jobs::Job>,
+}
+
+/// The appender: writes whatever has arrived as one batch, publishes it, then waits for
+/// more.
+async fn append(target: Target, mut receiver: mpsc::Receiver<Entry>) {
+    let Target {
+        store,
+        bus,
+        job_id,
+        server_id,
+    } = target;
     let mut last_progress: Option<f64> = None;
     loop {
         let Some(first) = receiver.recv().await else {
@@ -146,17 +178,39 @@ async fn append(store: Store, job_id: i64, mut receiver: mpsc::Receiver<Entry>) 
             let count = lines.len();
             let written = store
                 .call(move |conn| {
+                    let mut written = Written {
+                        lines: Vec::new(),
+                        job: None,
+                    };
                     if !lines.is_empty() {
-                        jobs::append_logs(conn, job_id, &lines)?;
+                        let last = jobs::append_logs(conn, job_id, &lines)?;
+                        let count = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+                        written.lines = jobs::logs(conn, job_id, last - i64::from(count), count)?;
                     }
-                    if let Some(percent) = progress {
-                        jobs::set_progress(conn, job_id, percent)?;
+                    if let Some(percent) = progress
+                        && jobs::set_progress(conn, job_id, percent)?
+                    {
+                        written.job = Some(jobs::get(conn, job_id)?);
                     }
-                    Ok(())
+                    Ok(written)
                 })
                 .await;
             match written {
-                Ok(()) => last_progress = progress.or(last_progress),
+                Ok(written) => {
+                    last_progress = progress.or(last_progress);
+                    if !written.lines.is_empty() {
+                        bus.publish(Event::new(
+                            server_id.unwrap_or(0),
+                            EventKind::JobLog {
+                                job_id,
+                                lines: written.lines,
+                            },
+                        ));
+                    }
+                    if let Some(job) = written.job {
+                        bus.publish(Event::new(server_id.unwrap_or(0), EventKind::Job { job }));
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(job_id, lines = count, "could not write the job log: {e}");
                 }

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::context::JobContext;
 use super::{JobError, JobExecutor, JobFailure, StepSuccess};
+use crate::events::{Event, EventBus, EventKind};
 use crate::store::{CancelOutcome, Job, JobOutcome, LogStream, NewJob, Store, jobs};
 
 /// Workers started when the configuration does not say.
@@ -34,6 +35,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 /// What every worker and handle shares.
 struct Shared {
     store: Store,
+    /// Where claimed and finished jobs, progress and log lines are published.
+    events: EventBus,
     executor: Arc<dyn JobExecutor>,
     /// Wakes idle workers: a job was queued, or one finished (which may unblock another).
     wake: Notify,
@@ -59,6 +62,14 @@ impl Running {
 }
 
 impl Shared {
+    /// Publishes a job's stored row.
+    fn publish(&self, job: Job) {
+        self.events.publish(Event::new(
+            job.server_id.unwrap_or(0),
+            EventKind::Job { job },
+        ));
+    }
+
     /// The map of running jobs. Never held across an `.await`; a panic while it was held
     /// cannot leave it inconsistent (each update is one map operation).
     fn running(&self) -> MutexGuard<'_, HashMap<i64, Running>> {
@@ -98,6 +109,9 @@ impl JobQueueHandle {
             .store
             .call(move |conn| jobs::request_cancel(conn, id))
             .await?;
+        if let CancelOutcome::Cancelled(job) = &outcome {
+            self.shared.publish(job.clone());
+        }
         if let CancelOutcome::Requested(_) = &outcome {
             // A worker that claimed the job but has not registered it yet reads
             // `cancel_requested` after registering, so the request is never lost.
@@ -132,6 +146,17 @@ impl JobQueue {
         executor: Arc<dyn JobExecutor>,
         workers: usize,
     ) -> Result<JobQueue, JobError> {
+        Self::start_publishing(store, executor, workers, EventBus::new()).await
+    }
+
+    /// [`JobQueue::start`], publishing every job change and job log batch on `events`
+    /// (after it is stored).
+    pub async fn start_publishing(
+        store: Store,
+        executor: Arc<dyn JobExecutor>,
+        workers: usize,
+        events: EventBus,
+    ) -> Result<JobQueue, JobError> {
         let stale = store
             .call(|conn| jobs::fail_stale_running(conn, "host restarted"))
             .await?;
@@ -140,6 +165,7 @@ impl JobQueue {
         }
         let shared = Arc::new(Shared {
             store,
+            events,
             executor,
             wake: Notify::new(),
             shutdown: CancellationToken::new(),
@@ -217,6 +243,7 @@ async fn work(shared: Arc<Shared>, index: usize) {
 /// Runs one claimed job to its recorded end. Nothing the job does escapes this function.
 async fn run_job(shared: &Arc<Shared>, job: Job) {
     let id = job.id;
+    shared.publish(job.clone());
     let token = shared.shutdown.child_token();
     let by_user = Arc::new(AtomicBool::new(false));
     shared.running().insert(
@@ -236,7 +263,12 @@ async fn run_job(shared: &Arc<Shared>, job: Job) {
         Err(e) => tracing::warn!(job_id = id, "re-reading a claimed job failed: {e}"),
     }
 
-    let (ctx, appender) = JobContext::start(shared.store.clone(), id, token.clone());
+    let (ctx, appender) = JobContext::start(
+        shared.store.clone(),
+        shared.events.clone(),
+        &job,
+        token.clone(),
+    );
     tracing::info!(job_id = id, kind = %job.kind, server_id = ?job.server_id, "job started");
     let result = if token.is_cancelled() {
         Err(JobFailure::Cancelled { exit_code: None })
@@ -266,6 +298,7 @@ async fn run_job(shared: &Arc<Shared>, job: Job) {
     match finished {
         Ok(job) => {
             tracing::info!(job_id = id, state = %job.state, exit_code = ?job.exit_code, "job finished");
+            shared.publish(job);
         }
         Err(e) => tracing::error!(job_id = id, "recording the end of a job failed: {e}"),
     }

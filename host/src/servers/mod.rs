@@ -27,6 +27,7 @@ use crate::adapters::bindings::garrison::adapter::types::{Context, Setting};
 use crate::adapters::model::{Connection, FieldError, InstallStep};
 use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, settings};
 use crate::events::EventBus;
+use crate::events::recent::RecentLogs;
 use crate::secrets::{SecretBox, SecretError};
 use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
@@ -39,6 +40,9 @@ use crate::telemetry::watch::DirWatcher;
 use live::ProcessNote;
 use observer::{RconStopActions, StoreObserver};
 use paths::ServerDirs;
+
+/// How many recent log lines per server are kept in memory.
+pub const RECENT_LINES: usize = 200;
 
 /// Pause between a crash and the automatic restart.
 const RESTART_BACKOFF: Duration = Duration::from_secs(2);
@@ -96,8 +100,11 @@ struct Inner {
     observer: Arc<StoreObserver>,
     actions: Arc<RconStopActions>,
     supervisors: Mutex<HashMap<i64, ServerSupervisor>>,
-    /// Where stored log lines (and later other live events) are published.
+    /// Where stored log lines, players, metrics, states, server events and jobs are
+    /// published.
     bus: EventBus,
+    /// The last lines of each server's log, for new subscribers.
+    recent: RecentLogs,
     /// The one file-system watcher every log pipeline shares.
     watcher: DirWatcher,
     /// To the task that runs the log pipelines and player trackers.
@@ -132,15 +139,18 @@ impl Servers {
         data_dir: &Path,
     ) -> Self {
         let (process_notes, notes) = mpsc::unbounded_channel();
+        let bus = EventBus::new();
+        let recent = RecentLogs::spawn(&bus, RECENT_LINES);
         let inner = Arc::new(Inner {
-            observer: StoreObserver::start(store.clone(), process_notes.clone()),
+            observer: StoreObserver::start(store.clone(), process_notes.clone(), bus.clone()),
+            recent,
             actions: RconStopActions::new(adapters.clone()),
             store,
             adapters,
             secrets,
             data_dir: data_dir.to_path_buf(),
             supervisors: Mutex::new(HashMap::new()),
-            bus: EventBus::new(),
+            bus,
             watcher: DirWatcher::new(),
             process_notes,
             trackers: Mutex::new(HashMap::new()),
@@ -164,6 +174,12 @@ impl Servers {
     /// The event bus live server events are published on.
     pub fn events(&self) -> &EventBus {
         &self.inner.bus
+    }
+
+    /// The last stored log lines of each server (up to [`RECENT_LINES`]), kept in memory
+    /// from the bus so a new subscriber gets context without a database query.
+    pub fn recent_logs(&self) -> &RecentLogs {
+        &self.inner.recent
     }
 
     /// The database.

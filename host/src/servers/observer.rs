@@ -2,7 +2,9 @@
 //! plans ask of the game's remote console goes through the RCon driver.
 //!
 //! Observers must return at once, so observations are queued to one writer task that records
-//! them (actual state, process identity, last error, a history event) in order.
+//! them (actual state, process identity, last error, a history event) in order, and then
+//! publishes them on the event bus (`status` and `server_event`), so a subscriber never sees
+//! a change the database does not hold yet.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -13,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::adapters::model::Connection;
 use crate::adapters::{AdapterRuntime, LoadedAdapter};
+use crate::events::{Event, EventBus, EventKind};
 use crate::store::Store;
 use crate::store::events::{self, NewEvent};
 use crate::store::servers::{self, ActualState, Observed, ProcessIdentity};
@@ -45,16 +48,35 @@ pub struct StoreObserver {
 
 impl StoreObserver {
     /// Starts the writer task; it ends when the observer is dropped. Process starts and
-    /// ends go to `processes`.
+    /// ends go to `processes`; what is recorded is then published on `bus`.
     pub fn start(
         store: Store,
         processes: mpsc::UnboundedSender<ProcessNote>,
+        bus: EventBus,
     ) -> Arc<StoreObserver> {
         let (notes, mut rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(note) = rx.recv().await {
-                if let Err(e) = store.call(move |conn| record(conn, note)).await {
-                    tracing::error!("could not record a server observation: {e}");
+                let status = match &note {
+                    Note::State {
+                        server_id,
+                        to,
+                        detail,
+                        ..
+                    } => Some((*server_id, to.as_str().to_owned(), detail.clone())),
+                    Note::Event { .. } => None,
+                };
+                match store.call(move |conn| record(conn, note)).await {
+                    Ok(event) => {
+                        if let Some((server_id, state, detail)) = status {
+                            bus.publish(Event::new(server_id, EventKind::Status { state, detail }));
+                        }
+                        bus.publish(Event::new(
+                            event.server_id,
+                            EventKind::ServerEvent { event },
+                        ));
+                    }
+                    Err(e) => tracing::error!("could not record a server observation: {e}"),
                 }
             }
         });
@@ -62,8 +84,12 @@ impl StoreObserver {
     }
 }
 
-fn record(conn: &mut rusqlite::Connection, note: Note) -> Result<(), crate::store::StoreError> {
-    match note {
+/// Records one observation; returns the history event appended for it.
+fn record(
+    conn: &mut rusqlite::Connection,
+    note: Note,
+) -> Result<events::ServerEvent, crate::store::StoreError> {
+    let event = match note {
         Note::State {
             server_id,
             to,
@@ -91,23 +117,22 @@ fn record(conn: &mut rusqlite::Connection, note: Note) -> Result<(), crate::stor
             } else {
                 format!("now {}: {detail}", to.as_str())
             };
-            events::append(
+            let event = events::append(
                 &tx,
                 server_id,
                 &NewEvent::new(events::kind::STATE_CHANGED, message)
                     .with_data(serde_json::json!({ "state": to.as_str() })),
             )?;
             tx.commit()?;
+            event
         }
         Note::Event {
             server_id,
             kind,
             message,
-        } => {
-            events::append(conn, server_id, &NewEvent::new(kind, message))?;
-        }
-    }
-    Ok(())
+        } => events::append(conn, server_id, &NewEvent::new(kind, message))?,
+    };
+    Ok(event)
 }
 
 impl Observer for StoreObserver {

@@ -15,6 +15,7 @@ use super::{StoreError, sql_limit};
 
 text_enum! {
     /// The operations a job performs.
+    #[derive(utoipa::ToSchema)]
     pub enum JobKind as "job kind" {
         /// Install the game (a server's files or a shared runtime).
         Install = "install",
@@ -37,6 +38,7 @@ text_enum! {
 
 text_enum! {
     /// Where a job is in its lifecycle.
+    #[derive(utoipa::ToSchema)]
     pub enum JobState as "job state" {
         /// Waiting to be claimed.
         Queued = "queued",
@@ -53,6 +55,7 @@ text_enum! {
 
 text_enum! {
     /// Which stream a job log line came from.
+    #[derive(utoipa::ToSchema)]
     pub enum LogStream as "log stream" {
         /// A step's standard output.
         Stdout = "stdout",
@@ -74,7 +77,7 @@ impl JobState {
 }
 
 /// A stored job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Job {
     /// Row id; also the queue order.
     pub id: i64,
@@ -181,6 +184,8 @@ pub struct JobFilter {
     pub state: Option<JobState>,
     /// Only jobs on this server.
     pub server_id: Option<i64>,
+    /// Only jobs on one of these servers (jobs on runtimes excluded); `None` for no limit.
+    pub server_ids: Option<Vec<i64>>,
     /// Only jobs with an id below this (the last id of the previous page).
     pub before_id: Option<i64>,
     /// At most this many (0 means the default of 50).
@@ -188,7 +193,7 @@ pub struct JobFilter {
 }
 
 /// One output line of a job.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct JobLogLine {
     /// 1, 2, 3, … per job, without gaps.
     pub seq: i64,
@@ -273,6 +278,12 @@ pub fn list(conn: &Connection, filter: &JobFilter) -> Result<Vec<Job>, StoreErro
     if let Some(server_id) = filter.server_id {
         sql.push_str(" AND server_id = ?");
         values.push(Value::Integer(server_id));
+    }
+    if let Some(ids) = &filter.server_ids {
+        sql.push_str(" AND server_id IN (SELECT value FROM json_each(?))");
+        values.push(Value::Text(
+            serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned()),
+        ));
     }
     if let Some(before) = filter.before_id {
         sql.push_str(" AND id < ?");
@@ -496,4 +507,13 @@ pub fn logs(
         })?
         .collect::<Result<_, _>>()?;
     Ok(lines)
+}
+
+/// How many jobs are in each state (states without jobs are absent).
+pub fn count_by_state(conn: &Connection) -> Result<Vec<(JobState, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+    let counts = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(counts)
 }

@@ -220,10 +220,7 @@ fn publish(bus: &EventBus, samples: &[Sample], at: i64) {
             .push((s.name.clone(), s.value));
     }
     for (server_id, samples) in by_server {
-        bus.publish(Event {
-            server_id,
-            kind: EventKind::Metrics { at, samples },
-        });
+        bus.publish(Event::new(server_id, EventKind::Metrics { at, samples }));
     }
 }
 

@@ -1,8 +1,10 @@
 //! Live telemetry from running servers: following their logs ([`tail`], [`watch`]) into
 //! the database and onto the event bus ([`pipeline`]), talking to their remote consoles
 //! ([`rcon`]), keeping track of who is on ([`players`]), sampling resource use
-//! ([`metrics`]) and pruning old history ([`retention`]).
+//! ([`metrics`]) and pruning old history ([`retention`]); [`counters`] holds host-internal
+//! figures for Prometheus.
 
+pub mod counters;
 pub mod metrics;
 pub mod pipeline;
 pub mod players;

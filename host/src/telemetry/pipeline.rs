@@ -170,15 +170,20 @@ async fn run(
         reader = back;
         if !step.lines.is_empty() || !step.cursors.is_empty() {
             let (lines, cursors) = (step.lines, step.cursors);
+            // Published on the store's thread, right after the commit: every writer of this
+            // server's log does the same, so the bus carries its lines in seq order.
+            let publisher = bus.clone();
             match store
-                .call(move |conn| logs::append(conn, server_id, lines, &cursors))
+                .call(move |conn| {
+                    let stored = logs::append(conn, server_id, lines, &cursors)?;
+                    if !stored.is_empty() {
+                        publisher.publish(Event::new(server_id, EventKind::Log { lines: stored }));
+                    }
+                    Ok(())
+                })
                 .await
             {
-                Ok(stored) if !stored.is_empty() => bus.publish(Event {
-                    server_id,
-                    kind: EventKind::Log { lines: stored },
-                }),
-                Ok(_) => {}
+                Ok(()) => {}
                 // Not stored, and neither is the position: a later host run reads them again.
                 Err(e) => tracing::error!(server_id, "could not store log lines: {e}"),
             }
@@ -388,13 +393,13 @@ async fn store_metrics(
         .call(move |conn| metrics::insert(conn, &samples))
         .await
     {
-        Ok(()) => bus.publish(Event {
+        Ok(()) => bus.publish(Event::new(
             server_id,
-            kind: EventKind::Metrics {
+            EventKind::Metrics {
                 at,
                 samples: reported,
             },
-        }),
+        )),
         Err(e) => tracing::warn!(server_id, "cannot store reported metrics: {e}"),
     }
 }

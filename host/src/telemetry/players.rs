@@ -324,14 +324,14 @@ impl Tracker {
         {
             Ok(online) => {
                 self.online = online.clone();
-                self.bus.publish(Event {
+                self.bus.publish(Event::new(
                     server_id,
-                    kind: EventKind::Players {
+                    EventKind::Players {
                         online,
                         joined: published.joined.into_iter().map(|p| p.name).collect(),
                         left: published.left.into_iter().map(|(p, _)| p.name).collect(),
                     },
-                });
+                ));
             }
             Err(e) => tracing::error!(server_id, "cannot record player changes: {e}"),
         }
@@ -347,15 +347,19 @@ impl Tracker {
             text,
             events: Vec::new(),
         };
+        // Published on the store's thread, so the bus carries the server's lines in seq
+        // order (see the log pipeline).
+        let bus = self.bus.clone();
         match self
             .store
-            .call(move |conn| logs::append(conn, server_id, vec![line], &[]))
+            .call(move |conn| {
+                let lines = logs::append(conn, server_id, vec![line], &[])?;
+                bus.publish(Event::new(server_id, EventKind::Log { lines }));
+                Ok(())
+            })
             .await
         {
-            Ok(lines) => self.bus.publish(Event {
-                server_id,
-                kind: EventKind::Log { lines },
-            }),
+            Ok(()) => {}
             Err(e) => tracing::error!(server_id, "cannot store an RCon message: {e}"),
         }
     }

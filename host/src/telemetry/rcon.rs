@@ -246,6 +246,9 @@ impl Driver {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                super::counters::add(&super::counters::RCON_RECONNECTS, 1);
+            }
             self.status.send_replace(RconStatus::Connecting { attempt });
             let transport = match self.transport().await {
                 Ok(t) => t,

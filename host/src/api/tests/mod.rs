@@ -6,6 +6,8 @@ mod api_keys;
 mod audit;
 mod auth;
 mod basics;
+mod jobs;
+mod live;
 mod matrix;
 mod openapi;
 mod server_routes;
@@ -156,6 +158,8 @@ pub struct TestApp {
     pub auth: Auth,
     pub admin: User,
     pub admin_token: String,
+    /// The servers handle, for its event bus and recent lines.
+    pub servers: crate::servers::Servers,
     _jobs: crate::jobs::JobQueue,
 }
 
@@ -186,14 +190,19 @@ impl TestApp {
             servers.clone(),
             None,
         ));
-        let jobs = crate::jobs::JobQueue::start(store.clone(), executor, 1)
-            .await
-            .expect("queue");
+        let jobs = crate::jobs::JobQueue::start_publishing(
+            store.clone(),
+            executor,
+            1,
+            servers.events().clone(),
+        )
+        .await
+        .expect("queue");
         let router = router(AppState {
             adapters: adapters(),
             store: store.clone(),
             secrets,
-            servers,
+            servers: servers.clone(),
             jobs: jobs.handle(),
             auth: auth.clone(),
         });
@@ -203,6 +212,7 @@ impl TestApp {
             auth,
             admin: placeholder_user(),
             admin_token: String::new(),
+            servers,
             _jobs: jobs,
         };
         let (admin, token) = app.user("admin", Role::Admin).await;

@@ -1,0 +1,279 @@
+//! `/api/v1/ws` over a real listener: authentication, subscriptions and their limits,
+//! delivery in order, recent lines first, and a stalled client that must not hold up others.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::TestApp;
+use crate::adapters::model::Level;
+use crate::events::{Event, EventKind};
+use crate::store::Role;
+use crate::store::logs::LogLine;
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Bounds every wait, so that a bug fails the test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Serves `app` on a loopback port.
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    addr
+}
+
+async fn connect(addr: SocketAddr) -> Client {
+    let (client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws"))
+        .await
+        .expect("connect");
+    client
+}
+
+async fn send(client: &mut Client, message: Value) {
+    client
+        .send(Message::text(message.to_string()))
+        .await
+        .expect("send");
+}
+
+/// The next JSON message (pings and pongs skipped); `None` once closed.
+async fn next_json(client: &mut Client) -> Option<Value> {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            match client.next().await? {
+                Ok(Message::Text(text)) => return serde_json::from_str(&text).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("a message in time")
+}
+
+/// The next message of `kind`, skipping others.
+async fn next_of(client: &mut Client, kind: &str) -> Value {
+    loop {
+        let message = next_json(client).await.expect("still open");
+        if message["type"] == kind {
+            return message;
+        }
+    }
+}
+
+/// The close code the server ends with.
+async fn close_code(client: &mut Client) -> Option<CloseCode> {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            match client.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time")
+}
+
+/// An authenticated client subscribed to `servers`.
+async fn subscribed(addr: SocketAddr, token: &str, servers: &[i64]) -> Client {
+    let mut client = connect(addr).await;
+    send(&mut client, json!({ "type": "auth", "token": token })).await;
+    next_of(&mut client, "authenticated").await;
+    send(
+        &mut client,
+        json!({ "type": "subscribe", "servers": servers }),
+    )
+    .await;
+    next_of(&mut client, "subscribed").await;
+    client
+}
+
+fn line(seq: i64, text: String) -> LogLine {
+    LogLine {
+        seq,
+        source: "console".into(),
+        at: 0,
+        level: Level::Info,
+        game_time: None,
+        text,
+        events: Vec::new(),
+    }
+}
+
+fn publish_line(app: &TestApp, server_id: i64, seq: i64, text: String) {
+    app.servers.events().publish(Event::new(
+        server_id,
+        EventKind::Log {
+            lines: vec![line(seq, text)],
+        },
+    ));
+}
+
+fn seqs(message: &Value) -> Vec<i64> {
+    message["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| l["seq"].as_i64().expect("seq"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bad_token_is_closed_with_4001() {
+    let app = TestApp::new().await;
+    let addr = serve(&app).await;
+    let mut client = connect(addr).await;
+    send(&mut client, json!({ "type": "auth", "token": "nonsense" })).await;
+    assert_eq!(close_code(&mut client).await, Some(CloseCode::from(4001)));
+
+    let (mut query, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws?token=nonsense"))
+            .await
+            .expect("connect");
+    assert_eq!(close_code(&mut query).await, Some(CloseCode::from(4001)));
+}
+
+#[tokio::test]
+async fn a_subscription_to_a_server_one_may_not_see_is_closed_with_4003() {
+    let app = TestApp::new().await;
+    let (_, token) = app.user("mallory", Role::Operator).await;
+    let not_hers = app.server(None).await;
+    let addr = serve(&app).await;
+    let (mut client, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/ws?token={token}"))
+            .await
+            .expect("connect");
+    next_of(&mut client, "authenticated").await;
+    send(
+        &mut client,
+        json!({ "type": "subscribe", "servers": [not_hers] }),
+    )
+    .await;
+    assert_eq!(close_code(&mut client).await, Some(CloseCode::from(4003)));
+}
+
+#[tokio::test]
+async fn log_lines_arrive_in_order_after_the_recent_ones_without_repeats() {
+    let app = TestApp::new().await;
+    let server = app.server(None).await;
+    let other = app.server(None).await;
+    // Lines stored before the client subscribes are held in memory.
+    app.servers
+        .recent_logs()
+        .push(server, &[line(1, "one".into()), line(2, "two".into())]);
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &app.admin_token, &[server]).await;
+    let recent = next_of(&mut client, "log").await;
+    assert_eq!(recent["recent"], true);
+    assert_eq!(seqs(&recent), [1, 2]);
+
+    // A repeat of line 2 (published before the client subscribed) is not delivered again;
+    // another server's lines are not delivered at all.
+    publish_line(&app, server, 2, "two".into());
+    publish_line(&app, other, 1, "elsewhere".into());
+    for seq in 3..=50 {
+        publish_line(&app, server, seq, format!("line {seq}"));
+    }
+    let mut received = Vec::new();
+    while received.len() < 48 {
+        let message = next_of(&mut client, "log").await;
+        assert_eq!(message["server_id"], server);
+        assert!(message["time"].is_i64());
+        assert_eq!(message["seq"], *seqs(&message).last().expect("a line"));
+        received.extend(seqs(&message));
+    }
+    assert_eq!(received, (3..=50).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_stalled_client_gets_resync_while_another_receives_everything() {
+    let app = TestApp::new().await;
+    let server = app.server(None).await;
+    let addr = serve(&app).await;
+    let mut stalled = subscribed(addr, &app.admin_token, &[server]).await;
+    let mut reader = subscribed(addr, &app.admin_token, &[server]).await;
+
+    // Published in steps the reading client keeps up with, until far more than the bus
+    // holds has gone past the stalled one (whose socket buffers fill up).
+    let padding = "x".repeat(8 * 1024);
+    let total: i64 = 12_000;
+    let step = 500;
+    let mut next = 1;
+    let mut last_seen = 0;
+    while next <= total {
+        for seq in next..next + step {
+            publish_line(&app, server, seq, format!("{seq} {padding}"));
+        }
+        next += step;
+        while last_seen < next - 1 {
+            let message = next_of(&mut reader, "log").await;
+            for seq in seqs(&message) {
+                assert_eq!(seq, last_seen + 1, "the reading client lost nothing");
+                last_seen = seq;
+            }
+        }
+    }
+
+    // The stalled client reads at last: somewhere in its backlog it was told to resync.
+    let resync = next_of(&mut stalled, "resync").await;
+    assert!(resync["missed"].as_u64().is_some_and(|n| n > 0), "{resync}");
+}
+
+#[tokio::test]
+async fn a_subscription_whose_grant_is_withdrawn_is_dropped_with_a_message() {
+    let app = TestApp::new().await;
+    let (viewer, token) = app.user("val", Role::Viewer).await;
+    let server = app.server(None).await;
+    let user_id = viewer.id;
+    let grant = crate::store::grants::GrantRole::Viewer;
+    app.store
+        .call(move |conn| crate::store::grants::put(conn, user_id, server, grant))
+        .await
+        .expect("grant");
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &token, &[server]).await;
+    // Host metrics (server 0) are for administrators only.
+    app.servers.events().publish(Event::new(
+        0,
+        EventKind::Metrics {
+            at: 0,
+            samples: vec![("cpu_percent".into(), 1.0)],
+        },
+    ));
+    publish_line(&app, server, 1, "visible".into());
+    let first = next_json(&mut client).await.expect("open");
+    assert_eq!(first["type"], "log", "{first}");
+
+    app.store
+        .call(move |conn| crate::store::grants::delete(conn, user_id, server))
+        .await
+        .expect("withdraw");
+    // Re-checked within a few seconds.
+    let dropped = next_of(&mut client, "unsubscribed").await;
+    assert_eq!(dropped["servers"], json!([server]));
+    assert_eq!(dropped["reason"], "forbidden");
+    publish_line(&app, server, 2, "hidden".into());
+    publish_line(&app, server, 3, "hidden".into());
+    send(&mut client, json!({ "type": "unsubscribe", "servers": [] })).await;
+    let answer = next_json(&mut client).await.expect("open");
+    assert_eq!(
+        answer["type"], "unsubscribed",
+        "no log line in between: {answer}"
+    );
+}
