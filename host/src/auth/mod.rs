@@ -532,10 +532,10 @@ impl Auth {
         role: Option<Role>,
     ) -> Result<(ApiKey, String), AuthError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(AuthError::invalid(
                 "name",
-                "must be 1 to 100 characters long",
+                "must be 1 to 100 characters long, without control characters",
             ));
         }
         let role = role.unwrap_or(caller.role);

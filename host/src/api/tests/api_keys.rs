@@ -161,3 +161,18 @@ async fn keys_are_revoked_by_their_owner_or_an_administrator_only() {
         .await
         .expect_problem(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_key_name_with_control_characters_is_a_field_error_not_a_server_error() {
+    // Found by the API fuzzer: SQLite's length() stops at NUL, so the row check failed.
+    let app = TestApp::new().await;
+    let problem = app
+        .admin(
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(serde_json::json!({"name": "\u{0}\u{aa}"})),
+        )
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "name");
+}
