@@ -33,7 +33,7 @@ pub mod migrations;
 pub mod players;
 pub mod retention;
 pub mod servers;
-mod text;
+pub(crate) mod text;
 pub mod users;
 
 #[cfg(test)]
