@@ -124,14 +124,14 @@ fn a_replaced_file_is_finished_before_the_new_one_is_read() {
 #[test]
 fn the_newest_matching_file_is_followed_and_leftovers_are_skipped() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let old = dir.path().join("server_1.rpt");
+    let old = dir.path().join("server_1.glog");
     append(&old, b"ready from last week\n");
     age(&old, Duration::from_secs(3600));
     append(&dir.path().join("notes.txt"), b"not a log\n");
 
     let target = Target::Newest {
         dir: dir.path().to_path_buf(),
-        pattern: "*.rpt".into(),
+        pattern: "*.glog".into(),
     };
     let mut tail = Tail::new(
         target,
@@ -149,7 +149,7 @@ fn the_newest_matching_file_is_followed_and_leftovers_are_skipped() {
         "but what it gains now is read"
     );
 
-    let new = dir.path().join("server_2.rpt");
+    let new = dir.path().join("server_2.glog");
     append(&new, b"fresh 1\n");
     let chunk = tail.read(false).expect("read");
     assert!(
@@ -206,8 +206,8 @@ fn finishing_returns_the_last_line_without_its_newline() {
 #[test]
 fn wildcards_match_like_a_shell() {
     for (pattern, name, want) in [
-        ("*.rpt", "arma3server_x64_2024-01-01_10-00-00.rpt", true),
-        ("*.rpt", "server.rpt.bak", false),
+        ("*.glog", "gameserver_2024-01-01_10-00-00.glog", true),
+        ("*.glog", "server.glog.bak", false),
         ("L*.log", "L0101000.log", true),
         ("L*.log", "console.log", false),
         ("console.log", "console.log", true),
