@@ -50,7 +50,7 @@ fn ids(page: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_user_lists_only_jobs_of_servers_they_may_see_and_admins_see_all() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let (alice, alice_token) = app.user("alice", Role::Operator).await;
     let hers = app.server(Some(alice.id)).await;
     let other = app.server(None).await;
@@ -103,7 +103,7 @@ async fn a_user_lists_only_jobs_of_servers_they_may_see_and_admins_see_all() {
 
 #[tokio::test]
 async fn cancelling_needs_manage_access_and_a_finished_job_is_a_conflict() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let (viewer, viewer_token) = app.user("vic", Role::Viewer).await;
     let server = app.server(None).await;
     let user_id = viewer.id;
@@ -163,7 +163,7 @@ async fn cancelling_needs_manage_access_and_a_finished_job_is_a_conflict() {
 
 #[tokio::test]
 async fn job_logs_as_json_are_paged_by_seq() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let server = app.server(None).await;
     let job = queued(&app, NewJob::for_server(server, JobKind::Install, "admin")).await;
     append(&app, job, &["one", "two", "three"]).await;
@@ -204,7 +204,7 @@ fn parse_sse(text: &str) -> (Vec<(i64, Value)>, bool) {
 
 #[tokio::test]
 async fn a_finished_jobs_event_stream_resumes_after_last_event_id_and_ends() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let server = app.server(None).await;
     let job = queued(&app, NewJob::for_server(server, JobKind::Install, "admin")).await;
     assert_eq!(claim(&app).await, job);
@@ -238,7 +238,7 @@ async fn a_finished_jobs_event_stream_resumes_after_last_event_id_and_ends() {
 
 #[tokio::test]
 async fn a_running_jobs_event_stream_follows_bus_lines_and_ends_when_the_job_does() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let server = app.server(None).await;
     let job = queued(&app, NewJob::for_server(server, JobKind::Install, "admin")).await;
     assert_eq!(claim(&app).await, job);
@@ -302,7 +302,7 @@ async fn a_running_jobs_event_stream_follows_bus_lines_and_ends_when_the_job_doe
 
 #[tokio::test]
 async fn a_servers_log_stream_replays_after_last_event_id_then_follows() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let server = app.server(None).await;
     let stored: Vec<crate::store::logs::NewLogLine> = ["one", "two", "three"]
         .iter()
@@ -355,7 +355,7 @@ async fn a_servers_log_stream_replays_after_last_event_id_then_follows() {
 
 #[tokio::test]
 async fn prometheus_metrics_are_for_administrators_only() {
-    let app = TestApp::new().await;
+    let app = TestApp::idle().await;
     let (_, operator) = app.user("olga", Role::Operator).await;
     app.server(None).await;
     let refused = app.get("/metrics", Some(&operator)).await;

@@ -160,13 +160,24 @@ pub struct TestApp {
     pub admin_token: String,
     /// The servers handle, for its event bus and recent lines.
     pub servers: crate::servers::Servers,
-    _jobs: crate::jobs::JobQueue,
+    /// The job workers; none once [`TestApp::idle`] stopped them.
+    jobs: Option<crate::jobs::JobQueue>,
 }
 
 impl TestApp {
     /// A host over a fresh in-memory database.
     pub async fn new() -> Self {
         Self::with_store(Store::open_in_memory().expect("store")).await
+    }
+
+    /// [`TestApp::new`] without job workers, for tests that claim and finish jobs
+    /// themselves (a worker's start-up sweep would otherwise race them for queued jobs).
+    pub async fn idle() -> Self {
+        let mut app = Self::new().await;
+        if let Some(jobs) = app.jobs.take() {
+            jobs.shutdown().await;
+        }
+        app
     }
 
     /// A host over `store`.
@@ -213,7 +224,7 @@ impl TestApp {
             admin: placeholder_user(),
             admin_token: String::new(),
             servers,
-            _jobs: jobs,
+            jobs: Some(jobs),
         };
         let (admin, token) = app.user("admin", Role::Admin).await;
         app.admin = admin;
