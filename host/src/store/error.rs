@@ -23,6 +23,9 @@ pub enum StoreError {
     /// working.
     #[error("a database call panicked: {0}")]
     Panicked(String),
+    /// The database file could not be created or its permissions set.
+    #[error("the database file: {0}")]
+    File(std::io::Error),
     /// The store's thread could not be started.
     #[error("could not start the store thread: {0}")]
     Thread(std::io::Error),

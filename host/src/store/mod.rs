@@ -84,6 +84,7 @@ impl Store {
     /// busy timeout, `synchronous=NORMAL`), applies pending migrations and starts the store's
     /// thread. Blocking: call it before the runtime starts or from `spawn_blocking`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        owner_only(path)?;
         let conn = Connection::open(path)?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
@@ -152,6 +153,20 @@ impl Store {
             .map_err(|_| StoreError::Closed)?;
         answer.recv().map_err(|_| StoreError::Closed)?
     }
+}
+
+/// Creates the database file readable by its owner only (it holds password hashes and
+/// sealed secrets), or tightens an existing one; SQLite gives its `-wal` and `-shm` files the
+/// same mode.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(StoreError::File)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(StoreError::File)
 }
 
 /// Makes deleted pages returnable to the file system in steps (retention prunes, then

@@ -122,8 +122,15 @@ fn a_database_newer_than_the_binary_is_refused() {
 
 #[test]
 fn the_connection_uses_wal_foreign_keys_and_a_busy_timeout() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("garrison.db")).expect("open");
+    // It holds password hashes and sealed secrets: the owner's only.
+    let mode = std::fs::metadata(dir.path().join("garrison.db"))
+        .expect("file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
     let (mode, fk, timeout, sync) = store
         .call_blocking(|conn| {
             let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
