@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 venv=target/py-venv
-if [ ! -x "$venv/bin/st" ]; then
+# A venv only works where it was made: a moved or half-made one is made again.
+if ! "$venv/bin/st" --version >/dev/null 2>&1; then
+    rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
