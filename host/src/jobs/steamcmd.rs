@@ -19,44 +19,9 @@ const PROGRAM_NAMES: [&str; 2] = ["steamcmd", "steamcmd.sh"];
 /// Where Debian and Ubuntu's package puts it; not on the `PATH` of most services.
 const DEBIAN_DIR: &str = "/usr/games";
 
-/// How a SteamCMD run logs in.
-#[derive(Clone, PartialEq, Eq)]
-pub enum SteamLogin {
-    /// `+login anonymous`: for servers anyone may download.
-    Anonymous,
-    /// A Steam account. The password never reaches the job log.
-    Account {
-        /// Steam user name.
-        username: String,
-        /// Steam password.
-        password: String,
-    },
-}
-
-impl std::fmt::Debug for SteamLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SteamLogin::Anonymous => f.write_str("Anonymous"),
-            SteamLogin::Account { username, .. } => f
-                .debug_struct("Account")
-                .field("username", username)
-                .field("password", &"<redacted>")
-                .finish(),
-        }
-    }
-}
-
-/// A Steam Workshop item downloaded in the same run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkshopItem {
-    /// The Workshop's application id (the game client's, not the server's).
-    pub app_id: u32,
-    /// The published file id.
-    pub item_id: u64,
-    /// Where the host links the downloaded folder to, relative to the runtime directory.
-    /// Linking happens after the run; this module only carries it.
-    pub link_as: Option<String>,
-}
+// The login and Workshop items are the adapter model's own types: SteamCMD runs exactly what
+// the install plan says (the login's `Debug` never shows the password).
+pub use crate::adapters::model::{SteamLogin, WorkshopItem};
 
 /// One SteamCMD run: install or update an app into a directory (the contract's
 /// `steamcmd-app`).

@@ -662,7 +662,10 @@ fn steamcmd_arguments_are_a_list_in_steamcmds_order() {
             WorkshopItem {
                 app_id: 107410,
                 item_id: 450814997,
-                link_as: Some("@CBA_A3".into()),
+                link_as: Some(crate::adapters::model::PathRef {
+                    root: crate::adapters::model::Root::Runtime,
+                    path: "@CBA_A3".into(),
+                }),
             },
             WorkshopItem {
                 app_id: 107410,

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use crate::adapters::model::{InstallStep, SteamLogin, WorkshopItem};
+use crate::adapters::model::{InstallStep, WorkshopItem};
 use crate::jobs::steamcmd::{self, SteamcmdApp};
 use crate::jobs::{JobContext, JobExecutor, JobFailure, JobFuture, StepSuccess};
 use crate::store::servers::{self, DesiredState};
@@ -184,26 +184,11 @@ async fn execute(
                 } = step;
                 let app = SteamcmdApp {
                     app_id: *app_id,
-                    login: match login {
-                        SteamLogin::Anonymous => steamcmd::SteamLogin::Anonymous,
-                        SteamLogin::Account { username, password } => {
-                            steamcmd::SteamLogin::Account {
-                                username: username.clone(),
-                                password: password.clone(),
-                            }
-                        }
-                    },
+                    login: login.clone(),
                     beta: beta.clone(),
                     beta_password: beta_password.clone(),
                     validate: *validate,
-                    workshop: workshop
-                        .iter()
-                        .map(|w| steamcmd::WorkshopItem {
-                            app_id: w.app_id,
-                            item_id: w.item_id,
-                            link_as: w.link_as.as_ref().map(|p| p.path.clone()),
-                        })
-                        .collect(),
+                    workshop: workshop.clone(),
                 };
                 let code = steamcmd::install(ctx, steamcmd, &app, &prepared.dirs.runtime).await?;
                 if code != 0 {
