@@ -3,6 +3,7 @@
 //! `GET /api/v1/servers` (authenticated, one page of 100) for `GARRISON_API_SECS` (default
 //! 10) seconds. Reports requests per second and latency percentiles. Client and host share
 //! this machine's cores, so the figures are conservative. Prints figures; asserts nothing.
+//! With `GARRISON_API_WRK=1` the load comes from `wrk` (`apt-get install wrk`) instead.
 
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,22 @@ fn main() {
 
         let path = std::env::var("GARRISON_API_PATH").unwrap_or_else(|_| "/api/v1/servers?limit=100".into());
         let url = format!("{base}{path}");
+        if std::env::var_os("GARRISON_API_WRK").is_some() {
+            // The same load from `wrk` (a C client, lighter than the in-process one).
+            let host_task = tokio::task::spawn_blocking(move || {
+                std::process::Command::new("wrk")
+                    .args(["-t2", &format!("-c{clients}"), &format!("-d{secs}s"), "--latency"])
+                    .args(["-H", &format!("Authorization: Bearer {token}"), &url])
+                    .status()
+            });
+            match host_task.await {
+                Ok(Ok(status)) if status.success() => {}
+                other => eprintln!("wrk did not run (apt-get install wrk): {other:?}"),
+            }
+            let _ = stop.send(());
+            let _ = host.await;
+            return;
+        }
         let deadline = Instant::now() + Duration::from_secs(secs);
         let started = Instant::now();
         let mut tasks = Vec::new();

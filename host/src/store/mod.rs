@@ -19,7 +19,8 @@
 //! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
 //! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys` and `audit` are one aggregate
 //! each, as plain functions over a `Connection` so that several compose inside one call (and
-//! one transaction); `retention` prunes old history in batches.
+//! one transaction); `retention` prunes old history in batches; `snapshot` keeps the live
+//! servers' rows in memory between changes (seen through SQLite's update hook).
 
 pub mod api_keys;
 pub mod audit;
@@ -33,6 +34,7 @@ pub mod migrations;
 pub mod players;
 pub mod retention;
 pub mod servers;
+mod snapshot;
 pub(crate) mod text;
 pub mod users;
 
@@ -43,7 +45,7 @@ mod tests;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -71,6 +73,8 @@ type Task = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Clone)]
 pub struct Store {
     tasks: mpsc::Sender<Task>,
+    /// The live servers' rows between changes (see [`snapshot`]).
+    summaries: Arc<snapshot::Summaries>,
 }
 
 impl std::fmt::Debug for Store {
@@ -108,6 +112,11 @@ impl Store {
         if !applied.is_empty() {
             tracing::info!(?applied, "applied database migrations");
         }
+        let summaries = Arc::new(snapshot::Summaries::default());
+        let watched = Arc::clone(&summaries);
+        conn.update_hook(Some(move |_, _: &str, table: &str, _| {
+            watched.changed(table)
+        }))?;
         let (tasks, queue) = mpsc::channel::<Task>();
         std::thread::Builder::new()
             .name("garrison-store".into())
@@ -118,7 +127,25 @@ impl Store {
                 }
             })
             .map_err(StoreError::Thread)?;
-        Ok(Store { tasks })
+        Ok(Store { tasks, summaries })
+    }
+
+    /// Every live server's row without its settings, in id order (as
+    /// [`servers::list_summaries`]), from memory while no server row changed since the last
+    /// read.
+    pub async fn server_summaries(&self) -> Result<Arc<Vec<Server>>, StoreError> {
+        if let Some(rows) = self.summaries.fresh() {
+            return Ok(rows);
+        }
+        let summaries = Arc::clone(&self.summaries);
+        self.call(move |conn| {
+            // On the store thread no write is half-done: the generation matches the rows.
+            let generation = summaries.generation();
+            let rows = Arc::new(servers::list_summaries(conn)?);
+            summaries.put(generation, Arc::clone(&rows));
+            Ok(rows)
+        })
+        .await
     }
 
     /// Runs `f` on the store's thread and returns its result. A panic in `f` rolls back any

@@ -11,7 +11,7 @@ use super::jobs::{
     self, CancelOutcome, JobFilter, JobKind, JobOutcome, JobState, LogStream, NewJob,
 };
 use super::servers::{self, ActualState, DesiredState, NewServer, Observed, ProcessIdentity};
-use super::{Store, StoreError, events, migrations};
+use super::{NewEvent, Store, StoreError, events, migrations};
 
 /// Every test finishes well within this, or fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -782,4 +782,54 @@ async fn concurrent_log_appends_get_gap_free_sequences() {
     );
     let seen: HashSet<i64> = lines.iter().map(|l| l.seq).collect();
     assert_eq!(seen.len(), 240);
+}
+
+#[tokio::test]
+async fn the_server_list_comes_from_memory_until_a_server_row_changes() {
+    let store = store();
+    let id = add_server(&store, "alpha", "game-a").await;
+    let first = within(store.server_summaries()).await.expect("list");
+    assert_eq!(
+        first.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["alpha"]
+    );
+    // Nothing changed: the same rows, not read again.
+    let again = within(store.server_summaries()).await.expect("list");
+    assert!(Arc::ptr_eq(&first, &again));
+    // Writes to other tables leave it alone.
+    within(
+        store.call(move |conn| {
+            events::append(conn, id, &NewEvent::new("note", "something happened"))
+        }),
+    )
+    .await
+    .expect("event");
+    let after_event = within(store.server_summaries()).await.expect("list");
+    assert!(Arc::ptr_eq(&first, &after_event));
+
+    // Every kind of change to a server row is seen at once.
+    within(store.call(move |conn| servers::set_desired_state(conn, id, DesiredState::Running)))
+        .await
+        .expect("desired");
+    let changed = within(store.server_summaries()).await.expect("list");
+    assert_eq!(changed[0].desired_state, DesiredState::Running);
+    let other = add_server(&store, "beta", "game-b").await;
+    let added = within(store.server_summaries()).await.expect("list");
+    assert_eq!(added.iter().map(|s| s.id).collect::<Vec<_>>(), [id, other]);
+    within(store.call(move |conn| servers::soft_delete(conn, id)))
+        .await
+        .expect("delete");
+    let deleted = within(store.server_summaries()).await.expect("list");
+    assert_eq!(deleted.iter().map(|s| s.id).collect::<Vec<_>>(), [other]);
+    // A write that is rolled back leaves the rows as they were (read again, still right).
+    let rolled_back = within(store.call(move |conn| {
+        let tx = conn.transaction()?;
+        servers::set_desired_state(&tx, other, DesiredState::Running)?;
+        drop(tx);
+        Ok(())
+    }))
+    .await;
+    assert!(rolled_back.is_ok());
+    let after_rollback = within(store.server_summaries()).await.expect("list");
+    assert_eq!(after_rollback[0].desired_state, DesiredState::Stopped);
 }
