@@ -106,9 +106,25 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
         "the game's own file gets the real password"
     );
 
+    // Lines held in memory for new subscribers go with the server.
+    servers.recent_logs().push(
+        server.id,
+        &[garrison::store::logs::LogLine {
+            seq: 1,
+            source: "console".into(),
+            at: 0,
+            level: garrison::adapters::model::Level::Info,
+            game_time: None,
+            text: "a line".into(),
+            events: Vec::new(),
+        }],
+    );
+    assert_eq!(servers.recent_logs().lines(server.id).len(), 1);
+
     let delete = run_job(&servers, &queue, server.id, JobKind::Delete).await;
     assert_eq!(delete.state, JobState::Succeeded, "{delete:?}");
     assert!(!instance.exists(), "files removed");
+    assert!(servers.recent_logs().lines(server.id).is_empty());
     assert!(servers.get(server.id).await.is_err(), "gone from the list");
     let id = server.id;
     let kept = servers

@@ -3,6 +3,7 @@
 //!
 //! Everything here is argument handling and printing; the work is done by the library.
 
+mod serve_telemetry;
 mod user;
 
 use std::io::{BufRead, Write};
@@ -122,6 +123,8 @@ struct ServeArgs {
     simulator: Option<PathBuf>,
     #[command(flatten)]
     sandbox: SandboxArgs,
+    #[command(flatten)]
+    telemetry: serve_telemetry::TelemetryArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -209,6 +212,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.sandbox = args.sandbox.config();
     config.steamcmd = args.steamcmd;
     config.job_workers = usize::from(args.job_workers);
+    args.telemetry.apply(&mut config);
     if args.demo {
         config.demo = args.simulator.or_else(garrison::demo::default_simulator);
     }

@@ -307,6 +307,7 @@ impl Servers {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
         self.inner.actions.set_endpoint(id, None);
+        self.inner.recent.forget(id);
     }
 
     /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
