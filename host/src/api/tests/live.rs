@@ -277,3 +277,21 @@ async fn a_subscription_whose_grant_is_withdrawn_is_dropped_with_a_message() {
         "no log line in between: {answer}"
     );
 }
+
+#[tokio::test]
+async fn an_expired_token_gets_auth_expired_and_a_4001_close() {
+    // Tokens of this host live two seconds; the connection re-checks its credential every
+    // RECHECK_EVERY, after which the token has run out.
+    let store = crate::store::Store::open_in_memory().expect("store");
+    let auth = crate::auth::Auth::new(
+        store.clone(),
+        crate::auth::TokenSigner::random(Duration::from_secs(2)),
+    );
+    let app = TestApp::with_auth(store, auth).await;
+    let server = app.server(None).await;
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &app.admin_token, &[server]).await;
+    let message = next_of(&mut client, "auth_expired").await;
+    assert_eq!(message, json!({ "type": "auth_expired" }));
+    assert_eq!(close_code(&mut client).await, Some(CloseCode::from(4001)));
+}
