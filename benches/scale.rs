@@ -1,7 +1,10 @@
 //! Scale harness (not criterion): runs N servers (default 200) through the real host stack —
 //! store, job queue, servers, supervisors — each a `sleep` process started by a start job,
 //! then reports the host's resident memory and thread count, compared with an idle host.
-//! `GARRISON_SCALE_SERVERS` changes N. Prints figures; asserts nothing about speed.
+//! `GARRISON_SCALE_SERVERS` changes N. With `GARRISON_SCALE_GAMES=1` the servers are the demo's
+//! simulated games instead (half of each, with RCon sessions, player polling and churning
+//! players; needs `cargo build --release -p garrison-sim`, or `GARRISON_SIMULATOR=PATH`).
+//! Prints figures; asserts nothing about speed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,22 +85,39 @@ fn main() {
         let (idle_rss, idle_threads) = rss_and_threads();
 
         let started = Instant::now();
-        let mut ids = Vec::with_capacity(n);
-        for i in 0..n {
-            let server = servers_layer
-                .create(
-                    &format!("scale-{i}"),
-                    "generic",
-                    serde_json::json!({"executable": "/bin/sleep", "args": ["600"]}),
-                )
+        let games = std::env::var_os("GARRISON_SCALE_GAMES").is_some();
+        if games {
+            let simulator = std::env::var_os("GARRISON_SIMULATOR").map_or_else(
+                || {
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../target/release/garrison-sim")
+                },
+                Into::into,
+            );
+            let created = garrison::demo::create(&servers_layer, &queue.handle(), &simulator, n / 2)
                 .await
-                .expect("create");
-            queue
-                .enqueue(NewJob::for_server(server.id, JobKind::Start, "scale"))
-                .await
-                .expect("enqueue");
-            ids.push(server.id);
+                .expect("simulated games");
+            assert_eq!(created, n, "an even number of servers, half of each game");
+        } else {
+            for i in 0..n {
+                let server = servers_layer
+                    .create(
+                        &format!("scale-{i}"),
+                        "generic",
+                        serde_json::json!({"executable": "/bin/sleep", "args": ["600"]}),
+                    )
+                    .await
+                    .expect("create");
+                queue
+                    .enqueue(NewJob::for_server(server.id, JobKind::Start, "scale"))
+                    .await
+                    .expect("enqueue");
+            }
         }
+        let ids: Vec<i64> = store
+            .call(|conn| Ok(servers::list(conn)?.iter().map(|s| s.id).collect()))
+            .await
+            .expect("ids");
         loop {
             let running = store
                 .call(|conn| {
@@ -136,7 +156,8 @@ fn main() {
         let used = (cpu_ticks() - before) as f64 / ticks_per_second();
         cancel.cancel();
         let _ = sampler.await;
-        println!("servers running:        {n} (ramp-up {ramp:.1?}, create + start job each)");
+        let kind = if games { "simulated games with RCon" } else { "sleep processes" };
+        println!("servers running:        {n} {kind} (ramp-up {ramp:.1?}, create + start job each)");
         println!(
             "host CPU while idle:    {:.2} % of one core (over {window:?}, metrics sampled every 5 s)",
             100.0 * used / window.as_secs_f64()

@@ -74,36 +74,54 @@ pub async fn create_on_first_run(
     if !existing.is_empty() {
         return Ok(0);
     }
+    create(servers, jobs, simulator, 1).await
+}
+
+/// Creates `copies` of every demo server (numbered names beyond the first) and queues their
+/// starts; load harnesses use it for many simulated games. Returns how many were created.
+pub async fn create(
+    servers: &Servers,
+    jobs: &JobQueueHandle,
+    simulator: &Path,
+    copies: usize,
+) -> Result<usize, DemoError> {
     if !simulator.is_file() {
         return Err(DemoError::NoSimulator(simulator.to_path_buf()));
     }
     let list: Vec<DemoServer> =
         serde_json::from_str(DEMO_SERVERS).map_err(|e| DemoError::List(e.to_string()))?;
     let mut created = 0;
-    for demo in list {
-        let fail = |reason: String| DemoError::Server {
-            name: demo.name.clone(),
-            reason,
-        };
-        let settings = fill(demo.settings.clone()).map_err(|e| fail(e.to_string()))?;
-        let server = servers
-            .create(&demo.name, &demo.adapter, settings)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let prepared = servers
-            .prepare(&server, false, false)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let program = prepared.plan.spec.program.clone();
-        let simulator = simulator.to_path_buf();
-        tokio::task::spawn_blocking(move || link_simulator(&simulator, &program))
-            .await
-            .map_err(|e| fail(e.to_string()))?
-            .map_err(|e| fail(e.to_string()))?;
-        jobs.enqueue(NewJob::for_server(server.id, JobKind::Start, "demo"))
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        created += 1;
+    for copy in 1..=copies {
+        for demo in &list {
+            let name = if copy == 1 {
+                demo.name.clone()
+            } else {
+                format!("{} #{copy}", demo.name)
+            };
+            let fail = |reason: String| DemoError::Server {
+                name: name.clone(),
+                reason,
+            };
+            let settings = fill(demo.settings.clone()).map_err(|e| fail(e.to_string()))?;
+            let server = servers
+                .create(&name, &demo.adapter, settings)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let prepared = servers
+                .prepare(&server, false, false)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let program = prepared.plan.spec.program.clone();
+            let simulator = simulator.to_path_buf();
+            tokio::task::spawn_blocking(move || link_simulator(&simulator, &program))
+                .await
+                .map_err(|e| fail(e.to_string()))?
+                .map_err(|e| fail(e.to_string()))?;
+            jobs.enqueue(NewJob::for_server(server.id, JobKind::Start, "demo"))
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            created += 1;
+        }
     }
     Ok(created)
 }

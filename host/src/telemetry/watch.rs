@@ -63,6 +63,11 @@ impl DirWatcher {
             let Ok(event) = event else {
                 return;
             };
+            // Opening, reading and listing are what the pipelines themselves do: waking on
+            // them would make every pipeline wake itself forever.
+            if matches!(event.kind, notify::EventKind::Access(_)) {
+                return;
+            }
             let dirs = deliver.lock().unwrap_or_else(PoisonError::into_inner);
             for path in &event.paths {
                 for dir in [Some(path.as_path()), path.parent()].into_iter().flatten() {
@@ -195,5 +200,34 @@ mod tests {
         assert_eq!(watcher.watched(), 1, "still watched for the second");
         drop(second);
         assert_eq!(watcher.watched(), 0);
+    }
+
+    #[tokio::test]
+    async fn reading_or_listing_a_watched_directory_wakes_no_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("server.log");
+        std::fs::write(&log, b"first\n").expect("write");
+        let watcher = DirWatcher::new();
+        let wake = Arc::new(Notify::new());
+        let _subscription = watcher.subscribe(dir.path(), wake.clone()).expect("watch");
+
+        // What a pipeline does on every wake-up: list the directory, open and read the log.
+        for _ in 0..3 {
+            let names = std::fs::read_dir(dir.path()).expect("list").count();
+            assert_eq!(names, 1);
+            assert_eq!(std::fs::read(&log).expect("read"), b"first\n");
+        }
+        let woken = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await;
+        assert!(woken.is_err(), "woken by its own reads");
+
+        // An append still wakes it.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("open");
+        std::io::Write::write_all(&mut file, b"second\n").expect("append");
+        tokio::time::timeout(Duration::from_secs(10), wake.notified())
+            .await
+            .expect("woken by the append");
     }
 }
