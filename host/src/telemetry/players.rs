@@ -6,7 +6,8 @@
 //! someone joining or leaving, and diffs the answer against who it knew. Without RCon, the
 //! logs' join and leave events are applied directly. Either way each arrival and departure
 //! is recorded exactly once ([`store::players::apply`](crate::store::players::apply)) and
-//! published on the bus. A failed poll changes nothing: a server that does not answer is not
+//! published on the bus: the new list as a `players` event, and each history row appended
+//! (joined, left) as an `event`. A failed poll changes nothing: a server that does not answer is not
 //! an empty server. Unsolicited RCon messages (chat, notices) become log lines of source
 //! [`RCON_SOURCE`]. Console commands from the API use the same session ([`PlayerTracker::command`]).
 //!
@@ -322,16 +323,21 @@ impl Tracker {
             .call(move |conn| players::apply(conn, server_id, &change))
             .await
         {
-            Ok(online) => {
-                self.online = online.clone();
+            Ok(applied) => {
+                self.online = applied.online.clone();
                 self.bus.publish(Event::new(
                     server_id,
                     EventKind::Players {
-                        online,
+                        online: applied.online,
                         joined: published.joined.into_iter().map(|p| p.name).collect(),
                         left: published.left.into_iter().map(|(p, _)| p.name).collect(),
                     },
                 ));
+                // The history rows too, so a dashboard's timeline shows "X joined" live.
+                for event in applied.events {
+                    self.bus
+                        .publish(Event::new(server_id, EventKind::ServerEvent { event }));
+                }
             }
             Err(e) => tracing::error!(server_id, "cannot record player changes: {e}"),
         }
