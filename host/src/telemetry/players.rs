@@ -42,6 +42,9 @@ pub struct RconLink {
     pub task: JoinHandle<()>,
     /// A session of the server's adapter, for the players command and reply parsing.
     pub session: AdapterSession,
+    /// Tasks that follow the session (pushing kept state when it logs in); they end when
+    /// the driver stops and are awaited after it.
+    pub followers: Vec<JoinHandle<()>>,
 }
 
 /// How a tracker ends.
@@ -169,7 +172,8 @@ impl Tracker {
                 handle,
                 task,
                 session,
-            }) => (Some((handle, task)), Some(session)),
+                followers,
+            }) => (Some((handle, task, followers)), Some(session)),
             None => (None, None),
         };
         let players_command = match session.take() {
@@ -190,7 +194,7 @@ impl Tracker {
             tokio::select! {
                 how = &mut stop => break how.unwrap_or(Ending::Detach),
                 () = sleep_until(polling.then_some(next_poll)) => {
-                    if let (Some((handle, _)), Some(command)) = (&rcon, &players_command) {
+                    if let (Some((handle, _, _)), Some(command)) = (&rcon, &players_command) {
                         session = self.poll(handle, session.take(), command).await;
                     }
                     next_poll = Instant::now() + self.poll;
@@ -222,9 +226,13 @@ impl Tracker {
             };
             self.record(change).await;
         }
-        if let Some((handle, task)) = rcon {
+        if let Some((handle, task, followers)) = rcon {
             handle.stop();
             let _ = task.await;
+            drop(handle);
+            for follower in followers {
+                let _ = follower.await;
+            }
         }
     }
 
