@@ -146,7 +146,7 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // Ban an identity, see it in the game's list, lift it.
+    // Ban an identity: kept, pushed at once (the console is up), in the game's list; lift it.
     let (status, body) = host
         .request(
             Method::POST,
@@ -155,12 +155,14 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
             Some(json!({"identity": "0123456789abcdef0123456789abcdef", "minutes": 60, "reason": "griefing"})),
         )
         .await;
-    assert_eq!(status, 204, "{body}");
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["pushed"], "now", "{body}");
     let (status, bans) = host
         .request(Method::GET, &format!("{base}/bans"), Some(&token), None)
         .await;
     assert_eq!(status, 200, "{bans}");
-    let ban = bans
+    assert_eq!(bans["game_list_read"], true, "{bans}");
+    let ban = bans["items"]
         .as_array()
         .and_then(|b| {
             b.iter()
@@ -168,6 +170,8 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
                 .cloned()
         })
         .unwrap_or_else(|| panic!("ban listed: {bans}"));
+    assert_eq!(ban["source"], "garrison", "{ban}");
+    assert_eq!(ban["in_game"], true, "{ban}");
     let ban_id = ban["id"].as_str().expect("ban id");
     let (status, body) = host
         .request(
@@ -177,7 +181,8 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
             None,
         )
         .await;
-    assert_eq!(status, 204, "{body}");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["pushed"], "now", "{body}");
 
     let (status, _) = host
         .request(

@@ -207,6 +207,9 @@ impl From<ServersError> for ApiError {
             ServersError::Unsupported(what) => ApiError::conflict(format!(
                 "The server's adapter does not support this (capability `{what}` is missing)."
             )),
+            ServersError::NoIdentity(name) => ApiError::conflict(format!(
+                "Player {name} reports neither an identity nor an address to keep a ban by."
+            )),
             ServersError::Rcon(e) => ApiError::bad_gateway(format!("Remote console: {e}.")),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             ServersError::Adapter(e) => match e {

@@ -15,6 +15,7 @@ mod adapters;
 mod api_keys;
 pub mod audit;
 mod auth;
+mod bans;
 mod error;
 pub mod extract;
 mod jobs;
@@ -100,9 +101,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(server_live::online))
         .routes(routes!(server_live::history))
         .routes(routes!(server_live::kick))
-        .routes(routes!(server_live::ban))
-        .routes(routes!(server_live::bans, server_live::add_ban))
-        .routes(routes!(server_live::remove_ban))
+        .routes(routes!(bans::ban_player))
+        .routes(routes!(bans::list, bans::add))
+        .routes(routes!(bans::remove))
         .routes(routes!(server_live::console))
         .routes(routes!(server_live::logs))
         .routes(routes!(server_live::metrics))

@@ -168,7 +168,7 @@ fn render(figures: &Figures) -> String {
             .map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "garrison_jobs{{state=\"{}\"}} {count}", state.as_str());
     }
-    let counters: [(&str, &str, u64); 4] = [
+    let counters: [(&str, &str, u64); 6] = [
         (
             "garrison_ws_events_dropped_total",
             "Events lagging WebSocket clients did not receive (told to resync).",
@@ -183,6 +183,16 @@ fn render(figures: &Figures) -> String {
             "garrison_rcon_reconnects_total",
             "RCon reconnection attempts.",
             counters::get(&counters::RCON_RECONNECTS),
+        ),
+        (
+            "garrison_bans_pushed_total",
+            "Kept bans pushed to games over RCon.",
+            counters::get(&counters::BANS_PUSHED),
+        ),
+        (
+            "garrison_ban_push_failures_total",
+            "Bans or lifts that could not be pushed to a game yet (retried at its next login).",
+            counters::get(&counters::BAN_PUSH_FAILURES),
         ),
         (
             "garrison_adapter_call_errors_total",

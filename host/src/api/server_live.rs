@@ -1,7 +1,7 @@
-//! The live side of a server: players (now and seen before; kick, ban), the game's ban list,
-//! the remote console, and history (logs, metrics, events).
+//! The live side of a server: players (now and seen before; kick), the remote console, and
+//! history (logs, metrics, events). Bans are in [`super::bans`].
 //!
-//! Reading needs view access; acting on players, bans and the console needs manage access.
+//! Reading needs view access; acting on players and the console needs manage access.
 //! An operation the server's adapter does not support answers 409 naming the capability.
 
 use axum::extract::State;
@@ -118,7 +118,7 @@ pub struct PlayerAction {
     pub minutes: Option<u32>,
 }
 
-fn check_reason(reason: &str) -> Result<(), ApiError> {
+pub(super) fn check_reason(reason: &str) -> Result<(), ApiError> {
     if reason.chars().count() > 200 || reason.chars().any(char::is_control) {
         return Err(ApiError::validation(vec![super::FieldError {
             field: "reason".into(),
@@ -157,164 +157,6 @@ pub async fn kick(
     check_reason(&action.reason)?;
     let server = managed(&state, &caller, id).await?;
     state.servers.kick(&server, &player, &action.reason).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `POST /api/v1/servers/{id}/players/{player}/ban`: bans an online player over RCon.
-/// Manage access.
-#[utoipa::path(
-    post,
-    path = "/servers/{id}/players/{player}/ban",
-    tag = "players",
-    params(
-        ("id" = i64, Path, description = "Server id"),
-        ("player" = String, Path, description = "The player's key or slot"),
-    ),
-    request_body = PlayerAction,
-    responses(
-        (status = 204, description = "Banned"),
-        (status = 404, description = "No such server or player"),
-        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
-        (status = 502, description = "The game did not answer"),
-    )
-)]
-pub async fn ban(
-    State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path((id, player)): Path<(i64, String)>,
-    Json(action): Json<PlayerAction>,
-) -> Result<StatusCode, ApiError> {
-    audit.set_target(format!("server {id} player {player}"));
-    check_reason(&action.reason)?;
-    let server = managed(&state, &caller, id).await?;
-    let minutes = action.minutes.filter(|m| *m > 0);
-    state
-        .servers
-        .ban_online(&server, &player, minutes, &action.reason)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// One entry of the game's ban list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BanView {
-    /// The entry's id in the game's list (for removal).
-    pub id: String,
-    /// Banned identity (Steam id, GUID, address).
-    pub identity: String,
-    /// Minutes left; none when permanent.
-    pub minutes_left: Option<u32>,
-    /// Recorded reason.
-    pub reason: String,
-}
-
-/// `GET /api/v1/servers/{id}/bans`: the game's ban list, read over RCon.
-#[utoipa::path(
-    get,
-    path = "/servers/{id}/bans",
-    tag = "players",
-    params(("id" = i64, Path, description = "Server id")),
-    responses(
-        (status = 200, description = "The ban list", body = Vec<BanView>),
-        (status = 404, description = "No such server the caller may see"),
-        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
-    )
-)]
-pub async fn bans(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<Vec<BanView>>, ApiError> {
-    let (server, _) = visible(&state, &caller, id).await?;
-    let bans = state.servers.bans(&server).await?;
-    Ok(Json(
-        bans.into_iter()
-            .map(|b| BanView {
-                id: b.id,
-                identity: b.identity,
-                minutes_left: b.minutes_left,
-                reason: b.reason,
-            })
-            .collect(),
-    ))
-}
-
-/// `POST /servers/{id}/bans` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewBan {
-    /// Identity to ban (Steam id, GUID, address), online or not.
-    pub identity: String,
-    /// Length in minutes; none or 0 bans permanently.
-    pub minutes: Option<u32>,
-    /// Reason.
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// `POST /api/v1/servers/{id}/bans`: bans an identity over RCon. Manage access.
-#[utoipa::path(
-    post,
-    path = "/servers/{id}/bans",
-    tag = "players",
-    params(("id" = i64, Path, description = "Server id")),
-    request_body = NewBan,
-    responses(
-        (status = 204, description = "Banned"),
-        (status = 404, description = "No such server the caller may see"),
-        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
-    )
-)]
-pub async fn add_ban(
-    State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path(id): Path<i64>,
-    Json(ban): Json<NewBan>,
-) -> Result<StatusCode, ApiError> {
-    audit.set_target(format!("server {id} ban {}", ban.identity));
-    check_reason(&ban.reason)?;
-    let identity = ban.identity.trim();
-    if identity.is_empty() || identity.len() > 100 || identity.chars().any(char::is_control) {
-        return Err(ApiError::validation(vec![super::FieldError {
-            field: "identity".into(),
-            message: "must be 1 to 100 characters without control characters".into(),
-        }]));
-    }
-    let server = managed(&state, &caller, id).await?;
-    let minutes = ban.minutes.filter(|m| *m > 0);
-    state
-        .servers
-        .ban_identity(&server, identity, minutes, &ban.reason)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `DELETE /api/v1/servers/{id}/bans/{ban}`: lifts a ban (by its id in the game's list).
-#[utoipa::path(
-    delete,
-    path = "/servers/{id}/bans/{ban}",
-    tag = "players",
-    params(
-        ("id" = i64, Path, description = "Server id"),
-        ("ban" = String, Path, description = "The ban's id in the game's list"),
-    ),
-    responses(
-        (status = 204, description = "Lifted"),
-        (status = 404, description = "No such server or ban"),
-        (status = 409, description = "No remote console (capability `rcon` missing or not running)"),
-    )
-)]
-pub async fn remove_ban(
-    State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path((id, ban)): Path<(i64, String)>,
-) -> Result<StatusCode, ApiError> {
-    audit.set_target(format!("server {id} ban {ban}"));
-    let server = managed(&state, &caller, id).await?;
-    state.servers.unban(&server, &ban).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

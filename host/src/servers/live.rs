@@ -148,7 +148,7 @@ impl Servers {
             .await?)
     }
 
-    fn trackers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, PlayerTracker>> {
+    pub(super) fn trackers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, PlayerTracker>> {
         self.inner
             .trackers
             .lock()
@@ -194,10 +194,17 @@ impl Servers {
                     target,
                     RconOptions::default(),
                 );
+                // Kept bans reach the game each time the session logs in.
+                let follower = tokio::spawn(super::bans::sync_on_login(
+                    Arc::downgrade(&self.inner),
+                    server.id,
+                    handle.clone(),
+                ));
                 link = Some(RconLink {
                     handle,
                     task,
                     session: runtime.session(adapter),
+                    followers: vec![follower],
                 });
             }
         }

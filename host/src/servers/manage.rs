@@ -1,13 +1,13 @@
 //! What users do to a server besides running jobs on it: change its settings and policies,
-//! read its settings back without secrets, and act on its players (kick, ban, unban, the ban
-//! list) through its adapter's remote-console commands.
+//! read its settings back without secrets, and kick its players through its adapter's
+//! remote-console commands (bans, which the host keeps, are in [`super::bans`]).
 
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use super::{Servers, ServersError};
-use crate::adapters::model::{BanEntry, BanRequest, BanTarget, Player};
+use crate::adapters::model::Player;
 use crate::adapters::{AdapterError, LoadedAdapter, settings};
 use crate::secrets;
 use crate::store::players::{self, OnlinePlayer};
@@ -25,7 +25,7 @@ pub struct ServerChanges {
 }
 
 impl Servers {
-    fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
+    pub(super) fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
         self.inner
             .adapters
             .get(&server.adapter_id)
@@ -135,7 +135,11 @@ impl Servers {
     }
 
     /// The player `key` on server `id` now, if online.
-    async fn online_player(&self, id: i64, key: &str) -> Result<OnlinePlayer, ServersError> {
+    pub(super) async fn online_player(
+        &self,
+        id: i64,
+        key: &str,
+    ) -> Result<OnlinePlayer, ServersError> {
         let key = key.to_string();
         let online = self
             .inner
@@ -184,83 +188,9 @@ impl Servers {
             .await?;
         Ok(())
     }
-
-    /// Bans the online player `key` for `minutes` (none: permanently) with `reason`.
-    pub async fn ban_online(
-        &self,
-        server: &Server,
-        key: &str,
-        minutes: Option<u32>,
-        reason: &str,
-    ) -> Result<(), ServersError> {
-        let player = as_player(self.online_player(server.id, key).await?);
-        let request = BanRequest {
-            target: BanTarget::Online { player },
-            minutes,
-            reason: reason.to_string(),
-        };
-        self.run_commands(server, move |s| s.ban_commands(&request))
-            .await?;
-        Ok(())
-    }
-
-    /// Bans `identity` (Steam id, GUID, address), online or not.
-    pub async fn ban_identity(
-        &self,
-        server: &Server,
-        identity: &str,
-        minutes: Option<u32>,
-        reason: &str,
-    ) -> Result<(), ServersError> {
-        let request = BanRequest {
-            target: BanTarget::Identity {
-                identity: identity.to_string(),
-            },
-            minutes,
-            reason: reason.to_string(),
-        };
-        self.run_commands(server, move |s| s.ban_commands(&request))
-            .await?;
-        Ok(())
-    }
-
-    /// The game's ban list, read over RCon.
-    pub async fn bans(&self, server: &Server) -> Result<Vec<BanEntry>, ServersError> {
-        let adapter = self.adapter_of(server)?;
-        if !adapter.description.has("rcon") {
-            return Err(ServersError::Unsupported("rcon"));
-        }
-        let mut session = self.inner.adapters.session(adapter);
-        let (mut session, command) = tokio::task::spawn_blocking(move || {
-            let command = session.bans_command();
-            (session, command)
-        })
-        .await
-        .map_err(|e| AdapterError::Runtime(e.to_string()))?;
-        let reply = self.console(server.id, &command?).await?;
-        let bans = tokio::task::spawn_blocking(move || session.parse_bans(&reply))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
-        Ok(bans)
-    }
-
-    /// Lifts the ban `id` (as the ban list names it).
-    pub async fn unban(&self, server: &Server, id: &str) -> Result<(), ServersError> {
-        let entry = self
-            .bans(server)
-            .await?
-            .into_iter()
-            .find(|b| b.id == id)
-            .ok_or_else(|| {
-                ServersError::Store(crate::store::StoreError::NotFound(format!("ban {id}")))
-            })?;
-        self.run_commands(server, move |s| s.unban_commands(&entry))
-            .await?;
-        Ok(())
-    }
 }
 
-fn as_player(p: OnlinePlayer) -> Player {
+pub(super) fn as_player(p: OnlinePlayer) -> Player {
     Player {
         slot: p.slot,
         name: p.name,

@@ -7,6 +7,7 @@
 //! reattaches to games the previous host run left running. [`executor`] carries out jobs with
 //! it. This module knows no game: everything game-specific comes from the server's adapter.
 
+pub mod bans;
 pub mod executor;
 pub mod live;
 pub mod manage;
@@ -84,6 +85,9 @@ pub enum ServersError {
     /// The server's adapter lacks a capability the operation needs.
     #[error("the adapter does not support `{0}`")]
     Unsupported(&'static str),
+    /// The online player (named) reports neither an identity nor an address to keep a ban by.
+    #[error("player {0} has no identity or address to ban by")]
+    NoIdentity(String),
 }
 
 /// Shared handle on every server of the host. Cheap to clone.

@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "auth",
         sql: include_str!("../../migrations/0005_auth.sql"),
     },
+    Migration {
+        version: 6,
+        name: "bans",
+        sql: include_str!("../../migrations/0006_bans.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -17,13 +17,14 @@
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
 //! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
-//! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys` and `audit` are one aggregate
-//! each, as plain functions over a `Connection` so that several compose inside one call (and
-//! one transaction); `retention` prunes old history in batches; `snapshot` keeps the live
-//! servers' rows in memory between changes (seen through SQLite's update hook).
+//! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys`, `audit` and `bans` are one
+//! aggregate each, as plain functions over a `Connection` so that several compose inside one
+//! call (and one transaction); `retention` prunes old history in batches; `snapshot` keeps
+//! the live servers' rows in memory between changes (seen through SQLite's update hook).
 
 pub mod api_keys;
 pub mod audit;
+pub mod bans;
 mod error;
 pub mod events;
 pub mod grants;

@@ -3,13 +3,14 @@
 //!
 //! [`apply`] records one observed change — arrivals, departures, updated details — in one
 //! transaction, with a server event per arrival and departure, so the live list, the history
-//! and the server's timeline always agree.
+//! and the server's timeline always agree. It returns the events it appended so that the
+//! caller can publish them as they were stored.
 
 use rusqlite::{Connection, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::StoreError;
-use super::events::{self, NewEvent};
+use super::events::{self, NewEvent, ServerEvent};
 use super::text::now;
 
 /// A player on a server now.
@@ -68,6 +69,15 @@ pub struct Change {
     pub updated: Vec<OnlinePlayer>,
 }
 
+/// What [`apply`] recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The players on the server afterwards, in order of arrival.
+    pub online: Vec<OnlinePlayer>,
+    /// The history rows appended (one per arrival and departure), in order.
+    pub events: Vec<ServerEvent>,
+}
+
 impl Change {
     /// Whether anything changed.
     pub fn is_empty(&self) -> bool {
@@ -98,13 +108,15 @@ pub fn online(conn: &Connection, server_id: i64) -> Result<Vec<OnlinePlayer>, St
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Records `change` on `server_id` and returns the players on it afterwards.
+/// Records `change` on `server_id`; returns the players on it afterwards and the history
+/// rows appended.
 pub fn apply(
     conn: &mut Connection,
     server_id: i64,
     change: &Change,
-) -> Result<Vec<OnlinePlayer>, StoreError> {
+) -> Result<Applied, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut appended = Vec::with_capacity(change.joined.len() + change.left.len());
     {
         let mut insert = tx.prepare_cached(concat!(
             "INSERT INTO players_online
@@ -148,12 +160,12 @@ pub fn apply(
                 p.ping_ms
             ])?;
             seen.execute(params![server_id, p.key, p.unique_id, p.name, p.address, 1])?;
-            events::append(
+            appended.push(events::append(
                 &tx,
                 server_id,
                 &NewEvent::new(events::kind::PLAYER_JOINED, format!("{} joined", p.name))
                     .with_data(player_data(p, None)),
-            )?;
+            )?);
         }
         for p in &change.updated {
             insert.execute(params![
@@ -177,17 +189,20 @@ pub fn apply(
                 Some(reason) => format!("{} left ({reason})", p.name),
                 None => format!("{} left", p.name),
             };
-            events::append(
+            appended.push(events::append(
                 &tx,
                 server_id,
                 &NewEvent::new(events::kind::PLAYER_LEFT, message)
                     .with_data(player_data(p, reason.as_deref())),
-            )?;
+            )?);
         }
     }
     let now_online = online(&tx, server_id)?;
     tx.commit()?;
-    Ok(now_online)
+    Ok(Applied {
+        online: now_online,
+        events: appended,
+    })
 }
 
 fn player_data(p: &OnlinePlayer, reason: Option<&str>) -> serde_json::Value {
@@ -266,9 +281,17 @@ mod tests {
             joined: vec![player("g1", "Miller"), player("g2", "Kerry")],
             ..Change::default()
         };
-        let on = apply(&mut conn, id, &join).expect("join");
+        let applied = apply(&mut conn, id, &join).expect("join");
+        let on = applied.online;
         assert_eq!(on.len(), 2);
         assert!(!on[0].joined_at.is_empty());
+        let kinds: Vec<&str> = applied.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["player_joined", "player_joined"],
+            "one row per arrival"
+        );
+        assert_eq!(applied.events[0].message, "Miller joined");
 
         let mut renamed = player("g1", "Miller (medic)");
         renamed.ping_ms = Some(90);
@@ -277,8 +300,11 @@ mod tests {
             left: vec![(player("g2", "Kerry"), Some("kicked".into()))],
             ..Change::default()
         };
-        let on = apply(&mut conn, id, &change).expect("update");
+        let applied = apply(&mut conn, id, &change).expect("update");
+        let on = applied.online;
         assert_eq!(on.len(), 1);
+        let kinds: Vec<&str> = applied.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["player_left"], "an update appends nothing");
         assert_eq!(on[0].name, "Miller (medic)");
         assert_eq!(on[0].ping_ms, Some(90));
 

@@ -14,6 +14,10 @@ pub static WS_CONNECTIONS: AtomicI64 = AtomicI64::new(0);
 pub static WS_CONNECTIONS_TOTAL: AtomicU64 = AtomicU64::new(0);
 /// RCon connection attempts after the first one of a session (reconnects).
 pub static RCON_RECONNECTS: AtomicU64 = AtomicU64::new(0);
+/// Kept bans the host pushed to a game (at once, or when its RCon session logged in).
+pub static BANS_PUSHED: AtomicU64 = AtomicU64::new(0);
+/// Bans (or lifts) that could not be pushed to a game, to be tried again at its next login.
+pub static BAN_PUSH_FAILURES: AtomicU64 = AtomicU64::new(0);
 /// Adapter calls that failed (trap, deadline, memory limit, contract violation).
 pub static ADAPTER_CALL_ERRORS: AtomicU64 = AtomicU64::new(0);
 

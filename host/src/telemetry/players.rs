@@ -6,7 +6,8 @@
 //! someone joining or leaving, and diffs the answer against who it knew. Without RCon, the
 //! logs' join and leave events are applied directly. Either way each arrival and departure
 //! is recorded exactly once ([`store::players::apply`](crate::store::players::apply)) and
-//! published on the bus. A failed poll changes nothing: a server that does not answer is not
+//! published on the bus: the new list as a `players` event, and each history row appended
+//! (joined, left) as an `event`. A failed poll changes nothing: a server that does not answer is not
 //! an empty server. Unsolicited RCon messages (chat, notices) become log lines of source
 //! [`RCON_SOURCE`]. Console commands from the API use the same session ([`PlayerTracker::command`]).
 //!
@@ -41,6 +42,9 @@ pub struct RconLink {
     pub task: JoinHandle<()>,
     /// A session of the server's adapter, for the players command and reply parsing.
     pub session: AdapterSession,
+    /// Tasks that follow the session (pushing kept state when it logs in); they end when
+    /// the driver stops and are awaited after it.
+    pub followers: Vec<JoinHandle<()>>,
 }
 
 /// How a tracker ends.
@@ -168,7 +172,8 @@ impl Tracker {
                 handle,
                 task,
                 session,
-            }) => (Some((handle, task)), Some(session)),
+                followers,
+            }) => (Some((handle, task, followers)), Some(session)),
             None => (None, None),
         };
         let players_command = match session.take() {
@@ -189,7 +194,7 @@ impl Tracker {
             tokio::select! {
                 how = &mut stop => break how.unwrap_or(Ending::Detach),
                 () = sleep_until(polling.then_some(next_poll)) => {
-                    if let (Some((handle, _)), Some(command)) = (&rcon, &players_command) {
+                    if let (Some((handle, _, _)), Some(command)) = (&rcon, &players_command) {
                         session = self.poll(handle, session.take(), command).await;
                     }
                     next_poll = Instant::now() + self.poll;
@@ -221,9 +226,13 @@ impl Tracker {
             };
             self.record(change).await;
         }
-        if let Some((handle, task)) = rcon {
+        if let Some((handle, task, followers)) = rcon {
             handle.stop();
             let _ = task.await;
+            drop(handle);
+            for follower in followers {
+                let _ = follower.await;
+            }
         }
     }
 
@@ -322,16 +331,21 @@ impl Tracker {
             .call(move |conn| players::apply(conn, server_id, &change))
             .await
         {
-            Ok(online) => {
-                self.online = online.clone();
+            Ok(applied) => {
+                self.online = applied.online.clone();
                 self.bus.publish(Event::new(
                     server_id,
                     EventKind::Players {
-                        online,
+                        online: applied.online,
                         joined: published.joined.into_iter().map(|p| p.name).collect(),
                         left: published.left.into_iter().map(|(p, _)| p.name).collect(),
                     },
                 ));
+                // The history rows too, so a dashboard's timeline shows "X joined" live.
+                for event in applied.events {
+                    self.bus
+                        .publish(Event::new(server_id, EventKind::ServerEvent { event }));
+                }
             }
             Err(e) => tracing::error!(server_id, "cannot record player changes: {e}"),
         }

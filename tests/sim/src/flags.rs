@@ -35,6 +35,10 @@ pub struct SimFlags {
     /// `--split-writes`: dribble outgoing TCP bytes in small chunks, and sometimes send several
     /// packets in one write (Source RCON), so clients must reassemble across reads.
     pub split_writes: bool,
+    /// `--ban ID` (repeatable): permanent bans the server has from the start, as if kept in
+    /// its own ban file from an earlier run (BattlEye: a GUID or an address; Source: a
+    /// SteamID).
+    pub bans: Vec<String>,
 }
 
 impl Default for SimFlags {
@@ -52,6 +56,7 @@ impl Default for SimFlags {
             shuffle_fragments: false,
             packet_bytes: 4096,
             split_writes: false,
+            bans: Vec::new(),
         }
     }
 }
@@ -123,6 +128,12 @@ fn apply(flags: &mut SimFlags, name: &str, value: &str) -> Result<(), String> {
             flags.tick = Duration::from_millis(ms.max(1));
         }
         "seed" => flags.seed = Some(value.parse().map_err(|_| bad())?),
+        "ban" => {
+            if value.is_empty() || value.chars().any(char::is_whitespace) {
+                return Err(bad());
+            }
+            flags.bans.push(value.to_string());
+        }
         "fragment-bytes" => {
             let n: usize = value.parse().map_err(|_| bad())?;
             if n == 0 {
@@ -167,6 +178,9 @@ mod tests {
             "-config=server.cfg",
             "--churn",
             "--crash-after=0.5",
+            "--ban=abc",
+            "--ban",
+            "def",
         ]);
         let (flags, rest) = split(&args).expect("valid flags");
         assert_eq!(rest, strings(&["-port=2302", "-config=server.cfg"]));
@@ -175,6 +189,7 @@ mod tests {
         assert!(flags.churn);
         assert_eq!(flags.crash_after, Some(Duration::from_millis(500)));
         assert_eq!(flags.exit_code, 1);
+        assert_eq!(flags.bans, strings(&["abc", "def"]));
     }
 
     #[test]
@@ -190,6 +205,7 @@ mod tests {
             &["--packet-bytes=4097"],
             &["--split-writes=1"],
             &["--crash-after=inf"],
+            &["--ban="],
         ] {
             assert!(split(&strings(bad)).is_err(), "{bad:?}");
         }

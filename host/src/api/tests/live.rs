@@ -295,3 +295,95 @@ async fn an_expired_token_gets_auth_expired_and_a_4001_close() {
     assert_eq!(message, json!({ "type": "auth_expired" }));
     assert_eq!(close_code(&mut client).await, Some(CloseCode::from(4001)));
 }
+
+#[tokio::test]
+async fn a_player_joining_and_leaving_is_one_event_each_on_the_socket() {
+    use crate::adapters::model::{GameEvent, PlayerRef};
+    use crate::telemetry::players::{Ending, PlayerTracker};
+
+    let app = TestApp::new().await;
+    let server = app.server(None).await;
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &app.admin_token, &[server]).await;
+
+    // A server without RCon: the log's join and leave are the changes themselves.
+    let tracker = PlayerTracker::spawn(
+        server,
+        None,
+        Duration::from_secs(60),
+        app.store.clone(),
+        app.servers.events().clone(),
+    );
+    let who = PlayerRef {
+        slot: Some("3".into()),
+        name: "Miller".into(),
+        unique_id: Some("u-77".into()),
+        address: None,
+    };
+    tracker.log_event(GameEvent::PlayerJoined {
+        player: who.clone(),
+    });
+    // The same arrival seen twice (RCon and the log, say) is still one arrival.
+    tracker.log_event(GameEvent::PlayerJoined {
+        player: who.clone(),
+    });
+    tracker.log_event(GameEvent::PlayerLeft {
+        player: who,
+        departure: "disconnected".into(),
+        reason: None,
+    });
+
+    // Everything up to the `players` message that shows the server empty again, then a
+    // quiet moment for anything extra.
+    let mut events = Vec::new();
+    loop {
+        let message = next_json(&mut client).await.expect("still open");
+        if message["type"] == "event" {
+            events.push(message);
+        } else if message["type"] == "players" && message["left"] == json!(["Miller"]) {
+            break;
+        }
+    }
+    while let Ok(Some(message)) =
+        tokio::time::timeout(Duration::from_millis(300), next_json(&mut client)).await
+    {
+        if message["type"] == "event" {
+            events.push(message);
+        }
+    }
+    tracker.finish(Ending::Detach).await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"]["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds, ["player_joined", "player_left"], "{events:?}");
+    assert_eq!(events[0]["event"]["message"], "Miller joined");
+    assert_eq!(events[1]["event"]["message"], "Miller left");
+    for event in &events {
+        assert_eq!(event["server_id"], server);
+        assert!(event["seq"].as_u64().is_some_and(|s| s > 0), "{event}");
+        assert!(event["event"]["id"].as_i64().is_some(), "{event}");
+    }
+    assert!(events[0]["seq"].as_u64() < events[1]["seq"].as_u64());
+    // As stored: the history endpoint lists the same rows.
+    let history = app
+        .admin(
+            axum::http::Method::GET,
+            &format!("/api/v1/servers/{server}/events"),
+            None,
+        )
+        .await
+        .json();
+    let ids: Vec<i64> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .rev()
+        .filter_map(|e| e["id"].as_i64())
+        .collect();
+    let published: Vec<i64> = events
+        .iter()
+        .filter_map(|e| e["event"]["id"].as_i64())
+        .collect();
+    assert_eq!(ids, published);
+}

@@ -5,6 +5,7 @@ mod access;
 mod api_keys;
 mod audit;
 mod auth;
+mod bans;
 mod basics;
 mod jobs;
 mod live;
@@ -42,6 +43,10 @@ fn adapters() -> AdapterRuntime {
             };
             let adapters = AdapterRuntime::new(config, None).expect("runtime");
             adapters.load_builtins().expect("built-ins");
+            // An adapter that can ban with no game behind it, for the ban endpoints.
+            let bans = std::path::Path::new(crate::adapters::WASM_BUILD_DIR)
+                .join("garrison_fixture_bans.wasm");
+            adapters.load_dropin(&bans).expect("the bans fixture");
             adapters
         })
         .clone()

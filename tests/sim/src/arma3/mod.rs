@@ -26,7 +26,7 @@ use crate::stdout_line;
 use config::{BeConfig, ServerConfig};
 use rcon::{Control, RconServer, ReplyStyle};
 use rpt::Rpt;
-use world::{Output, World, WorldSettings};
+use world::{BanTarget, Output, World, WorldSettings};
 
 /// The longest the loop sleeps, so signals and deadlines are noticed promptly.
 const MAX_WAIT: Duration = Duration::from_millis(50);
@@ -180,6 +180,12 @@ impl Setup {
             },
             Rng::seeded(rng.next_u64()),
         );
+        for ban in &flags.bans {
+            match ban_target(ban) {
+                Some(target) => world.add_ban(target, None, "kept by the game", started),
+                None => eprintln!("arma3server_x64: --ban {ban:?} is neither a GUID nor an IP"),
+            }
+        }
         let ready_at = started + flags.slow_start;
         let crash_at = flags.crash_after.map(|d| started + d);
         let mut next_tick: Option<Instant> = None;
@@ -252,6 +258,15 @@ impl Setup {
 }
 
 /// Writes the lines a server prints once it is up, from opening the port to `Game started.`.
+/// A `--ban` value as BattlEye keeps it: a GUID (32 hexadecimal digits) or an address.
+fn ban_target(ban: &str) -> Option<BanTarget> {
+    if ban.len() == 32 && ban.chars().all(|c| c.is_ascii_hexdigit()) {
+        Some(BanTarget::Guid(ban.to_ascii_lowercase()))
+    } else {
+        ban.parse().ok().map(BanTarget::Ip)
+    }
+}
+
 fn announce_ready(rpt: &mut Rpt, args: &args::GameArgs, world: &World, rcon: Option<&RconServer>) {
     let port = args.port;
     rpt.line(&format!(

@@ -154,6 +154,9 @@ impl Setup {
             },
             Rng::seeded(rng.next_u64()),
         );
+        for ban in &flags.bans {
+            world.add_ban(ban, 0.0, None, started);
+        }
         let (events_tx, events) = mpsc::channel::<Event>();
         let ready_at = started + flags.slow_start;
         let crash_at = flags.crash_after.map(|d| started + d);

@@ -1,0 +1,251 @@
+//! Bans end to end with the real arma3 adapter and the simulated game: the host keeps them,
+//! pushes them when the game's remote console logs in (a fresh game has none), pushes and
+//! lifts at once while it is up, lifts later what was lifted while the game was stopped
+//! (the game kept it in its own file), shows and lifts entries only the game has, and keeps
+//! everything across a host restart.
+
+mod common;
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use common::TestHost;
+
+const FIRST: &str = "0123456789abcdef0123456789abcdef";
+const SECOND: &str = "fedcba9876543210fedcba9876543210";
+const THIRD: &str = "00112233445566778899aabbccddeeff";
+/// In the game's own list from the start, unknown to the host.
+const GAME_ONLY: &str = "aaaabbbbccccddddeeeeffff00001111";
+
+/// Bounds every wait; a broken test fails instead of hanging.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn start_host(dir: tempfile::TempDir) -> TestHost {
+    common::start_host_with(dir, |config| {
+        config.player_poll = Duration::from_millis(300);
+    })
+    .await
+}
+
+async fn call(host: &TestHost, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let token = host.admin_token().await.to_string();
+    host.request(method, path, Some(&token), body).await
+}
+
+async fn ban(host: &TestHost, base: &str, identity: &str, minutes: Option<u32>) -> Value {
+    let (status, body) = call(
+        host,
+        Method::POST,
+        &format!("{base}/bans"),
+        Some(json!({"identity": identity, "minutes": minutes, "reason": "testing"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// The kept bans listed, by identity, with the listing.
+async fn listed(host: &TestHost, base: &str) -> (Vec<String>, Value) {
+    let (status, list) = call(host, Method::GET, &format!("{base}/bans"), None).await;
+    assert_eq!(status, 200, "{list}");
+    let identities = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|b| b["source"] == "garrison")
+        .filter_map(|b| b["identity"].as_str().map(str::to_string))
+        .collect();
+    (identities, list)
+}
+
+fn id_of(list: &Value, identity: &str) -> String {
+    list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|b| b["identity"] == identity))
+        .and_then(|b| b["id"].as_str())
+        .unwrap_or_else(|| panic!("{identity} listed: {list}"))
+        .to_string()
+}
+
+/// The simulator's own ban list, read through the console; none while it is not up.
+async fn game_bans(host: &TestHost, base: &str) -> Option<String> {
+    let (status, reply) = call(
+        host,
+        Method::POST,
+        &format!("{base}/console"),
+        Some(json!({"command": "bans"})),
+    )
+    .await;
+    (status == 200).then(|| reply["reply"].as_str().unwrap_or_default().to_string())
+}
+
+/// Waits until the simulator's ban list satisfies `check`.
+async fn game_bans_until(host: &TestHost, base: &str, check: impl Fn(&str) -> bool) {
+    let limit = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(bans) = game_bans(host, base).await
+            && check(&bans)
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "the game's ban list never matched: {:?}",
+            game_bans(host, base).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn action(host: &TestHost, base: &str, what: &str, state: &str) {
+    let (status, body) = call(host, Method::POST, &format!("{base}/actions/{what}"), None).await;
+    assert_eq!(status, 202, "{body}");
+    let limit = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let (_, server) = call(host, Method::GET, base, None).await;
+        if server["actual_state"] == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "never {state}: {server}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bans_are_kept_pushed_when_the_console_connects_and_survive_a_host_restart() {
+    let host = start_host(tempfile::tempdir().expect("tempdir")).await;
+    let runtime = host.data_dir.path().join("runtimes/arma3");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    std::os::unix::fs::symlink(common::sim_bin(), runtime.join("arma3server_x64"))
+        .expect("link the simulator");
+    let (status, server) = call(
+        &host,
+        Method::POST,
+        "/api/v1/servers",
+        Some(json!({
+            "name": "Bans",
+            "adapter": "arma3",
+            "settings": {
+                "rcon_password": "rcon-pass-1",
+                "steam_username": "tester",
+                "steam_password": "steam-pass-1",
+                "rcon_port": free_udp_port(),
+                "port": free_udp_port(),
+                // The game keeps SECOND in its own ban file (as if from earlier runs).
+                "extra_params": [
+                    "--tick-ms=50",
+                    "--players=1",
+                    format!("--ban={SECOND}"),
+                    format!("--ban={GAME_ONLY}"),
+                ],
+            },
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{server}");
+    let base = format!("/api/v1/servers/{}", server["id"]);
+
+    // Stopped: the ban is kept and waits for the console.
+    let answer = ban(&host, &base, FIRST, None).await;
+    assert_eq!(answer["pushed"], "at_next_connection", "{answer}");
+    let (kept, list) = listed(&host, &base).await;
+    assert_eq!(kept, [FIRST]);
+    assert_eq!(list["game_list_read"], false);
+
+    // Started: the fresh game gets it as soon as the console logs in.
+    action(&host, &base, "start", "running").await;
+    game_bans_until(&host, &base, |bans| bans.contains(FIRST)).await;
+    let (kept, list) = listed(&host, &base).await;
+    assert_eq!(kept, [FIRST]);
+    assert_eq!(list["game_list_read"], true, "{list}");
+    assert_eq!(list["items"][0]["in_game"], true, "{list}");
+    assert_eq!(list["items"][0]["pushed"], true, "{list}");
+    // Entries only the game has are shown as the game's, and can be lifted.
+    let theirs: Vec<&Value> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|b| b["source"] == "game")
+        .collect();
+    assert_eq!(theirs.len(), 2, "{list}");
+    let game_only = id_of(&list, GAME_ONLY);
+    assert!(game_only.starts_with("game:"), "{list}");
+    let (status, lifted) = call(
+        &host,
+        Method::DELETE,
+        &format!("{base}/bans/{game_only}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{lifted}");
+    assert_eq!(lifted["pushed"], "now", "{lifted}");
+    assert_eq!(lifted["ban"], Value::Null, "{lifted}");
+    let bans = game_bans(&host, &base).await.expect("console up");
+    assert!(!bans.contains(GAME_ONLY), "{bans}");
+
+    // Running: a ban and a lift reach the game at once. (The host now keeps SECOND too.)
+    let answer = ban(&host, &base, SECOND, Some(120)).await;
+    assert_eq!(answer["pushed"], "now", "{answer}");
+    let bans = game_bans(&host, &base).await.expect("console up");
+    assert!(bans.contains(SECOND), "{bans}");
+    let first = id_of(&list, FIRST);
+    let (status, lifted) = call(&host, Method::DELETE, &format!("{base}/bans/{first}"), None).await;
+    assert_eq!(status, 200, "{lifted}");
+    assert_eq!(lifted["pushed"], "now", "{lifted}");
+    let bans = game_bans(&host, &base).await.expect("console up");
+    assert!(!bans.contains(FIRST) && bans.contains(SECOND), "{bans}");
+    let (kept, _) = listed(&host, &base).await;
+    assert_eq!(kept, [SECOND]);
+
+    // Stopped again: lifting and banning are kept for later.
+    action(&host, &base, "stop", "stopped").await;
+    let (_, list) = listed(&host, &base).await;
+    let second = id_of(&list, SECOND);
+    let (status, lifted) = call(
+        &host,
+        Method::DELETE,
+        &format!("{base}/bans/{second}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{lifted}");
+    assert_eq!(lifted["pushed"], "at_next_connection", "{lifted}");
+    let answer = ban(&host, &base, THIRD, Some(600)).await;
+    assert_eq!(answer["pushed"], "at_next_connection", "{answer}");
+
+    // A new host on the same data directory has the same bans.
+    let dir = host.stop_and_keep().await;
+    let host = start_host(dir).await;
+    let (kept, list) = listed(&host, &base).await;
+    assert_eq!(kept, [THIRD], "{list}");
+    let minutes = list["items"][0]["minutes_left"].as_u64().expect("timed");
+    assert!((598..=600).contains(&minutes), "{list}");
+
+    // And brings the game in line when it starts: THIRD pushed, SECOND (which the game kept
+    // in its own file) lifted.
+    action(&host, &base, "start", "running").await;
+    game_bans_until(&host, &base, |bans| {
+        bans.contains(THIRD) && !bans.contains(SECOND)
+    })
+    .await;
+    let bans = game_bans(&host, &base).await.expect("console up");
+    assert!(!bans.contains(FIRST), "{bans}");
+    let (kept, list) = listed(&host, &base).await;
+    assert_eq!(kept, [THIRD]);
+    assert_eq!(list["items"][0]["in_game"], true, "{list}");
+
+    action(&host, &base, "stop", "stopped").await;
+    host.stop().await;
+}
