@@ -195,6 +195,13 @@ fn oversized_answers_are_refused() {
             other.map(|f| f.len())
         ),
     }
+    match session.content_dirs(&Vec::new()) {
+        Err(AdapterError::OutputTooLarge(what)) => assert!(what.contains("content"), "{what}"),
+        other => panic!(
+            "expected an oversized answer, got {:?}",
+            other.map(|d| d.len())
+        ),
+    }
     let mut parser = LogParser::new(runtime.session(flood), Vec::new()).expect("parser");
     match parser.feed("console", vec!["x".into()]) {
         Err(FeedError {

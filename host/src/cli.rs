@@ -109,6 +109,10 @@ struct ServeArgs {
     #[arg(long, env = "GARRISON_JOB_WORKERS", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     job_workers: u16,
+    /// Largest mission file a server accepts by upload, in MiB.
+    #[arg(long, env = "GARRISON_MAX_MISSION_UPLOAD_MIB", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    max_mission_upload_mib: u32,
     /// On a data directory without servers, create and start demo servers backed by the
     /// game-server simulator (live logs, players and metrics within seconds).
     #[arg(long)]
@@ -213,6 +217,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.steamcmd = args.steamcmd;
     config.job_workers = usize::from(args.job_workers);
     args.telemetry.apply(&mut config);
+    config.max_mission_upload = u64::from(args.max_mission_upload_mib) << 20;
     if args.demo {
         config.demo = args.simulator.or_else(garrison::demo::default_simulator);
     }

@@ -31,6 +31,8 @@ pub struct Config {
     pub player_poll: std::time::Duration,
     /// How long history is kept.
     pub retention: crate::telemetry::retention::Retention,
+    /// Largest mission file accepted by upload, in bytes.
+    pub max_mission_upload: u64,
     /// `serve --demo`: the game-server simulator to back the demo servers with.
     pub demo: Option<PathBuf>,
 }
@@ -48,6 +50,7 @@ impl Config {
             metrics_interval: crate::telemetry::metrics::DEFAULT_INTERVAL,
             player_poll: crate::telemetry::players::DEFAULT_POLL,
             retention: crate::telemetry::retention::Retention::default(),
+            max_mission_upload: crate::servers::content::DEFAULT_UPLOAD_LIMIT,
             demo: None,
         }
     }

@@ -151,6 +151,7 @@ pub async fn run(
         &config.data_dir,
     );
     servers.set_player_poll(config.player_poll);
+    servers.set_upload_limit(config.max_mission_upload);
     match servers.reattach_all().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("reattached to {n} running server(s)"),

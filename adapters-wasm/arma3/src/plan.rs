@@ -14,6 +14,8 @@ use crate::{GAME_APP_ID, SERVER_APP_ID, validate};
 pub const PROGRAM: &str = "arma3server_x64";
 /// Seconds to wait after `#shutdown` before the host's own SIGTERM.
 pub const SHUTDOWN_WAIT_SECS: u32 = 15;
+/// The column of the `missions` table that names the mission file (without `.pbo`).
+pub const MISSION_COLUMN: &str = "template";
 
 /// One SteamCMD run: the server (with a Steam account, since Arma 3's server cannot be
 /// downloaded anonymously) plus the Workshop items, each linked as `@<item id>`.
@@ -119,7 +121,10 @@ pub fn stop() -> StopSpec {
     }
 }
 
-/// Missions are `.pbo` files in `mpmissions`; mod folders (`@name`) sit in the game root.
+/// Missions are `.pbo` files in `mpmissions`, played in the order of the `missions` table
+/// (its `template` column names a mission without `.pbo`); mod folders (`@name`) sit in the
+/// game root and load in the order of the `mods` list; Workshop items (`workshop_items`) are
+/// linked there as `@<item id>`.
 pub fn content_dirs() -> Vec<ContentDir> {
     vec![
         ContentDir {
@@ -128,7 +133,14 @@ pub fn content_dirs() -> Vec<ContentDir> {
                 root: Root::Runtime,
                 path: "mpmissions".to_string(),
             },
+            entries: EntryKind::File,
             extensions: vec![".pbo".to_string()],
+            prefixes: Vec::new(),
+            selection: Some(ContentSelection {
+                setting: key::MISSIONS.to_string(),
+                column: Some(MISSION_COLUMN.to_string()),
+            }),
+            workshop: None,
         },
         ContentDir {
             kind: ContentKind::Mods,
@@ -136,7 +148,14 @@ pub fn content_dirs() -> Vec<ContentDir> {
                 root: Root::Runtime,
                 path: String::new(),
             },
+            entries: EntryKind::Folder,
             extensions: Vec::new(),
+            prefixes: vec!["@".to_string()],
+            selection: Some(ContentSelection {
+                setting: key::MODS.to_string(),
+                column: None,
+            }),
+            workshop: Some(key::WORKSHOP_ITEMS.to_string()),
         },
     ]
 }

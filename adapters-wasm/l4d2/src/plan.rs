@@ -102,7 +102,7 @@ pub fn stop() -> StopSpec {
     }
 }
 
-/// Maps (`.bsp`) and add-on packs (`.vpk`) live in `left4dead2/maps`.
+/// Maps (`.bsp`) and add-on packs (`.vpk`) live in `left4dead2/maps`; no setting selects them.
 pub fn content_dirs() -> Vec<ContentDir> {
     vec![ContentDir {
         kind: ContentKind::Missions,
@@ -110,7 +110,11 @@ pub fn content_dirs() -> Vec<ContentDir> {
             root: Root::Runtime,
             path: layout::in_runtime("maps"),
         },
+        entries: EntryKind::File,
         extensions: vec![".bsp".to_string(), ".vpk".to_string()],
+        prefixes: Vec::new(),
+        selection: None,
+        workshop: None,
     }]
 }
 

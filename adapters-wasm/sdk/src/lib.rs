@@ -44,8 +44,8 @@ pub mod prelude {
         RenderedFile, TextOptions,
     };
     pub use crate::lifecycle::{
-        ContentDir, ContentKind, InstallStep, LaunchSpec, Signal, SteamAccount, SteamLogin,
-        SteamcmdApp, StopSpec, StopStep, WorkshopItem,
+        ContentDir, ContentKind, ContentSelection, EntryKind, InstallStep, LaunchSpec, Signal,
+        SteamAccount, SteamLogin, SteamcmdApp, StopSpec, StopStep, WorkshopItem,
     };
     pub use crate::logs::{
         ChatMessage, Date, Departure, FilePattern, GameEvent, IndexedEvent, Level, LogLocation,

@@ -225,6 +225,39 @@ impl AdapterSession {
         Ok(spec.into())
     }
 
+    /// `lifecycle.content-dirs`.
+    pub fn content_dirs(
+        &mut self,
+        settings: &Settings,
+    ) -> Result<Vec<model::ContentDir>, AdapterError> {
+        let dirs = self.call(|api, store| {
+            api.garrison_adapter_lifecycle()
+                .call_content_dirs(store, settings)
+        })??;
+        check_items("content directories", dirs.len())?;
+        check_items(
+            "content suffixes and prefixes",
+            dirs.iter()
+                .map(|d| d.extensions.len() + d.prefixes.len())
+                .sum(),
+        )?;
+        check_bytes(
+            "content directories",
+            dirs.iter()
+                .map(|d| {
+                    d.dir.path.len()
+                        + d.extensions.iter().map(String::len).sum::<usize>()
+                        + d.prefixes.iter().map(String::len).sum::<usize>()
+                        + d.selection.as_ref().map_or(0, |s| {
+                            s.setting.len() + s.column.as_ref().map_or(0, String::len)
+                        })
+                        + d.workshop.as_ref().map_or(0, String::len)
+                })
+                .sum(),
+        )?;
+        Ok(dirs.into_iter().map(Into::into).collect())
+    }
+
     /// `logs.sources`.
     pub fn log_sources(&mut self, settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
         let sources =

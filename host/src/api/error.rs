@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::auth::AuthError;
 use crate::servers::ServersError;
+use crate::servers::content::ContentError;
 use crate::store::StoreError;
 
 /// An error a handler returns.
@@ -224,6 +225,49 @@ impl From<ServersError> for ApiError {
                 )),
                 other => ApiError::internal(other),
             },
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ContentError> for ApiError {
+    fn from(error: ContentError) -> Self {
+        match error {
+            ContentError::Servers(e) => e.into(),
+            ContentError::Unsupported(what) => ApiError::conflict(format!(
+                "The server's adapter does not support this (capability `{what}` is missing)."
+            )),
+            ContentError::NoSelection(what) => ApiError::conflict(format!(
+                "The server's game has no setting that selects its {what}."
+            )),
+            ContentError::NoWorkshop => {
+                ApiError::conflict("The server's game takes no Workshop items.")
+            }
+            ContentError::InvalidName(why) => ApiError::validation(vec![FieldError {
+                field: "name".into(),
+                message: why,
+            }]),
+            ContentError::Invalid(errors) => ApiError::validation(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError {
+                        field: e.field,
+                        message: e.message,
+                    })
+                    .collect(),
+            ),
+            ContentError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
+            ContentError::InUse(..) => ApiError::conflict(capitalised(&error.to_string())),
+            ContentError::TooLarge(limit) => {
+                ApiError::payload_too_large(format!("An upload may be at most {limit} bytes."))
+            }
+            ContentError::Outside(_) => ApiError::conflict(
+                "The content directory or file is a link leading outside the game's directory; \
+                 the host refuses to use it.",
+            ),
+            ContentError::Body(why) => {
+                ApiError::bad_request(format!("The upload broke off: {why}."))
+            }
             other => ApiError::internal(other),
         }
     }

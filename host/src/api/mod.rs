@@ -19,6 +19,8 @@ mod bans;
 mod error;
 pub mod extract;
 mod jobs;
+mod missions;
+mod mods;
 pub mod openapi;
 pub mod page;
 pub mod prometheus;
@@ -98,6 +100,14 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(servers::get, servers::update, servers::delete))
         .routes(routes!(servers::action))
         .routes(routes!(servers::get_config, servers::put_config))
+        .routes(routes!(missions::list_missions))
+        .routes(routes!(missions::upload_mission, missions::delete_mission))
+        .routes(routes!(missions::put_rotation))
+        .routes(routes!(mods::list_mods))
+        .routes(routes!(mods::put_enabled))
+        .routes(routes!(mods::enable_mod))
+        .routes(routes!(mods::disable_mod))
+        .routes(routes!(mods::put_workshop))
         .routes(routes!(server_live::online))
         .routes(routes!(server_live::history))
         .routes(routes!(server_live::kick))

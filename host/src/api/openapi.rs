@@ -48,6 +48,7 @@ pub const BEARER: &str = "bearer";
         (name = "adapters", description = "Game adapters"),
         (name = "servers", description = "Game servers: settings, lifecycle, console, history"),
         (name = "players", description = "Players and bans of a server"),
+        (name = "content", description = "Missions and mods of a server"),
         (name = "system", description = "The host itself"),
     )
 )]

@@ -134,6 +134,22 @@ pub fn workshop_content_dir(install_dir: &Path, app_id: u32, item_id: u64) -> Pa
         .join(item_id.to_string())
 }
 
+/// The Workshop item id of `path` when it is an item folder SteamCMD downloaded into
+/// `install_dir` (the reverse of [`workshop_content_dir`]); none for any other path.
+pub fn workshop_item_of(install_dir: &Path, path: &Path) -> Option<u64> {
+    let base = install_dir
+        .join("steamapps")
+        .join("workshop")
+        .join("content");
+    let rest = path.strip_prefix(&base).ok()?;
+    let mut parts = rest.components();
+    let (Some(app), Some(item), None) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    app.as_os_str().to_str()?.parse::<u32>().ok()?;
+    item.as_os_str().to_str()?.parse().ok()
+}
+
 /// SteamCMD's arguments for `app` installed into `install_dir` (which SteamCMD wants
 /// absolute), one element per argument:
 /// `+force_install_dir <dir> +login anonymous|<user> <password> +app_update <id>

@@ -8,6 +8,7 @@
 //! it. This module knows no game: everything game-specific comes from the server's adapter.
 
 pub mod bans;
+pub mod content;
 pub mod executor;
 pub mod live;
 pub mod manage;
@@ -117,6 +118,8 @@ struct Inner {
     trackers: Mutex<HashMap<i64, PlayerTracker>>,
     /// How often trackers ask for the player list, in ms.
     player_poll_ms: AtomicU64,
+    /// The largest mission upload accepted, in bytes.
+    upload_limit: AtomicU64,
 }
 
 /// What a server's adapter plans for it, ready to act on.
@@ -161,6 +164,7 @@ impl Servers {
             player_poll_ms: AtomicU64::new(
                 u64::try_from(players::DEFAULT_POLL.as_millis()).unwrap_or(u64::MAX),
             ),
+            upload_limit: AtomicU64::new(content::DEFAULT_UPLOAD_LIMIT),
         });
         live::spawn(Arc::downgrade(&inner), notes);
         Servers { inner }

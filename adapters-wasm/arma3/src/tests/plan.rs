@@ -141,11 +141,43 @@ fn content_dirs_and_log_sources() {
         (Root::Runtime, "mpmissions")
     );
     assert_eq!(dirs[0].extensions, vec![".pbo"]);
+    assert_eq!(dirs[0].entries, EntryKind::File);
+    assert!(dirs[0].prefixes.is_empty());
+    let rotation = dirs[0].selection.as_ref().expect("a rotation");
+    assert_eq!(
+        (rotation.setting.as_str(), rotation.column.as_deref()),
+        ("missions", Some("template"))
+    );
+    assert_eq!(dirs[0].workshop, None);
     assert_eq!(dirs[1].kind, ContentKind::Mods);
     assert_eq!(
         (dirs[1].dir.root, dirs[1].dir.path.as_str()),
         (Root::Runtime, "")
     );
+    assert_eq!(dirs[1].entries, EntryKind::Folder);
+    assert_eq!(dirs[1].prefixes, vec!["@"]);
+    let enabled = dirs[1].selection.as_ref().expect("a load order");
+    assert_eq!(
+        (enabled.setting.as_str(), enabled.column.as_deref()),
+        ("mods", None)
+    );
+    assert_eq!(dirs[1].workshop.as_deref(), Some("workshop_items"));
+
+    // Every key the directories name is a field of the schema of the right kind.
+    let schema = Arma3::schema();
+    let kind_of = |key: &str| {
+        schema
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.kind.clone())
+            .expect("a field")
+    };
+    let FieldKind::Table(columns) = kind_of("missions") else {
+        panic!("missions is a table");
+    };
+    assert!(columns.iter().any(|c| c.key == "template"));
+    assert!(matches!(kind_of("mods"), FieldKind::List(_)));
+    assert!(matches!(kind_of("workshop_items"), FieldKind::List(_)));
 
     let sources = Arma3::log_sources(&settings(vec![])).expect("sources");
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();

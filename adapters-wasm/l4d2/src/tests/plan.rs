@@ -128,7 +128,11 @@ fn maps_are_the_content() {
             root: Root::Runtime,
             path: "left4dead2/maps".into(),
         },
+        entries: EntryKind::File,
         extensions: vec![".bsp".into(), ".vpk".into()],
+        prefixes: Vec::new(),
+        selection: None,
+        workshop: None,
     }];
     assert_eq!(dbg(&dirs), dbg(&want));
 }

@@ -5,12 +5,14 @@
 //! Only this module and `bindings` know the generated types' shapes; everything else in the
 //! host speaks these. Wire names are snake_case and enums are internally tagged with `type`.
 
+mod content;
 mod describe;
 mod logs;
 mod plans;
 mod rcon;
 mod schema;
 
+pub use content::*;
 pub use describe::*;
 pub use logs::*;
 pub use plans::*;

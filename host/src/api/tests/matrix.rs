@@ -158,6 +158,51 @@ async fn every_server_endpoint_answers_each_caller_as_it_should() {
         (Method::GET, "/logs", None, Needs::View(StatusCode::OK)),
         (Method::GET, "/metrics", None, Needs::View(StatusCode::OK)),
         (Method::GET, "/events", None, Needs::View(StatusCode::OK)),
+        // The generic adapter has neither missions nor mods: allowed callers get the 409.
+        (Method::GET, "/missions", None, Needs::View(conflict)),
+        (
+            Method::PUT,
+            "/missions/files/a.bin",
+            Some(json!({})),
+            Needs::Manage(conflict),
+        ),
+        (
+            Method::DELETE,
+            "/missions/files/a.bin",
+            None,
+            Needs::Manage(conflict),
+        ),
+        (
+            Method::PUT,
+            "/missions/rotation",
+            Some(json!({"rows": []})),
+            Needs::Manage(conflict),
+        ),
+        (Method::GET, "/mods", None, Needs::View(conflict)),
+        (
+            Method::PUT,
+            "/mods/enabled",
+            Some(json!({"mods": []})),
+            Needs::Manage(conflict),
+        ),
+        (
+            Method::POST,
+            "/mods/x/enable",
+            None,
+            Needs::Manage(conflict),
+        ),
+        (
+            Method::POST,
+            "/mods/x/disable",
+            None,
+            Needs::Manage(conflict),
+        ),
+        (
+            Method::PUT,
+            "/mods/workshop",
+            Some(json!({"items": []})),
+            Needs::Manage(conflict),
+        ),
     ];
     for (method, suffix, body, needs) in table {
         for who in EVERYONE {

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bans;
 mod basics;
+mod content;
 mod jobs;
 mod live;
 mod matrix;
@@ -47,6 +48,10 @@ fn adapters() -> AdapterRuntime {
             let bans = std::path::Path::new(crate::adapters::WASM_BUILD_DIR)
                 .join("garrison_fixture_bans.wasm");
             adapters.load_dropin(&bans).expect("the bans fixture");
+            // A neutral game with missions and mods, for the content endpoints.
+            let fixture = std::path::Path::new(crate::adapters::WASM_BUILD_DIR)
+                .join("garrison_fixture_content.wasm");
+            adapters.load_dropin(&fixture).expect("content fixture");
             adapters
         })
         .clone()
@@ -143,6 +148,16 @@ impl Call {
         self.request.headers_mut().insert(
             header::CONTENT_TYPE,
             "application/json".parse().expect("header"),
+        );
+        *self.request.body_mut() = body.into();
+        self
+    }
+
+    /// With a raw body (`application/octet-stream`).
+    pub fn bytes(mut self, body: impl Into<Body>) -> Self {
+        self.request.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/octet-stream".parse().expect("header"),
         );
         *self.request.body_mut() = body.into();
         self

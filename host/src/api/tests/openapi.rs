@@ -39,9 +39,25 @@ async fn the_document_is_served_without_auth_and_describes_the_api() {
         "/api/v1/api-keys",
         "/api/v1/api-keys/{id}",
         "/api/v1/audit",
+        "/api/v1/servers/{id}/missions",
+        "/api/v1/servers/{id}/missions/files/{name}",
+        "/api/v1/servers/{id}/missions/rotation",
+        "/api/v1/servers/{id}/mods",
+        "/api/v1/servers/{id}/mods/enabled",
+        "/api/v1/servers/{id}/mods/{name}/enable",
+        "/api/v1/servers/{id}/mods/{name}/disable",
+        "/api/v1/servers/{id}/mods/workshop",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
+    // Mission uploads are raw bytes with their own size limit.
+    let upload = &doc["paths"]["/api/v1/servers/{id}/missions/files/{name}"]["put"];
+    assert!(
+        upload["requestBody"]["content"]
+            .get("application/octet-stream")
+            .is_some()
+    );
+    assert!(upload["responses"].get("413").is_some());
     // Public operations say so; the rest need the bearer scheme and document 401.
     let login = &doc["paths"]["/api/v1/auth/login"]["post"];
     assert_eq!(login["security"], serde_json::json!([{}]));

@@ -1,0 +1,313 @@
+//! Missions: the files of a server's missions directory, uploads (streamed to a hidden
+//! temporary file beside the target, then renamed over it), deletes, and the rotation (the
+//! setting the adapter names as the missions selection).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::selection::{self, Selected};
+use super::{APPLIES, ContentError, Located, files, rfc3339};
+use crate::adapters::model::{Column, ContentKind, EntryKind, FieldError};
+use crate::servers::Servers;
+use crate::store::servers::Server;
+
+/// One mission file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MissionFile {
+    /// The file name.
+    pub file: String,
+    /// The mission's name in the rotation (the file name without its extension).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified (RFC 3339).
+    pub modified: String,
+    /// Whether the rotation names it.
+    pub in_rotation: bool,
+}
+
+/// The rotation: the setting holding it and its rows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Rotation {
+    /// The setting's key (see `/servers/{id}/config`).
+    pub setting: String,
+    /// For a table setting, the column naming the mission; none for a plain list.
+    pub column: Option<String>,
+    /// The table's columns (empty for a plain list).
+    pub columns: Vec<Column>,
+    /// The rows in play order: objects keyed by column for a table, mission names for a
+    /// list.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Value>,
+}
+
+/// A server's missions.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Missions {
+    /// File name suffixes accepted for upload (any case); empty accepts any.
+    pub extensions: Vec<String>,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// The mission files, by file name.
+    pub files: Vec<MissionFile>,
+    /// The rotation; none when the game has no rotation setting.
+    pub rotation: Option<Rotation>,
+    /// When changes apply.
+    pub note: String,
+}
+
+/// What an upload stored.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Uploaded {
+    /// The file name.
+    pub file: String,
+    /// The mission's name in the rotation.
+    pub name: String,
+    /// Bytes stored.
+    pub size: u64,
+    /// Whether an existing file was replaced.
+    pub replaced: bool,
+}
+
+fn rotation_of(located: &Located, settings: &Value) -> Result<Option<Selected>, ContentError> {
+    located
+        .dir
+        .selection
+        .as_ref()
+        .map(|s| selection::read(&located.adapter.schema, settings, s))
+        .transpose()
+}
+
+impl Servers {
+    async fn missions_dir(&self, server: &Server) -> Result<Located, ContentError> {
+        let located = self.content_dir(server, ContentKind::Missions).await?;
+        if located.dir.entries != EntryKind::File {
+            return Err(ContentError::Contract(
+                "the missions directory must hold files".into(),
+            ));
+        }
+        Ok(located)
+    }
+
+    /// The mission files present, the accepted extensions, the upload limit and the
+    /// rotation.
+    pub async fn missions(&self, server: &Server) -> Result<Missions, ContentError> {
+        let located = self.missions_dir(server).await?;
+        let rotation = rotation_of(&located, &server.settings)?;
+        let (root, path, dir) = (
+            located.root.clone(),
+            located.path.clone(),
+            located.dir.clone(),
+        );
+        let found =
+            tokio::task::spawn_blocking(move || match files::open_dir(&root, &path, false)? {
+                Some(path) => files::list_files(&root, &path, &dir),
+                None => Ok(Vec::new()),
+            })
+            .await
+            .map_err(|e| ContentError::Io(e.to_string()))??;
+        let selected = rotation.as_ref().map(Selected::names).unwrap_or_default();
+        Ok(Missions {
+            extensions: located.dir.extensions.clone(),
+            max_upload_bytes: self.upload_limit(),
+            files: found
+                .into_iter()
+                .map(|f| MissionFile {
+                    in_rotation: selected.contains(&f.name),
+                    file: f.file,
+                    name: f.name,
+                    size: f.size,
+                    modified: rfc3339(f.modified),
+                })
+                .collect(),
+            rotation: rotation.map(|r| Rotation {
+                setting: located
+                    .dir
+                    .selection
+                    .as_ref()
+                    .map(|s| s.setting.clone())
+                    .unwrap_or_default(),
+                column: r.column,
+                columns: r.columns,
+                rows: r.rows,
+            }),
+            note: APPLIES.into(),
+        })
+    }
+
+    /// Stores the mission `file` from `body` (chunks), replacing a file of that name. The
+    /// name must pass [`super::names::check_upload_name`]; more than `declared` or the
+    /// upload limit is [`ContentError::TooLarge`] and leaves nothing behind.
+    pub async fn upload_mission<S, B, E>(
+        &self,
+        server: &Server,
+        file: &str,
+        declared: Option<u64>,
+        mut body: S,
+    ) -> Result<Uploaded, ContentError>
+    where
+        S: futures_util::Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+
+        let located = self.missions_dir(server).await?;
+        let limit = self.upload_limit();
+        if declared.is_some_and(|n| n > limit) {
+            return Err(ContentError::TooLarge(limit));
+        }
+        let (root, path, dir, name) = (
+            located.root.clone(),
+            located.path.clone(),
+            located.dir.clone(),
+            file.to_string(),
+        );
+        let (dir_path, target) = tokio::task::spawn_blocking(move || {
+            let target = files::target(&root, &path, &name, &dir)?;
+            let dir_path = files::open_dir(&root, &path, true)?
+                .ok_or_else(|| ContentError::Io(format!("{} vanished", path.display())))?;
+            Ok::<_, ContentError>((dir_path, target))
+        })
+        .await
+        .map_err(|e| ContentError::Io(e.to_string()))??;
+
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let tmp = dir_path.join(format!(".{file}.{stamp}.garrison-upload"));
+        let mut out = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .await
+            .map_err(|e| ContentError::io(&tmp, &e))?;
+        let mut size: u64 = 0;
+        let written = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| ContentError::Body(e.to_string()))?;
+                let chunk = chunk.as_ref();
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Err(ContentError::TooLarge(limit));
+                }
+                out.write_all(chunk)
+                    .await
+                    .map_err(|e| ContentError::io(&tmp, &e))?;
+            }
+            out.sync_all()
+                .await
+                .map_err(|e| ContentError::io(&tmp, &e))?;
+            let replaced = tokio::fs::symlink_metadata(&target).await.is_ok();
+            tokio::fs::rename(&tmp, &target)
+                .await
+                .map_err(|e| ContentError::io(&target, &e))?;
+            Ok(replaced)
+        }
+        .await;
+        let replaced = match written {
+            Ok(replaced) => replaced,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let name = super::names::entry_name(file, &located.dir).unwrap_or_else(|| file.into());
+        Ok(Uploaded {
+            file: file.to_string(),
+            name,
+            size,
+            replaced,
+        })
+    }
+
+    /// Deletes the mission `file`; refused while the rotation names it.
+    pub async fn delete_mission(&self, server: &Server, file: &str) -> Result<(), ContentError> {
+        let located = self.missions_dir(server).await?;
+        super::names::check_upload_name(file, &located.dir.extensions)
+            .map_err(|_| ContentError::NotFound(format!("mission file {file}")))?;
+        if let (Some(rotation), Some(name)) = (
+            rotation_of(&located, &server.settings)?,
+            super::names::entry_name(file, &located.dir),
+        ) && rotation.names().contains(&name)
+        {
+            let setting = located
+                .dir
+                .selection
+                .as_ref()
+                .map(|s| s.setting.clone())
+                .unwrap_or_default();
+            return Err(ContentError::InUse(format!("The mission {name}"), setting));
+        }
+        let (root, path, dir, name) = (
+            located.root.clone(),
+            located.path.clone(),
+            located.dir.clone(),
+            file.to_string(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let Some(path) = files::open_dir(&root, &path, false)? else {
+                return Err(ContentError::NotFound(format!("mission file {name}")));
+            };
+            let target = files::target(&root, &path, &name, &dir)?;
+            files::remove(&target, &format!("mission file {name}"))
+        })
+        .await
+        .map_err(|e| ContentError::Io(e.to_string()))?
+    }
+
+    /// Replaces the rotation with `rows` (objects keyed by column for a table setting,
+    /// names for a list); every row must name a mission file present. Saved through the
+    /// normal settings update; applies at the next start.
+    pub async fn set_rotation(
+        &self,
+        server: &Server,
+        rows: Vec<Value>,
+    ) -> Result<Missions, ContentError> {
+        let located = self.missions_dir(server).await?;
+        let Some(selection) = located.dir.selection.clone() else {
+            return Err(ContentError::NoSelection("missions"));
+        };
+        // Checks the declaration against the schema before anything else.
+        rotation_of(&located, &server.settings)?;
+        let present = self.missions(server).await?.files;
+        let mut errors = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let field = match &selection.column {
+                Some(column) => format!("rows[{i}].{column}"),
+                None => format!("rows[{i}]"),
+            };
+            match selection::name_of(row, selection.column.as_deref()) {
+                None => errors.push(FieldError {
+                    field,
+                    message: match &selection.column {
+                        Some(column) => {
+                            format!("must be an object whose `{column}` names a mission")
+                        }
+                        None => "must be the name of a mission".into(),
+                    },
+                }),
+                Some(name) if !present.iter().any(|f| f.name == name) => {
+                    errors.push(FieldError {
+                        field,
+                        message: format!("no mission file named {name} is present"),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ContentError::Invalid(errors));
+        }
+        let updated = self
+            .set_setting(
+                server,
+                &located.adapter,
+                &selection.setting,
+                Value::Array(rows),
+            )
+            .await?;
+        self.missions(&updated).await
+    }
+}

@@ -1,0 +1,182 @@
+//! User-managed content of a server: missions (uploaded files, a rotation) and mods (folders,
+//! a load order, Workshop items), wherever the server's adapter says they live
+//! (`lifecycle.content-dirs`).
+//!
+//! The adapter names the directories and the settings that select entries; the host lists,
+//! stores and deletes files there (confined to the game's root, see [`files`]) and changes the
+//! selecting settings only through [`Servers::update_settings`], so the schema and the
+//! adapter's `validate` judge every change. Changed settings apply at the next start. This
+//! module knows no game.
+//!
+//! Layout: `names` (name rules), `files` (blocking file work), `selection` (the selecting
+//! settings as JSON), `missions` and `mods` (the operations).
+
+pub mod files;
+pub mod missions;
+pub mod mods;
+pub mod names;
+pub mod selection;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use super::{Servers, ServersError};
+use crate::adapters::model::{ContentDir, ContentKind, FieldKind};
+use crate::adapters::{AdapterError, LoadedAdapter};
+use crate::store::servers::Server;
+
+/// Default largest mission upload: 512 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 512 << 20;
+
+/// What the content operations tell their callers about when changes apply.
+pub const APPLIES: &str = "Changed settings take effect at the next start of the server.";
+
+/// Why a content operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// A server-level failure (store, adapter, settings refused by schema or adapter).
+    #[error(transparent)]
+    Servers(#[from] ServersError),
+    /// The adapter lacks the capability (or declares no directory of that kind).
+    #[error("the adapter does not support `{0}`")]
+    Unsupported(&'static str),
+    /// The game has no setting selecting this kind of content.
+    #[error("the game has no setting that selects its {0}")]
+    NoSelection(&'static str),
+    /// The game takes no Workshop items.
+    #[error("the game takes no Workshop items")]
+    NoWorkshop,
+    /// The adapter's declaration does not fit its own schema.
+    #[error("the adapter's content directories do not fit its schema: {0}")]
+    Contract(String),
+    /// An entry name breaks the rules.
+    #[error("{0}")]
+    InvalidName(String),
+    /// Values of the request break rules, by field.
+    #[error("invalid values ({} problem(s))", .0.len())]
+    Invalid(Vec<crate::adapters::model::FieldError>),
+    /// No such entry.
+    #[error("no {0}")]
+    NotFound(String),
+    /// The entry is in use by a selection.
+    #[error("{0} is selected in the setting `{1}`; take it out first")]
+    InUse(String, String),
+    /// The upload is larger than the limit (bytes).
+    #[error("the upload is larger than {0} bytes")]
+    TooLarge(u64),
+    /// A directory or entry leads outside the game's root (a symbolic link).
+    #[error("{0} leads outside the game's directory")]
+    Outside(String),
+    /// The upload's body broke off.
+    #[error("the upload broke off: {0}")]
+    Body(String),
+    /// File work failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ContentError {
+    fn io(path: &Path, e: &std::io::Error) -> Self {
+        ContentError::Io(format!("{}: {e}", path.display()))
+    }
+}
+
+impl From<AdapterError> for ContentError {
+    fn from(e: AdapterError) -> Self {
+        ContentError::Servers(ServersError::Adapter(e))
+    }
+}
+
+/// A server's content directory of one kind, located.
+pub struct Located {
+    /// The server's adapter.
+    pub adapter: Arc<LoadedAdapter>,
+    /// What the adapter declared.
+    pub dir: ContentDir,
+    /// The root the directory hangs from.
+    pub root: PathBuf,
+    /// The directory, resolved (it may not exist yet).
+    pub path: PathBuf,
+}
+
+impl Servers {
+    /// The largest mission upload accepted, in bytes.
+    pub fn upload_limit(&self) -> u64 {
+        self.inner.upload_limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets the largest mission upload accepted (default [`DEFAULT_UPLOAD_LIMIT`]).
+    pub fn set_upload_limit(&self, bytes: u64) {
+        self.inner.upload_limit.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The server's content directory of `kind`: 409-style [`ContentError::Unsupported`]
+    /// when the adapter lacks the capability or declares no such directory.
+    pub async fn content_dir(
+        &self,
+        server: &Server,
+        kind: ContentKind,
+    ) -> Result<Located, ContentError> {
+        let adapter = self
+            .inner
+            .adapters
+            .get(&server.adapter_id)
+            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
+        let capability = kind.capability();
+        if !adapter.description.has(capability) {
+            return Err(ContentError::Unsupported(capability));
+        }
+        let typed = self.typed_settings(&adapter, server)?;
+        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
+        let dirs = tokio::task::spawn_blocking(move || session.content_dirs(&typed))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let dir = dirs
+            .into_iter()
+            .find(|d| d.kind == kind)
+            .ok_or(ContentError::Unsupported(capability))?;
+        let server_dirs = self.dirs(server);
+        let path = server_dirs
+            .resolve(&dir.dir)
+            .map_err(|e| ContentError::Outside(e.to_string()))?;
+        let root = match dir.dir.root {
+            crate::adapters::model::Root::Instance => server_dirs.instance,
+            crate::adapters::model::Root::Runtime => server_dirs.runtime,
+        };
+        Ok(Located {
+            adapter,
+            dir,
+            root,
+            path,
+        })
+    }
+
+    /// Sets the one setting `key` to `value`, keeping every other setting (secrets
+    /// included), through [`Servers::update_settings`]: checked by the schema and the
+    /// adapter, applied at the next start.
+    pub async fn set_setting(
+        &self,
+        server: &Server,
+        adapter: &LoadedAdapter,
+        key: &str,
+        value: Value,
+    ) -> Result<Server, ContentError> {
+        let mut object = server.settings.as_object().cloned().unwrap_or_default();
+        // Left out, a secret keeps its stored value; sent back sealed it would not.
+        for field in &adapter.schema {
+            if matches!(field.kind, FieldKind::Secret) {
+                object.remove(&field.key);
+            }
+        }
+        object.insert(key.to_string(), value);
+        Ok(self.update_settings(server, Value::Object(object)).await?)
+    }
+}
+
+/// Seconds since the epoch as RFC 3339 text.
+fn rfc3339(secs: u64) -> String {
+    crate::auth::token::rfc3339(secs)
+}

@@ -1,0 +1,247 @@
+//! Missions and mods through the real host with a real game adapter and the simulated game:
+//! an uploaded mission put into the rotation ends up in the rendered server config, mods
+//! enabled through the API end up in the launch arguments, and a mission in the rotation
+//! cannot be deleted.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The command line of the running process whose arguments mention `needle`.
+fn command_line_with(needle: &str) -> Option<Vec<String>> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let bytes = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<String> = bytes
+                .split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            args.iter().any(|a| a.contains(needle)).then_some(args)
+        })
+}
+
+async fn wait_for_state(host: &common::TestHost, token: &str, base: &str, state: &str) {
+    let limit = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, server) = host.request(Method::GET, base, Some(token), None).await;
+        if server["actual_state"] == state {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "never {state}: {server}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
+    let host = common::start_host().await;
+    let token = host.admin_token().await.to_string();
+    let data_dir = host.data_dir.path().to_path_buf();
+    let runtime = data_dir.join("runtimes/arma3");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    std::os::unix::fs::symlink(common::sim_bin(), runtime.join("arma3server_x64"))
+        .expect("link the simulator");
+    for folder in ["@cba", "@ace", "keys"] {
+        std::fs::create_dir_all(runtime.join(folder)).expect("mod folder");
+    }
+
+    let (status, server) = host
+        .request(
+            Method::POST,
+            "/api/v1/servers",
+            Some(&token),
+            Some(json!({
+                "name": "Content",
+                "adapter": "arma3",
+                "settings": {
+                    "rcon_password": "rcon-pass",
+                    "rcon_port": free_udp_port(),
+                    "port": free_udp_port(),
+                    "extra_params": ["--tick-ms=50"],
+                },
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{server}");
+    let id = server["id"].as_i64().expect("id");
+    let base = format!("/api/v1/servers/{id}");
+
+    // Upload a mission (the raw body) and see it listed.
+    let client = reqwest::Client::new();
+    let uploaded = client
+        .put(format!(
+            "{}{base}/missions/files/co10_Escape.Altis.pbo",
+            host.base
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .body(vec![7u8; 4096])
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(uploaded.status().as_u16(), 201);
+    assert!(runtime.join("mpmissions/co10_Escape.Altis.pbo").is_file());
+    let (status, missions) = host
+        .request(Method::GET, &format!("{base}/missions"), Some(&token), None)
+        .await;
+    assert_eq!(status, 200, "{missions}");
+    assert_eq!(missions["files"][0]["name"], "co10_Escape.Altis");
+    assert_eq!(missions["files"][0]["size"], 4096);
+    assert_eq!(missions["rotation"]["setting"], "missions");
+    assert_eq!(missions["rotation"]["column"], "template");
+
+    // Put it into the rotation; a mission that is not there is refused.
+    let (status, refused) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/missions/rotation"),
+            Some(&token),
+            Some(json!({"rows": [{"template": "absent.Altis", "difficulty": "regular"}]})),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, missions) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/missions/rotation"),
+            Some(&token),
+            Some(json!({"rows": [{"template": "co10_Escape.Altis", "difficulty": "veteran"}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{missions}");
+    assert_eq!(missions["files"][0]["in_rotation"], true);
+
+    // Enable mods one by one, reorder, disable one.
+    for name in ["@ace", "@cba"] {
+        let (status, mods) = host
+            .request(
+                Method::POST,
+                &format!("{base}/mods/{name}/enable"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{mods}");
+    }
+    let (status, mods) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/mods/enabled"),
+            Some(&token),
+            Some(json!({"mods": ["@cba", "@ace"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{mods}");
+    assert_eq!(names(&mods["enabled"]), ["@cba", "@ace"]);
+    let listed: Vec<String> = mods["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(listed, ["@ace", "@cba"], "only prefixed folders are mods");
+    let (status, workshop) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/mods/workshop"),
+            Some(&token),
+            Some(json!({"items": [450_814_997_u64]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{workshop}");
+    assert_eq!(names(&workshop["workshop"]["items"]), ["450814997"]);
+
+    // Start: the rendered config plays the mission, the arguments load the mods in order.
+    let (status, _) = host
+        .request(
+            Method::POST,
+            &format!("{base}/actions/start"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    wait_for_state(&host, &token, &base, "running").await;
+    let instance = data_dir.join(format!("servers/{id}"));
+    let config = std::fs::read_to_string(instance.join("server.cfg")).expect("server.cfg");
+    assert!(
+        config.contains("template = \"co10_Escape.Altis\";"),
+        "{config}"
+    );
+    assert!(config.contains("difficulty = \"veteran\";"), "{config}");
+    let config_arg = format!(
+        "-config={}",
+        Path::new(&instance).join("server.cfg").display()
+    );
+    let args = command_line_with(&config_arg).expect("the game's process");
+    assert!(args.iter().any(|a| a == "-mod=@cba;@ace"), "{args:?}");
+
+    // A mission in the rotation cannot be deleted; out of it, it can.
+    let (status, problem) = host
+        .request(
+            Method::DELETE,
+            &format!("{base}/missions/files/co10_Escape.Altis.pbo"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, _) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/missions/rotation"),
+            Some(&token),
+            Some(json!({"rows": []})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = host
+        .request(
+            Method::DELETE,
+            &format!("{base}/missions/files/co10_Escape.Altis.pbo"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(!runtime.join("mpmissions/co10_Escape.Altis.pbo").exists());
+
+    let (status, _) = host
+        .request(
+            Method::POST,
+            &format!("{base}/actions/stop"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    wait_for_state(&host, &token, &base, "stopped").await;
+    host.stop().await;
+}
