@@ -3,7 +3,8 @@
 //! then reports the host's resident memory and thread count, compared with an idle host.
 //! `GARRISON_SCALE_SERVERS` changes N. With `GARRISON_SCALE_GAMES=1` the servers are the demo's
 //! simulated games instead (half of each, with RCon sessions, player polling and churning
-//! players; needs `cargo build --release -p garrison-sim`, or `GARRISON_SIMULATOR=PATH`).
+//! players; needs `cargo build --release -p garrison-sim`, or `GARRISON_SIMULATOR=PATH`);
+//! `GARRISON_SCALE_QUIET=1` gives them no players.
 //! Prints figures; asserts nothing about speed.
 
 use std::sync::Arc;
@@ -94,9 +95,19 @@ fn main() {
                 },
                 Into::into,
             );
-            let created = garrison::demo::create(&servers_layer, &queue.handle(), &simulator, n / 2)
-                .await
-                .expect("simulated games");
+            // GARRISON_SCALE_QUIET=1: no players at all, so only the host's own polling runs.
+            let list = if std::env::var_os("GARRISON_SCALE_QUIET").is_some() {
+                garrison::demo::DEMO_SERVERS
+                    .replace(r#""--churn""#, r#""--players=0""#)
+                    .replace("--players=4", "--players=0")
+                    .replace("--players=3", "--players=0")
+            } else {
+                garrison::demo::DEMO_SERVERS.to_string()
+            };
+            let created =
+                garrison::demo::create(&servers_layer, &queue.handle(), &simulator, &list, n / 2)
+                    .await
+                    .expect("simulated games");
             assert_eq!(created, n, "an even number of servers, half of each game");
         } else {
             for i in 0..n {

@@ -19,8 +19,8 @@ use crate::jobs::JobQueueHandle;
 use crate::servers::Servers;
 use crate::store::{JobKind, NewJob, servers};
 
-/// The demo servers (see the module documentation).
-const DEMO_SERVERS: &str = include_str!("../../tests/sim/demo.json");
+/// The demo servers (see the module documentation), as JSON.
+pub const DEMO_SERVERS: &str = include_str!("../../tests/sim/demo.json");
 
 /// Why the demo could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -74,22 +74,24 @@ pub async fn create_on_first_run(
     if !existing.is_empty() {
         return Ok(0);
     }
-    create(servers, jobs, simulator, 1).await
+    create(servers, jobs, simulator, DEMO_SERVERS, 1).await
 }
 
-/// Creates `copies` of every demo server (numbered names beyond the first) and queues their
-/// starts; load harnesses use it for many simulated games. Returns how many were created.
+/// Creates `copies` of every server in `list` (JSON shaped like [`DEMO_SERVERS`]; numbered
+/// names beyond the first copy) and queues their starts; load harnesses use it for many
+/// simulated games. Returns how many were created.
 pub async fn create(
     servers: &Servers,
     jobs: &JobQueueHandle,
     simulator: &Path,
+    list: &str,
     copies: usize,
 ) -> Result<usize, DemoError> {
     if !simulator.is_file() {
         return Err(DemoError::NoSimulator(simulator.to_path_buf()));
     }
     let list: Vec<DemoServer> =
-        serde_json::from_str(DEMO_SERVERS).map_err(|e| DemoError::List(e.to_string()))?;
+        serde_json::from_str(list).map_err(|e| DemoError::List(e.to_string()))?;
     let mut created = 0;
     for copy in 1..=copies {
         for demo in &list {

@@ -94,23 +94,23 @@ pub fn append(
         .transpose()
         .map_err(|e| StoreError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
     let exists = conn
-        .query_row(
-            "SELECT 1 FROM servers WHERE id = ?1",
-            params![server_id],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM servers WHERE id = ?1")?
+        .query_row(params![server_id], |_| Ok(()))
         .optional()?
         .is_some();
     if !exists {
         return Err(StoreError::NotFound(format!("server {server_id}")));
     }
-    let event = conn.query_row(
-        "INSERT INTO server_events (server_id, kind, message, data)
-         VALUES (?1, ?2, ?3, ?4)
-         RETURNING *",
-        params![server_id, event.kind, event.message, data],
-        from_row,
-    )?;
+    let event = conn
+        .prepare_cached(
+            "INSERT INTO server_events (server_id, kind, message, data)
+             VALUES (?1, ?2, ?3, ?4)
+             RETURNING *",
+        )?
+        .query_row(
+            params![server_id, event.kind, event.message, data],
+            from_row,
+        )?;
     Ok(event)
 }
 

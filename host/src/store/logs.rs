@@ -100,11 +100,9 @@ pub fn append(
     cursors: &[LogCursor],
 ) -> Result<Vec<LogLine>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM server_logs WHERE server_id = ?1",
-        params![server_id],
-        |row| row.get(0),
-    )?;
+    let mut seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM server_logs WHERE server_id = ?1")?
+        .query_row(params![server_id], |row| row.get(0))?;
     let mut stored = Vec::with_capacity(lines.len());
     {
         let mut insert = tx.prepare_cached(
