@@ -20,11 +20,12 @@ pub struct CheckStep {
 }
 
 impl CheckStep {
-    /// Whether this step shows the adapter misbehaving (rather than merely refusing).
+    /// Whether this step shows the adapter misbehaving (rather than merely refusing): the
+    /// sandbox stopped it, or its answer breaks the contract.
     pub fn failed(&self) -> bool {
         self.outcome
             .as_ref()
-            .is_err_and(AdapterError::is_sandbox_stop)
+            .is_err_and(|e| e.is_sandbox_stop() || matches!(e, AdapterError::Contract(_)))
     }
 }
 
@@ -84,6 +85,15 @@ pub fn smoke_test(runtime: &AdapterRuntime, adapter: &Arc<LoadedAdapter>) -> Vec
         session
             .stop_plan(&defaults)
             .map(|spec| format!("{} step(s)", spec.steps.len())),
+    );
+    step(
+        "content directories",
+        session.content_dirs(&defaults).map(|dirs| {
+            dirs.iter()
+                .map(|d| format!("{} in {:?}", d.kind.capability(), d.dir.path))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
     );
     let sources = session.log_sources(&defaults);
     let source = sources

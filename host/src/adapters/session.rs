@@ -255,7 +255,12 @@ impl AdapterSession {
                 })
                 .sum(),
         )?;
-        Ok(dirs.into_iter().map(Into::into).collect())
+        let dirs: Vec<model::ContentDir> = dirs.into_iter().map(Into::into).collect();
+        for dir in &dirs {
+            dir.check_against(&self.adapter.schema)
+                .map_err(AdapterError::Contract)?;
+        }
+        Ok(dirs)
     }
 
     /// `logs.sources`.

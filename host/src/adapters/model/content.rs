@@ -88,3 +88,129 @@ impl From<lifecycle::ContentDir> for ContentDir {
         }
     }
 }
+
+impl ContentDir {
+    /// Checks that the settings this directory names exist in `schema` with the right kind:
+    /// the selection a list (no column) or a table with that column, the Workshop setting a
+    /// list. A mismatch is the adapter's bug, reported as a contract breach.
+    pub fn check_against(&self, schema: &[super::Field]) -> Result<(), String> {
+        use super::FieldKind;
+        let kind_of = |key: &str| schema.iter().find(|f| f.key == key).map(|f| &f.kind);
+        if let Some(selection) = &self.selection {
+            let fits = match (kind_of(&selection.setting), &selection.column) {
+                (Some(FieldKind::List { .. }), None) => true,
+                (Some(FieldKind::Table { columns }), Some(column)) => {
+                    columns.iter().any(|c| &c.key == column)
+                }
+                _ => false,
+            };
+            if !fits {
+                return Err(format!(
+                    "the {} selection names `{}`{}, which is not a list setting or a table \
+                     setting with that column in the schema",
+                    self.kind.capability(),
+                    selection.setting,
+                    selection
+                        .column
+                        .as_ref()
+                        .map(|c| format!(" (column `{c}`)"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(key) = &self.workshop
+            && !matches!(kind_of(key), Some(FieldKind::List { .. }))
+        {
+            return Err(format!(
+                "the Workshop setting `{key}` is not a list setting in the schema"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::model::{Column, ColumnKind, Field, FieldKind, Root};
+
+    fn field(key: &str, kind: FieldKind) -> Field {
+        Field {
+            key: key.into(),
+            label: key.into(),
+            help: String::new(),
+            section: String::new(),
+            kind,
+            default: None,
+            required: false,
+            advanced: false,
+        }
+    }
+
+    fn dir(selection: Option<(&str, Option<&str>)>, workshop: Option<&str>) -> ContentDir {
+        ContentDir {
+            kind: ContentKind::Mods,
+            dir: PathRef {
+                root: Root::Runtime,
+                path: String::new(),
+            },
+            entries: EntryKind::Folder,
+            extensions: Vec::new(),
+            prefixes: Vec::new(),
+            selection: selection.map(|(setting, column)| ContentSelection {
+                setting: setting.into(),
+                column: column.map(str::to_string),
+            }),
+            workshop: workshop.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn selections_and_workshop_settings_must_exist_with_the_right_kind() {
+        let schema = vec![
+            field(
+                "order",
+                FieldKind::List {
+                    max_items: None,
+                    item_hint: String::new(),
+                },
+            ),
+            field(
+                "rotation",
+                FieldKind::Table {
+                    columns: vec![Column {
+                        key: "name".into(),
+                        label: "Name".into(),
+                        kind: ColumnKind::Text,
+                    }],
+                },
+            ),
+            field("title", FieldKind::Port),
+        ];
+        assert!(dir(None, None).check_against(&schema).is_ok());
+        assert!(
+            dir(Some(("order", None)), Some("order"))
+                .check_against(&schema)
+                .is_ok()
+        );
+        assert!(
+            dir(Some(("rotation", Some("name"))), None)
+                .check_against(&schema)
+                .is_ok()
+        );
+        for (selection, workshop) in [
+            (Some(("missing", None)), None),
+            (Some(("order", Some("name"))), None),
+            (Some(("rotation", None)), None),
+            (Some(("rotation", Some("other"))), None),
+            (Some(("title", None)), None),
+            (None, Some("title")),
+            (None, Some("missing")),
+        ] {
+            assert!(
+                dir(selection, workshop).check_against(&schema).is_err(),
+                "{selection:?} {workshop:?}"
+            );
+        }
+    }
+}
