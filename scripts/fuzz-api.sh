@@ -17,6 +17,12 @@ fi
 
 cargo build --quiet --locked -p garrison
 data=$(mktemp -d)
+# A drop-in game with missions and mods (a neutral test fixture, built with the host), so the
+# content endpoints are fuzzed against real files rather than only refusing.
+mkdir -p "$data/adapters" "$data/runtimes/fixture-content/maps" \
+    "$data/runtimes/fixture-content/addons/+pack"
+cp target/adapters-wasm/wasm32-wasip2/release/garrison_fixture_content.wasm "$data/adapters/"
+printf 'mission\n' >"$data/runtimes/fixture-content/maps/first.dat"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 ./target/debug/garrison serve --data-dir "$data" --listen "127.0.0.1:$port" >"$data/host.log" 2>&1 &
@@ -43,7 +49,12 @@ password=$(cat "$data/initial-admin-password")
 token=$(curl -sf -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$password\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-# Something for the server endpoints to find.
+# Something for the server endpoints to find: server 1 has missions and mods, server 2 is a
+# plain process.
+curl -sf -X POST "$base/api/v1/servers" -H "authorization: Bearer $token" \
+    -H 'content-type: application/json' \
+    -d '{"name":"fuzzed content","adapter":"fixture-content","settings":{"rotation":[{"file":"first","mode":"easy"}]}}' \
+    >/dev/null
 curl -sf -X POST "$base/api/v1/servers" -H "authorization: Bearer $token" \
     -H 'content-type: application/json' \
     -d '{"name":"fuzzed","adapter":"generic","settings":{"executable":"/bin/sleep","args":["600"]}}' \

@@ -96,7 +96,7 @@ impl ApiError {
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = errors
             .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
+            .map(|e| format!("{}: {}", e.field, e.message.trim_end_matches('.')))
             .collect::<Vec<_>>()
             .join("; ");
         let mut error = Self::new(
