@@ -93,6 +93,7 @@ pub async fn create(
     let list: Vec<DemoServer> =
         serde_json::from_str(list).map_err(|e| DemoError::List(e.to_string()))?;
     let mut created = 0;
+    let mut taken = Vec::new();
     for copy in 1..=copies {
         for demo in &list {
             let name = if copy == 1 {
@@ -104,7 +105,8 @@ pub async fn create(
                 name: name.clone(),
                 reason,
             };
-            let settings = fill(demo.settings.clone()).map_err(|e| fail(e.to_string()))?;
+            let settings =
+                fill(demo.settings.clone(), &mut taken).map_err(|e| fail(e.to_string()))?;
             let server = servers
                 .create(&name, &demo.adapter, settings)
                 .await
@@ -141,36 +143,56 @@ fn link_simulator(simulator: &Path, program: &Path) -> std::io::Result<()> {
     std::os::unix::fs::symlink(simulator, program)
 }
 
-/// Replaces placeholder strings in settings values (also inside lists).
-fn fill(value: Value) -> std::io::Result<Value> {
+/// Replaces placeholder strings in settings values (also inside lists). Ports handed out
+/// are remembered in `taken`, so that one run never hands out the same port twice.
+fn fill(value: Value, taken: &mut Vec<u16>) -> std::io::Result<Value> {
     Ok(match value {
         Value::String(s) => match s.as_str() {
             "{secret}" => Value::String(crate::secrets::random_hex(12)),
-            "{udp_port}" => Value::from(free_port(false)?),
-            "{tcp_port}" => Value::from(free_port(true)?),
+            "{udp_port}" => Value::from(free_port(false, taken)?),
+            "{tcp_port}" => Value::from(free_port(true, taken)?),
             _ => Value::String(s),
         },
-        Value::Array(items) => Value::Array(items.into_iter().map(fill).collect::<Result<_, _>>()?),
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| fill(v, taken))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| Ok((k, fill(v)?)))
+                .map(|(k, v)| Ok((k, fill(v, taken)?)))
                 .collect::<std::io::Result<_>>()?,
         ),
         other => other,
     })
 }
 
-/// A loopback port free right now.
-fn free_port(tcp: bool) -> std::io::Result<u16> {
-    if tcp {
-        std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()
-            .map(|a| a.port())
-    } else {
-        std::net::UdpSocket::bind("127.0.0.1:0")?
-            .local_addr()
-            .map(|a| a.port())
+/// Ports this close to another one handed out are not used: games open neighbouring ports
+/// (query, Steam) next to the one they are given.
+const PORT_GAP: u16 = 5;
+
+/// A loopback port free right now and at least [`PORT_GAP`] away from every port in `taken`.
+fn free_port(tcp: bool, taken: &mut Vec<u16>) -> std::io::Result<u16> {
+    for _ in 0..100 {
+        let port = if tcp {
+            std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port()
+        } else {
+            std::net::UdpSocket::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port()
+        };
+        if taken.iter().all(|t| t.abs_diff(port) >= PORT_GAP) {
+            taken.push(port);
+            return Ok(port);
+        }
     }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AddrInUse,
+        "no free loopback port away from the ones already handed out",
+    ))
 }
 
 #[cfg(test)]
@@ -182,14 +204,28 @@ mod tests {
         let list: Vec<DemoServer> = serde_json::from_str(DEMO_SERVERS).expect("valid list");
         assert!(!list.is_empty());
         for demo in list {
-            let filled = fill(demo.settings).expect("filled");
+            let filled = fill(demo.settings, &mut Vec::new()).expect("filled");
             let text = filled.to_string();
             assert!(
                 !text.contains("{secret}") && !text.contains("_port}"),
                 "{text}"
             );
         }
-        let two = fill(serde_json::json!(["{secret}", "{secret}"])).expect("filled");
+        let two =
+            fill(serde_json::json!(["{secret}", "{secret}"]), &mut Vec::new()).expect("filled");
         assert_ne!(two[0], two[1], "every secret is fresh");
+        // Many ports from one run: all distinct and apart.
+        let mut taken = Vec::new();
+        let ports = fill(
+            Value::Array(vec![Value::from("{udp_port}"); 200]),
+            &mut taken,
+        )
+        .expect("filled");
+        assert_eq!(ports.as_array().map(Vec::len), Some(200));
+        for (i, a) in taken.iter().enumerate() {
+            for b in &taken[i + 1..] {
+                assert!(a.abs_diff(*b) >= PORT_GAP, "{a} and {b}");
+            }
+        }
     }
 }
