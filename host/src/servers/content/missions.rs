@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::selection::{self, Selected};
-use super::{APPLIES, ContentError, Located, files, rfc3339};
-use crate::adapters::model::{Column, ContentKind, EntryKind, FieldError};
+use super::{APPLIES, ContentError, files, rfc3339};
+use crate::adapters::model::{Column, ContentKind, FieldError};
 use crate::servers::Servers;
 use crate::store::servers::Server;
 
@@ -69,31 +69,12 @@ pub struct Uploaded {
     pub replaced: bool,
 }
 
-fn rotation_of(located: &Located, settings: &Value) -> Result<Option<Selected>, ContentError> {
-    located
-        .dir
-        .selection
-        .as_ref()
-        .map(|s| selection::read(&located.adapter.schema, settings, s))
-        .transpose()
-}
-
 impl Servers {
-    async fn missions_dir(&self, server: &Server) -> Result<Located, ContentError> {
-        let located = self.content_dir(server, ContentKind::Missions).await?;
-        if located.dir.entries != EntryKind::File {
-            return Err(ContentError::Contract(
-                "the missions directory must hold files".into(),
-            ));
-        }
-        Ok(located)
-    }
-
     /// The mission files present, the accepted extensions, the upload limit and the
     /// rotation.
     pub async fn missions(&self, server: &Server) -> Result<Missions, ContentError> {
-        let located = self.missions_dir(server).await?;
-        let rotation = rotation_of(&located, &server.settings)?;
+        let located = self.content_dir(server, ContentKind::Missions).await?;
+        let rotation = located.selected(&server.settings)?;
         let (root, path, dir) = (
             located.root.clone(),
             located.path.clone(),
@@ -153,7 +134,7 @@ impl Servers {
         use futures_util::StreamExt;
         use tokio::io::AsyncWriteExt;
 
-        let located = self.missions_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Missions).await?;
         let limit = self.upload_limit();
         if declared.is_some_and(|n| n > limit) {
             return Err(ContentError::TooLarge(limit));
@@ -224,11 +205,11 @@ impl Servers {
 
     /// Deletes the mission `file`; refused while the rotation names it.
     pub async fn delete_mission(&self, server: &Server, file: &str) -> Result<(), ContentError> {
-        let located = self.missions_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Missions).await?;
         super::names::check_upload_name(file, &located.dir.extensions)
             .map_err(|_| ContentError::NotFound(format!("mission file {file}")))?;
         if let (Some(rotation), Some(name)) = (
-            rotation_of(&located, &server.settings)?,
+            located.selected(&server.settings)?,
             super::names::entry_name(file, &located.dir),
         ) && rotation.names().contains(&name)
         {
@@ -265,12 +246,12 @@ impl Servers {
         server: &Server,
         rows: Vec<Value>,
     ) -> Result<Missions, ContentError> {
-        let located = self.missions_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Missions).await?;
         let Some(selection) = located.dir.selection.clone() else {
             return Err(ContentError::NoSelection("missions"));
         };
         // Checks the declaration against the schema before anything else.
-        rotation_of(&located, &server.settings)?;
+        located.selected(&server.settings)?;
         let present = self.missions(server).await?.files;
         let mut errors = Vec::new();
         for (i, row) in rows.iter().enumerate() {

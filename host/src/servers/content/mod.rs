@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 
 use super::{Servers, ServersError};
-use crate::adapters::model::{ContentDir, ContentKind, FieldKind};
+use crate::adapters::model::{ContentDir, ContentKind, EntryKind, FieldKind};
 use crate::adapters::{AdapterError, LoadedAdapter};
 use crate::store::servers::Server;
 
@@ -102,6 +102,18 @@ pub struct Located {
     pub path: PathBuf,
 }
 
+impl Located {
+    /// The selecting setting's value in `settings` (a rotation, a load order); none when
+    /// the game has no such setting.
+    pub fn selected(&self, settings: &Value) -> Result<Option<selection::Selected>, ContentError> {
+        self.dir
+            .selection
+            .as_ref()
+            .map(|s| selection::read(&self.adapter.schema, settings, s))
+            .transpose()
+    }
+}
+
 impl Servers {
     /// The largest mission upload accepted, in bytes.
     pub fn upload_limit(&self) -> u64 {
@@ -138,6 +150,20 @@ impl Servers {
             .into_iter()
             .find(|d| d.kind == kind)
             .ok_or(ContentError::Unsupported(capability))?;
+        // Missions are uploaded files; mods are folders installed by SteamCMD or by hand.
+        let expected = match kind {
+            ContentKind::Missions => EntryKind::File,
+            ContentKind::Mods => EntryKind::Folder,
+        };
+        if dir.entries != expected {
+            return Err(ContentError::Contract(format!(
+                "the {capability} directory must hold {}",
+                match expected {
+                    EntryKind::File => "files",
+                    EntryKind::Folder => "folders",
+                }
+            )));
+        }
         let server_dirs = self.dirs(server);
         let path = server_dirs
             .resolve(&dir.dir)

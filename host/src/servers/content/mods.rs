@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::selection::{self, Selected};
+use super::selection;
 use super::{APPLIES, ContentError, Located, files};
-use crate::adapters::model::{ContentKind, EntryKind, FieldError};
+use crate::adapters::model::{ContentKind, FieldError};
 use crate::servers::Servers;
 use crate::store::servers::Server;
 
@@ -51,34 +51,16 @@ pub struct Mods {
     pub note: String,
 }
 
-fn enabled_of(located: &Located, settings: &Value) -> Result<Option<Selected>, ContentError> {
-    located
-        .dir
-        .selection
-        .as_ref()
-        .map(|s| selection::read(&located.adapter.schema, settings, s))
-        .transpose()
-}
-
 impl Servers {
-    async fn mods_dir(&self, server: &Server) -> Result<Located, ContentError> {
-        let located = self.content_dir(server, ContentKind::Mods).await?;
-        if located.dir.entries != EntryKind::Folder {
-            return Err(ContentError::Contract(
-                "the mods directory must hold folders".into(),
-            ));
-        }
-        Ok(located)
-    }
-
     /// The mod folders, the load order and the Workshop items.
     pub async fn mods(&self, server: &Server) -> Result<Mods, ContentError> {
-        let located = self.mods_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Mods).await?;
         self.mods_of(&located, server).await
     }
 
     async fn mods_of(&self, located: &Located, server: &Server) -> Result<Mods, ContentError> {
-        let enabled = enabled_of(located, &server.settings)?
+        let enabled = located
+            .selected(&server.settings)?
             .map(|s| s.names())
             .unwrap_or_default();
         let workshop = located
@@ -153,12 +135,13 @@ impl Servers {
         server: &Server,
         names: Vec<String>,
     ) -> Result<Mods, ContentError> {
-        let located = self.mods_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Mods).await?;
         let Some(selection) = located.dir.selection.clone() else {
             return Err(ContentError::NoSelection("mods"));
         };
-        let current =
-            enabled_of(&located, &server.settings)?.ok_or(ContentError::NoSelection("mods"))?;
+        let current = located
+            .selected(&server.settings)?
+            .ok_or(ContentError::NoSelection("mods"))?;
         let present = self.mods_of(&located, server).await?.entries;
         let mut errors = Vec::new();
         for (i, name) in names.iter().enumerate() {
@@ -230,10 +213,10 @@ impl Servers {
         server: &Server,
         names: Vec<String>,
     ) -> Result<Mods, ContentError> {
-        let located = self.mods_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Mods).await?;
         let (Some(selection), Some(current)) = (
             located.dir.selection.clone(),
-            enabled_of(&located, &server.settings)?,
+            located.selected(&server.settings)?,
         ) else {
             return Err(ContentError::NoSelection("mods"));
         };
@@ -255,7 +238,7 @@ impl Servers {
         server: &Server,
         items: Vec<u64>,
     ) -> Result<Mods, ContentError> {
-        let located = self.mods_dir(server).await?;
+        let located = self.content_dir(server, ContentKind::Mods).await?;
         let Some(key) = located.dir.workshop.clone() else {
             return Err(ContentError::NoWorkshop);
         };
