@@ -53,6 +53,33 @@ fn ticks_per_second() -> f64 {
     100.0
 }
 
+/// On drop (also when the harness panics), kills every process working in the directory.
+struct Reaper(std::path::PathBuf);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in procs.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                continue;
+            };
+            if std::fs::read_link(entry.path().join("cwd"))
+                .is_ok_and(|cwd| cwd.starts_with(&self.0))
+            {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", pid])
+                    .status();
+            }
+        }
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; this harness takes no options.
     let n: usize = std::env::var("GARRISON_SCALE_SERVERS")
@@ -64,6 +91,8 @@ fn main() {
         .build()
         .expect("tokio");
     let dir = tempfile::tempdir().expect("tempdir");
+    // Games outlive their host by design: whatever happens, end the ones started here.
+    let _reaper = Reaper(dir.path().to_path_buf());
     rt.block_on(async {
         // The default pool: each running server keeps its log parser's instance.
         let config = SandboxConfig::default();
