@@ -159,27 +159,29 @@ fn main() {
             .await
             .expect("ids");
         loop {
-            let running = store
+            let others = store
                 .call(|conn| {
                     Ok(servers::list(conn)?
-                        .iter()
-                        .filter(|s| s.actual_state == ActualState::Running)
-                        .count())
+                        .into_iter()
+                        .filter(|s| s.actual_state != ActualState::Running)
+                        .map(|s| (s.id, s.name, s.actual_state, s.last_error))
+                        .collect::<Vec<_>>())
                 })
                 .await
                 .expect("count");
-            if running == n {
+            if others.is_empty() {
                 break;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(300),
-                "only {running} of {n} running"
+                started.elapsed() < Duration::from_secs(120),
+                "not running after 2 minutes: {others:?}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let ramp = started.elapsed();
-        // Let allocations settle, then measure.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Let allocations settle (and the games' first players arrive), then measure.
+        let settle = if games { 20 } else { 2 };
+        tokio::time::sleep(Duration::from_secs(settle)).await;
         let (rss, threads) = rss_and_threads();
         // Idle CPU: every server running, its log followed, resources sampled every 5 s.
         let cancel = tokio_util::sync::CancellationToken::new();
@@ -190,10 +192,29 @@ fn main() {
             garrison::telemetry::metrics::DEFAULT_INTERVAL,
             cancel.clone(),
         );
+        let last_event: i64 = store
+            .call(|conn| {
+                Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM server_events", [], |r| {
+                    r.get(0)
+                })?)
+            })
+            .await
+            .expect("last event");
         let before = cpu_ticks();
         let window = Duration::from_secs(20);
         tokio::time::sleep(window).await;
         let used = (cpu_ticks() - before) as f64 / ticks_per_second();
+        // What happened meanwhile, by kind (joins, leaves, crashes, ...).
+        let happened: Vec<(String, i64)> = store
+            .call(move |conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT kind, COUNT(*) FROM server_events WHERE id > ?1 GROUP BY kind",
+                )?;
+                let rows = stmt.query_map([last_event], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+            .expect("events");
         cancel.cancel();
         let _ = sampler.await;
         let kind = if games { "simulated games with RCon" } else { "sleep processes" };
@@ -202,6 +223,7 @@ fn main() {
             "host CPU while idle:    {:.2} % of one core (over {window:?}, metrics sampled every 5 s)",
             100.0 * used / window.as_secs_f64()
         );
+        println!("server events meanwhile: {happened:?}");
         println!("host RSS idle -> {n}:    {idle_rss:.1} MiB -> {rss:.1} MiB");
         println!("host threads idle -> {n}: {idle_threads} -> {threads}");
 
