@@ -13,8 +13,8 @@
 use std::sync::{Arc, Weak};
 
 use super::{Inner, Servers, ServersError};
+use crate::adapters::LoadedAdapter;
 use crate::adapters::model::{BanEntry, BanRequest, BanTarget};
-use crate::adapters::{AdapterError, AdapterSession, LoadedAdapter};
 use crate::store::bans::{self, Ban, NewBan};
 use crate::store::servers::Server;
 use crate::telemetry::counters;
@@ -125,18 +125,6 @@ impl Servers {
             .and_then(crate::telemetry::players::PlayerTracker::rcon)?;
         let connected = *handle.status().borrow() == RconStatus::Connected;
         connected.then_some(handle)
-    }
-
-    /// Runs `work` in a session of `adapter` on the blocking pool.
-    async fn with_adapter<T: Send + 'static>(
-        &self,
-        adapter: &Arc<LoadedAdapter>,
-        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
-    ) -> Result<T, ServersError> {
-        let mut session = self.inner.adapters.session(Arc::clone(adapter));
-        Ok(tokio::task::spawn_blocking(move || work(&mut session))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??)
     }
 
     /// The game's ban list, read over `handle`.

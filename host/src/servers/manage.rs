@@ -80,10 +80,9 @@ impl Servers {
         let new = Value::Object(object);
         let typed =
             settings::from_json(&adapter.schema, &new).map_err(ServersError::InvalidSettings)?;
-        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
-        let verdict = tokio::task::spawn_blocking(move || session.validate(&typed))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let verdict = self
+            .with_adapter(&adapter, move |session| session.validate(&typed))
+            .await?;
         verdict.map_err(ServersError::InvalidSettings)?;
 
         let mut object = new.as_object().cloned().unwrap_or_default();
@@ -169,10 +168,7 @@ impl Servers {
         if !adapter.description.has("rcon") {
             return Err(ServersError::Unsupported("rcon"));
         }
-        let mut session = self.inner.adapters.session(adapter);
-        let commands = tokio::task::spawn_blocking(move || make(&mut session))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let commands = self.with_adapter(&adapter, make).await?;
         let mut replies = Vec::with_capacity(commands.len());
         for command in commands {
             replies.push(self.console(server.id, &command).await?);

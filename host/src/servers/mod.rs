@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::adapters::bindings::garrison::adapter::types::{Context, Setting};
 use crate::adapters::model::{Connection, FieldError, InstallStep};
-use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, settings};
+use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter, settings};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
 use crate::secrets::{SecretBox, SecretError};
@@ -221,10 +221,9 @@ impl Servers {
             .ok_or_else(|| ServersError::UnknownAdapter(adapter_id.to_string()))?;
         let typed = settings::from_json(&adapter.schema, &settings_json)
             .map_err(ServersError::InvalidSettings)?;
-        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
-        let verdict = tokio::task::spawn_blocking(move || session.validate(&typed))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let verdict = self
+            .with_adapter(&adapter, move |session| session.validate(&typed))
+            .await?;
         verdict.map_err(ServersError::InvalidSettings)?;
 
         let mut object = settings_json.as_object().cloned().unwrap_or_default();
@@ -307,6 +306,19 @@ impl Servers {
             .clone()
     }
 
+    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
+    /// run on a runtime worker).
+    pub(crate) async fn with_adapter<T: Send + 'static>(
+        &self,
+        adapter: &Arc<LoadedAdapter>,
+        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
+    ) -> Result<T, ServersError> {
+        let mut session = self.inner.adapters.session(Arc::clone(adapter));
+        Ok(tokio::task::spawn_blocking(move || work(&mut session))
+            .await
+            .map_err(|e| AdapterError::Runtime(e.to_string()))??)
+    }
+
     /// Forgets a server's supervisor (after its deletion).
     fn forget(&self, id: i64) {
         self.inner
@@ -352,9 +364,8 @@ impl Servers {
             instance_dir: dirs.instance.display().to_string(),
             runtime_dir: dirs.runtime.display().to_string(),
         };
-        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
         let has_rcon = adapter.description.has("rcon");
-        let planned = tokio::task::spawn_blocking(move || {
+        let planned = self.with_adapter(&adapter, move |session| {
             let files = if render {
                 session.render(&ctx, &typed)?
             } else {
@@ -372,10 +383,9 @@ impl Servers {
             } else {
                 None
             };
-            Ok::<_, AdapterError>((files, install, launch, stop, endpoint))
-        })
-        .await
-        .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+            Ok((files, install, launch, stop, endpoint))
+        });
+        let planned = planned.await?;
         let (files, install, launch, stop, endpoint) = planned;
 
         let files = files

@@ -142,10 +142,9 @@ impl Servers {
             return Err(ContentError::Unsupported(capability));
         }
         let typed = self.typed_settings(&adapter, server)?;
-        let mut session = self.inner.adapters.session(Arc::clone(&adapter));
-        let dirs = tokio::task::spawn_blocking(move || session.content_dirs(&typed))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+        let dirs = self
+            .with_adapter(&adapter, move |session| session.content_dirs(&typed))
+            .await?;
         let dir = dirs
             .into_iter()
             .find(|d| d.kind == kind)
