@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -32,21 +31,6 @@ fn command_line_with(needle: &str) -> Option<Vec<String>> {
                 .collect();
             args.iter().any(|a| a.contains(needle)).then_some(args)
         })
-}
-
-async fn wait_for_state(host: &common::TestHost, token: &str, base: &str, state: &str) {
-    let limit = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, server) = host.request(Method::GET, base, Some(token), None).await;
-        if server["actual_state"] == state {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < limit,
-            "never {state}: {server}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -188,7 +172,7 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         )
         .await;
     assert_eq!(status, 202);
-    wait_for_state(&host, &token, &base, "running").await;
+    host.wait_for_state(&token, &base, "running").await;
     let instance = data_dir.join(format!("servers/{id}"));
     let config = std::fs::read_to_string(instance.join("server.cfg")).expect("server.cfg");
     assert!(
@@ -242,6 +226,6 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         )
         .await;
     assert_eq!(status, 202);
-    wait_for_state(&host, &token, &base, "stopped").await;
+    host.wait_for_state(&token, &base, "stopped").await;
     host.stop().await;
 }

@@ -193,18 +193,7 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
         )
         .await;
     assert_eq!(status, 202);
-    let limit = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, server) = host.request(Method::GET, &base, Some(&token), None).await;
-        if server["actual_state"] == "stopped" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < limit,
-            "never stopped: {server}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    host.wait_for_state(&token, &base, "stopped").await;
     let kept = host.stop_and_keep().await;
     // Every byte the database wrote, WAL included, after the host has let go of it.
     let mut bytes = Vec::new();

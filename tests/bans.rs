@@ -109,18 +109,8 @@ async fn game_bans_until(host: &TestHost, base: &str, check: impl Fn(&str) -> bo
 async fn action(host: &TestHost, base: &str, what: &str, state: &str) {
     let (status, body) = call(host, Method::POST, &format!("{base}/actions/{what}"), None).await;
     assert_eq!(status, 202, "{body}");
-    let limit = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let (_, server) = call(host, Method::GET, base, None).await;
-        if server["actual_state"] == state {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < limit,
-            "never {state}: {server}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let token = host.admin_token().await.to_string();
+    host.wait_for_state(&token, base, state).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

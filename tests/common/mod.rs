@@ -165,6 +165,27 @@ impl TestHost {
         )
     }
 
+    /// Polls the server at `server` (its path below the base URL) with `credential` until its
+    /// `actual_state` is `state`, for at most a minute; returns the server.
+    pub async fn wait_for_state(
+        &self,
+        credential: &str,
+        server: &str,
+        state: &str,
+    ) -> serde_json::Value {
+        let limit = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self
+                .request(reqwest::Method::GET, server, Some(credential), None)
+                .await;
+            if body["actual_state"] == state {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < limit, "never {state}: {body}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// GET `path` (below the base URL) as the first administrator and parse the JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let token = self.admin_token().await.to_string();
