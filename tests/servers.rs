@@ -141,14 +141,18 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
 async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fake = dir.path().join("fake-steamcmd");
-    let args_file = dir.path().join("steamcmd-args");
+    let seen = dir.path().join("steamcmd-seen");
     std::fs::write(
         &fake,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {}\n\
+            "#!/bin/sh\nmkdir -p {seen}\n\
+             tr '\\0' '\\n' < /proc/$$/cmdline > {seen}/cmdline\n\
+             printf '%s\\n' \"$@\" > {seen}/args\n\
+             stat -c %a \"$2\" > {seen}/mode\n\
+             cp \"$2\" {seen}/script\n\
              echo ' Update state (0x61) downloading, progress: 42.50 (425 / 1000)'\n\
              echo \"Success! App '222860' fully installed.\"\n",
-            args_file.display()
+            seen = seen.display()
         ),
     )
     .expect("write fake steamcmd");
@@ -164,48 +168,48 @@ async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
     let job = run_job(&servers, &queue, server.id, JobKind::Install).await;
     assert_eq!(job.state, JobState::Succeeded, "{job:?}");
     assert_eq!(job.progress, Some(100.0));
-    let args = std::fs::read_to_string(&args_file).expect("steamcmd ran");
+    let read = |name: &str| std::fs::read_to_string(seen.join(name)).expect("steamcmd ran");
+    let args = read("args");
     let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 2, "{args:?}");
+    assert_eq!(args[0], "+runscript");
+    let script_path = std::path::Path::new(args[1]);
+    assert!(script_path.starts_with(dir.path().join("tmp")), "{args:?}");
+    assert!(!script_path.exists(), "the script is removed after the run");
+    assert_eq!(read("mode").trim(), "600");
     let runtime = dir.path().join("runtimes/l4d2");
-    let runtime = runtime.display().to_string();
     assert_eq!(
-        args,
-        [
-            "+force_install_dir",
-            runtime.as_str(),
-            "+login",
-            "anonymous",
-            "+app_update",
-            "222860",
-            "validate",
-            "+quit"
-        ]
+        read("script"),
+        format!(
+            "@NoPromptForPassword 1\nforce_install_dir \"{}\"\nlogin anonymous\n\
+             app_update 222860 validate\nquit\n",
+            runtime.display()
+        )
     );
     queue.shutdown().await;
     servers.detach_all().await;
 }
 
-/// A fake SteamCMD that "downloads" each Workshop item it is asked for (but never item 111)
-/// into the folder real SteamCMD uses.
+/// A fake SteamCMD that "downloads" each Workshop item its script asks for (but never item
+/// 111) into the folder real SteamCMD uses, and keeps the command line every local user
+/// could read (`/proc/<pid>/cmdline`) in `cmdline` beside itself.
 fn fake_steamcmd_with_workshop(dir: &Path) -> PathBuf {
     let fake = dir.join("fake-steamcmd");
     std::fs::write(
         &fake,
-        "#!/bin/sh\n\
-         dir=''\n\
-         while [ $# -gt 0 ]; do\n\
-           case \"$1\" in\n\
-             +force_install_dir) dir=\"$2\"; shift 2 ;;\n\
-             +workshop_download_item)\n\
-               if [ \"$3\" != 111 ]; then\n\
-                 mkdir -p \"$dir/steamapps/workshop/content/$2/$3/addons\"\n\
-                 echo \"Success. Downloaded item $3 to \\\"$dir/steamapps/workshop/content/$2/$3\\\"\"\n\
+        format!(
+            "#!/bin/sh\n\
+             tr '\\0' ' ' < /proc/$$/cmdline >> {cmdline}\n\
+             dir=$(sed -n 's/^force_install_dir \"\\(.*\\)\"$/\\1/p' \"$2\")\n\
+             grep '^workshop_download_item ' \"$2\" | while read -r _ app item; do\n\
+               if [ \"$item\" != 111 ]; then\n\
+                 mkdir -p \"$dir/steamapps/workshop/content/$app/$item/addons\"\n\
+                 echo \"Success. Downloaded item $item to \\\"$dir/steamapps/workshop/content/$app/$item\\\"\"\n\
                fi\n\
-               shift 3 ;;\n\
-             *) shift ;;\n\
-           esac\n\
-         done\n\
-         echo \"Success! App '233780' fully installed.\"\n",
+             done\n\
+             echo \"Success! App '233780' fully installed.\"\n",
+            cmdline = dir.join("cmdline").display()
+        ),
     )
     .expect("write fake steamcmd");
     let mut permissions = std::fs::metadata(&fake).expect("meta").permissions();
@@ -251,6 +255,11 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
     // An update replaces the links in place.
     let job = run_job(&servers, &queue, server.id, JobKind::Update).await;
     assert_eq!(job.state, JobState::Succeeded, "{job:?}");
+    // What every local user could read of SteamCMD's command line never held the password.
+    let cmdline = std::fs::read_to_string(dir.path().join("cmdline")).expect("cmdline");
+    assert!(cmdline.contains("+runscript"), "{cmdline}");
+    assert!(!cmdline.contains("hunter2"), "{cmdline}");
+    assert!(!cmdline.contains("builder"), "{cmdline}");
 
     // An item SteamCMD did not deliver fails the job and says which.
     let missing = servers

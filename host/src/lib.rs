@@ -123,6 +123,10 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HostError> {
+    // Everything the host and the games it starts create is the host's user's alone
+    // (rendered configs and logs hold passwords); a file a game needs to share it shares
+    // by its own chmod.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let data_dir = config.data_dir.clone();
     tokio::fs::create_dir_all(&data_dir)
         .await
@@ -130,6 +134,9 @@ pub async fn run(
             path: data_dir.clone(),
             source,
         })?;
+    // The scratch directory holds files of job steps that a previous run may have left.
+    let scratch = data_dir.join(servers::paths::SCRATCH_DIR);
+    let _ = tokio::fs::remove_dir_all(&scratch).await;
     let adapters = start_adapters(&config).await?;
     let (store, secrets) = open_state(&config).await?;
     let auth = open_auth(&config, &store).await?;

@@ -108,6 +108,16 @@ impl ApiError {
         error
     }
 
+    /// 507: the host's storage refused a write (disk full, read-only, not a directory);
+    /// nothing of the request was kept.
+    pub fn insufficient_storage(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "Insufficient storage",
+            detail,
+        )
+    }
+
     /// 429: retry after `retry_after` (sent as `Retry-After` in whole seconds).
     pub fn too_many_requests(detail: impl Into<String>, retry_after: std::time::Duration) -> Self {
         let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests", detail);
@@ -175,6 +185,18 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
             StoreError::Conflict(why) => ApiError::conflict(capitalised(&why)),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                tracing::error!("database write refused: {e}");
+                ApiError::insufficient_storage(
+                    "The host's database could not be written (disk full or read-only); \
+                     nothing was changed.",
+                )
+            }
             other => ApiError::internal(other),
         }
     }
@@ -208,10 +230,18 @@ impl From<ServersError> for ApiError {
             ServersError::Unsupported(what) => ApiError::conflict(format!(
                 "The server's adapter does not support this (capability `{what}` is missing)."
             )),
+            ServersError::NeedsAdministrator(program) => ApiError::forbidden(format!(
+                "Only an administrator may choose these settings: the server would run \
+                 `{program}`, a program outside the game's install."
+            )),
             ServersError::NoIdentity(name) => ApiError::conflict(format!(
                 "Player {name} reports neither an identity nor an address to keep a ban by."
             )),
             ServersError::Rcon(e) => ApiError::bad_gateway(format!("Remote console: {e}.")),
+            ServersError::Storage(why) => ApiError::insufficient_storage(format!(
+                "{}; nothing was changed.",
+                capitalised(&why)
+            )),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             ServersError::Adapter(e) => match e {
                 crate::adapters::AdapterError::Rejected(why) => {

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::audit::AuditSlot;
 use super::extract::{Json, Path};
-use super::servers::{managed, visible};
+use super::servers::{authority, managed, visible};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::servers::content::missions::{Missions, Uploaded};
@@ -166,7 +166,10 @@ pub async fn put_rotation(
     audit.set_target(format!("server {id} rotation"));
     let server = managed(&state, &caller, id).await?;
     Ok(Json(
-        state.servers.set_rotation(&server, update.rows).await?,
+        state
+            .servers
+            .set_rotation(&server, update.rows, authority(&caller))
+            .await?,
     ))
 }
 

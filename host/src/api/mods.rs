@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::audit::AuditSlot;
 use super::extract::{Json, Path};
 use super::missions::printable;
-use super::servers::{managed, visible};
+use super::servers::{authority, managed, visible};
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::servers::content::mods::Mods;
@@ -75,7 +75,10 @@ pub async fn put_enabled(
     audit.set_target(format!("server {id} mods"));
     let server = managed(&state, &caller, id).await?;
     Ok(Json(
-        state.servers.set_enabled_mods(&server, update.mods).await?,
+        state
+            .servers
+            .set_enabled_mods(&server, update.mods, authority(&caller))
+            .await?,
     ))
 }
 
@@ -106,7 +109,12 @@ pub async fn enable_mod(
 ) -> Result<Json<Mods>, ApiError> {
     audit.set_target(format!("server {id} mod {}", printable(&name)));
     let server = managed(&state, &caller, id).await?;
-    Ok(Json(state.servers.enable_mod(&server, &name).await?))
+    Ok(Json(
+        state
+            .servers
+            .enable_mod(&server, &name, authority(&caller))
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/servers/{id}/mods/{name}/disable`: takes `name` out of the load order (no
@@ -136,7 +144,12 @@ pub async fn disable_mod(
 ) -> Result<Json<Mods>, ApiError> {
     audit.set_target(format!("server {id} mod {}", printable(&name)));
     let server = managed(&state, &caller, id).await?;
-    Ok(Json(state.servers.disable_mod(&server, &name).await?))
+    Ok(Json(
+        state
+            .servers
+            .disable_mod(&server, &name, authority(&caller))
+            .await?,
+    ))
 }
 
 /// `PUT /servers/{id}/mods/workshop` body.
@@ -178,7 +191,7 @@ pub async fn put_workshop(
     Ok(Json(
         state
             .servers
-            .set_workshop_items(&server, update.items)
+            .set_workshop_items(&server, update.items, authority(&caller))
             .await?,
     ))
 }

@@ -17,6 +17,7 @@ use super::extract::{Json, Path, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
 use crate::auth::{self, Access, Caller, Visibility};
+use crate::servers::Authority;
 use crate::servers::manage::ServerChanges;
 use crate::store::servers::{RestartPolicy, Server};
 use crate::store::{JobKind, NewJob, Role};
@@ -109,6 +110,11 @@ fn view<'a>(state: &AppState, server: &'a Server, access: Access) -> ServerView<
         created_at: &server.created_at,
         updated_at: &server.updated_at,
     }
+}
+
+/// What the caller may decide about what a server runs (see [`crate::servers::trust`]).
+pub(super) fn authority(caller: &Caller) -> Authority {
+    Authority::of_admin(caller.is_admin())
 }
 
 /// The server `id` if the caller may see it (404 otherwise), and their access.
@@ -208,8 +214,11 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     request_body = NewServerRequest,
     responses(
         (status = 201, description = "Created", body = ServerView),
-        (status = 403, description = "The caller is a viewer"),
+        (status = 403, description = "The caller is a viewer, or an operator choosing \
+                                      settings that run a program outside the game's install"),
         (status = 422, description = "Invalid name, adapter or settings, by field"),
+        (status = 507, description = "The host's storage refused the server's files or row; \
+                                      nothing was created"),
     )
 )]
 pub async fn create(
@@ -226,7 +235,13 @@ pub async fn create(
     };
     let server = state
         .servers
-        .create_for(Some(caller.user_id), &name, &request.adapter, settings)
+        .create_for(
+            Some(caller.user_id),
+            &name,
+            &request.adapter,
+            settings,
+            authority(&caller),
+        )
         .await?;
     audit.set_target(format!("server {}", server.id));
     Ok((
@@ -479,7 +494,9 @@ pub struct ConfigUpdate {
     request_body = ConfigUpdate,
     responses(
         (status = 200, description = "The stored settings, secrets masked", body = ConfigView),
-        (status = 403, description = "View access only"),
+        (status = 403, description = "View access only, or settings that run a program \
+                                      outside the game's install and the caller is not an \
+                                      administrator"),
         (status = 404, description = "No such server the caller may see"),
         (status = 422, description = "Invalid settings, by field"),
     )
@@ -495,7 +512,7 @@ pub async fn put_config(
     let server = managed(&state, &caller, id).await?;
     let server = state
         .servers
-        .update_settings(&server, update.settings)
+        .update_settings(&server, update.settings, authority(&caller))
         .await?;
     let settings = state.servers.masked_settings(&server)?;
     Ok(Json(ConfigView {

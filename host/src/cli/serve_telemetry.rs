@@ -60,6 +60,10 @@ pub struct TelemetryArgs {
     /// How long job output is kept after the job ends. Default 30days.
     #[arg(long, env = "GARRISON_KEEP_JOB_LOGS", value_name = "DURATION", value_parser = keep_period)]
     keep_job_logs: Option<Duration>,
+    /// How long a deleted server's history (jobs, events, logs, players, metrics, grants,
+    /// bans) is kept after its deletion. Default 30days.
+    #[arg(long, env = "GARRISON_KEEP_DELETED", value_name = "DURATION", value_parser = keep_period)]
+    keep_deleted: Option<Duration>,
 }
 
 impl TelemetryArgs {
@@ -74,6 +78,7 @@ impl TelemetryArgs {
             (self.keep_rollups, &mut keep.metrics_rollups),
             (self.keep_events, &mut keep.events),
             (self.keep_job_logs, &mut keep.job_logs),
+            (self.keep_deleted, &mut keep.deleted_servers),
         ] {
             if let Some(value) = option {
                 *slot = value;

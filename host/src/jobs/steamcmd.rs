@@ -2,16 +2,17 @@
 //! progress lines.
 //!
 //! An adapter's install plan names a Steam app ([`SteamcmdApp`], the host's model of the
-//! contract's `steamcmd-app`); this module turns it into one SteamCMD run. Arguments are a
-//! list, never a string split on spaces, and the Steam and beta passwords are registered as
-//! step secrets, so neither the logged command line nor an output line that echoes them shows
-//! them. It knows no game and does not decide *when* to install.
+//! contract's `steamcmd-app`); this module turns it into one SteamCMD run. The commands go to
+//! SteamCMD in a script file only the host's user can read, never on its command line, and
+//! the Steam and beta passwords are registered as step secrets, so neither the logged script
+//! nor an output line that echoes them shows them. It knows no game and does not decide *when* to install.
 
 use std::ffi::OsStr;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{JobContext, JobFailure, StepCommand};
+use crate::store::LogStream;
 
 /// Program names looked up on `PATH`, in order.
 const PROGRAM_NAMES: [&str; 2] = ["steamcmd", "steamcmd.sh"];
@@ -150,50 +151,84 @@ pub fn workshop_item_of(install_dir: &Path, path: &Path) -> Option<u64> {
     item.as_os_str().to_str()?.parse().ok()
 }
 
-/// SteamCMD's arguments for `app` installed into `install_dir` (which SteamCMD wants
-/// absolute), one element per argument:
-/// `+force_install_dir <dir> +login anonymous|<user> <password> +app_update <id>
-/// [-beta <b> [-betapassword <p>]] [validate] [+workshop_download_item <app> <item>]… +quit`.
-pub fn command_line(app: &SteamcmdApp, install_dir: &Path) -> Vec<String> {
-    let mut args = vec![
-        "+force_install_dir".to_owned(),
-        install_dir.to_string_lossy().into_owned(),
-        "+login".to_owned(),
-    ];
-    match &app.login {
-        SteamLogin::Anonymous => args.push("anonymous".to_owned()),
-        SteamLogin::Account { username, password } => {
-            args.push(username.clone());
-            args.push(password.clone());
-        }
+/// The characters a value in a SteamCMD script cannot carry: its console reads a quoted
+/// value up to the next double quote and a command up to the end of the line.
+const UNSCRIPTABLE: [char; 4] = ['"', '\n', '\r', '\0'];
+
+/// `value` as one quoted token of a SteamCMD script line; `what` names it in the error.
+fn token(what: &str, value: &str) -> Result<String, JobFailure> {
+    if value.contains(UNSCRIPTABLE) {
+        return Err(JobFailure::error(format!(
+            "the {what} contains a double quote or a line break, which SteamCMD cannot read \
+             from a script; change it"
+        )));
     }
-    args.push("+app_update".to_owned());
-    args.push(app.app_id.to_string());
+    Ok(format!("\"{value}\""))
+}
+
+/// The SteamCMD script that installs `app` into `install_dir` (which SteamCMD wants
+/// absolute), one command a line:
+///
+/// ```text
+/// @NoPromptForPassword 1
+/// force_install_dir "<dir>"
+/// login anonymous | login "<user>" "<password>"
+/// app_update <id> [-beta "<b>" [-betapassword "<p>"]] [validate]
+/// workshop_download_item <app> <item>   (one line per item)
+/// quit
+/// ```
+///
+/// The script goes to SteamCMD as a file (`+runscript`), never on its command line, where
+/// every local user could read the passwords (`ps`, `/proc/<pid>/cmdline`). With
+/// `@NoPromptForPassword` a login that needs a password or a Steam Guard code fails instead
+/// of waiting for an answer no one will type.
+pub fn script(app: &SteamcmdApp, install_dir: &Path) -> Result<String, JobFailure> {
+    let mut lines = vec![
+        "@NoPromptForPassword 1".to_owned(),
+        format!(
+            "force_install_dir {}",
+            token("install directory", &install_dir.to_string_lossy())?
+        ),
+    ];
+    lines.push(match &app.login {
+        SteamLogin::Anonymous => "login anonymous".to_owned(),
+        SteamLogin::Account { username, password } => format!(
+            "login {} {}",
+            token("Steam username", username)?,
+            token("Steam password", password)?
+        ),
+    });
+    let mut update = format!("app_update {}", app.app_id);
     if let Some(beta) = &app.beta {
-        args.push("-beta".to_owned());
-        args.push(beta.clone());
+        update.push_str(&format!(" -beta {}", token("beta branch", beta)?));
         if let Some(password) = &app.beta_password {
-            args.push("-betapassword".to_owned());
-            args.push(password.clone());
+            update.push_str(&format!(
+                " -betapassword {}",
+                token("beta password", password)?
+            ));
         }
     }
     if app.validate {
-        args.push("validate".to_owned());
+        update.push_str(" validate");
     }
+    lines.push(update);
     for item in &app.workshop {
-        args.push("+workshop_download_item".to_owned());
-        args.push(item.app_id.to_string());
-        args.push(item.item_id.to_string());
+        lines.push(format!(
+            "workshop_download_item {} {}",
+            item.app_id, item.item_id
+        ));
     }
-    args.push("+quit".to_owned());
-    args
+    lines.push("quit".to_owned());
+    let mut script = lines.join("\n");
+    script.push('\n');
+    Ok(script)
 }
 
-/// The step that runs SteamCMD at `program` for `app`: arguments, secrets and the progress
-/// parser.
-pub fn step(program: &Path, app: &SteamcmdApp, install_dir: &Path) -> StepCommand {
+/// The step that runs SteamCMD at `program` with the script at `script_path`: its
+/// arguments, the secrets its output must not show, and the progress parser.
+pub fn step(program: &Path, app: &SteamcmdApp, script_path: &Path) -> StepCommand {
     let mut step = StepCommand::new(program)
-        .args(command_line(app, install_dir))
+        .args(["+runscript".to_owned(), script_path.display().to_string()])
         .progress(parse_progress);
     for secret in app.secrets() {
         step = step.secret(secret);
@@ -202,18 +237,58 @@ pub fn step(program: &Path, app: &SteamcmdApp, install_dir: &Path) -> StepComman
 }
 
 /// Locates SteamCMD (see [`locate`]) and runs it for `app` as a step of the job behind
-/// `ctx`; a relative `install_dir` is made absolute first. Returns SteamCMD's exit code.
+/// `ctx`; a relative `install_dir` is made absolute first. The script is written to a file
+/// of mode 0600 in `scratch` (a directory only the host's user can enter), logged with its
+/// secrets masked, and removed when the run ends, however it ends. Returns SteamCMD's exit
+/// code.
 pub async fn install(
     ctx: &JobContext,
     configured: Option<&Path>,
     app: &SteamcmdApp,
     install_dir: &Path,
+    scratch: &Path,
 ) -> Result<i32, JobFailure> {
     let program = locate(configured)?;
     let install_dir = std::path::absolute(install_dir).map_err(|e| {
         JobFailure::error(format!("install directory {}: {e}", install_dir.display()))
     })?;
-    ctx.run_step(step(&program, app, &install_dir)).await
+    let contents = script(app, &install_dir)?;
+    let mut shown = contents.clone();
+    for secret in app.secrets() {
+        shown = shown.replace(&secret, super::MASK);
+    }
+    let scratch = scratch.to_path_buf();
+    // Dropping the handle removes the file, also when this future is dropped (cancelled).
+    let file = tokio::task::spawn_blocking(move || write_script(&scratch, &contents))
+        .await
+        .map_err(|e| JobFailure::error(e.to_string()))?
+        .map_err(|e| JobFailure::error(format!("SteamCMD script: {e}")))?;
+    let step = step(&program, app, file.path());
+    ctx.log(
+        LogStream::System,
+        format!("SteamCMD script: {}", shown.trim_end().replace('\n', "; ")),
+    )
+    .await;
+    let code = ctx.run_step(step).await;
+    drop(file);
+    code
+}
+
+/// Writes `contents` to a new file of mode 0600 in `dir` (made 0700 if missing).
+fn write_script(dir: &Path, contents: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mut file = tempfile::Builder::new()
+        .prefix("steamcmd-")
+        .suffix(".txt")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    file.write_all(contents.as_bytes())?;
+    file.as_file().sync_all()?;
+    Ok(file)
 }
 
 /// The progress percentage in one line of SteamCMD output, if it has one:

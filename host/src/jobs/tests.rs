@@ -474,16 +474,16 @@ async fn concurrent_streams_get_one_gap_free_sequence() {
     within(queue.shutdown()).await;
 }
 
-/// A stand-in for SteamCMD printing real progress lines. App 999 fails half-way.
+/// A stand-in for SteamCMD printing real progress lines. App 999 fails half-way. It reads
+/// the script it is given (`+runscript <file>`), says the file's mode, and echoes the script
+/// (passwords included, for the log's masking to hide).
 const FAKE_STEAMCMD: &str = r#"#!/bin/sh
 echo "Redirecting stderr to '/tmp/fake/logs/stderr.txt'"
 echo "args: $*"
-app=""
-prev=""
-for a in "$@"; do
-  if [ "$prev" = "+app_update" ]; then app="$a"; fi
-  prev="$a"
-done
+script="$2"
+echo "script mode: $(stat -c %a "$script")"
+while IFS= read -r line; do echo "script> $line"; done < "$script"
+app=$(sed -n 's/^app_update \([0-9]*\).*/\1/p' "$script")
 echo " Update state (0x3) reconfiguring, progress: 0.00 (0 / 0)"
 sleep 0.05
 echo " Update state (0x61) downloading, progress: 12.50 (342125 / 2737000)"
@@ -540,7 +540,9 @@ fn steamcmd_executor(program: PathBuf, install_dir: PathBuf) -> Arc<dyn JobExecu
             } else {
                 SteamcmdApp::anonymous(999)
             };
-            let code = steamcmd::install(&ctx, Some(&program), &app, &install_dir).await?;
+            let scratch = install_dir.with_file_name("scratch");
+            let code =
+                steamcmd::install(&ctx, Some(&program), &app, &install_dir, &scratch).await?;
             Ok(StepSuccess {
                 exit_code: Some(code),
             })
@@ -571,20 +573,36 @@ async fn steamcmd_progress_reaches_the_job_and_passwords_stay_out_of_the_log() {
         assert!(!line.line.contains(PASSWORD), "leaked: {}", line.line);
         assert!(!line.line.contains(BETA_PASSWORD), "leaked: {}", line.line);
     }
-    let command = &lines[0].line;
-    assert!(command.starts_with("$ "), "{command}");
+    let script = &lines[0].line;
     assert!(
-        command.contains(&format!(
-            "+login garrison {MASK} +app_update 222860 -beta public-beta -betapassword {MASK} validate +quit"
+        script.contains(&format!(
+            "login \"garrison\" \"{MASK}\"; app_update 222860 -beta \"public-beta\" -betapassword \"{MASK}\" validate; quit"
         )),
+        "{script}"
+    );
+    let command = &lines[1].line;
+    assert!(
+        command.starts_with("$ ") && command.contains("+runscript "),
         "{command}"
+    );
+    // SteamCMD got the passwords from a file only its user can read.
+    assert!(
+        lines.iter().any(|l| l.line == "script mode: 600"),
+        "{lines:?}"
     );
     let echoed = lines
         .iter()
-        .find(|l| l.line.starts_with("args: "))
-        .expect("the fake echoes its arguments");
-    assert!(echoed.line.contains(MASK), "{}", echoed.line);
+        .find(|l| l.line.starts_with("script> login"))
+        .expect("the fake echoes its script");
+    assert_eq!(
+        echoed.line,
+        format!("script> login \"garrison\" \"{MASK}\"")
+    );
     assert!(lines.iter().any(|l| l.line.contains("progress: 45.12")));
+    // The script is gone once the run has ended.
+    let scratch = dir.path().join("scratch");
+    let left: Vec<_> = std::fs::read_dir(&scratch).expect("scratch").collect();
+    assert!(left.is_empty(), "{left:?}");
 
     // A run that fails half-way keeps the last progress it reported.
     let update = queue
@@ -648,7 +666,7 @@ fn steamcmd_is_found_where_configured_or_on_the_search_path() {
 }
 
 #[test]
-fn steamcmd_arguments_are_a_list_in_steamcmds_order() {
+fn steamcmd_gets_a_script_in_steamcmds_order_and_only_its_path_as_arguments() {
     let app = SteamcmdApp {
         app_id: 233780,
         login: SteamLogin::Account {
@@ -674,47 +692,45 @@ fn steamcmd_arguments_are_a_list_in_steamcmds_order() {
             },
         ],
     };
-    let args = steamcmd::command_line(&app, Path::new("/srv/games/my server"));
+    let script = steamcmd::script(&app, Path::new("/srv/games/my server")).expect("script");
     assert_eq!(
-        args,
-        [
-            "+force_install_dir",
-            "/srv/games/my server",
-            "+login",
-            "ops",
-            "p a s s",
-            "+app_update",
-            "233780",
-            "-beta",
-            "creatordlc",
-            "+workshop_download_item",
-            "107410",
-            "450814997",
-            "+workshop_download_item",
-            "107410",
-            "463939057",
-            "+quit",
-        ]
+        script,
+        "@NoPromptForPassword 1\n\
+         force_install_dir \"/srv/games/my server\"\n\
+         login \"ops\" \"p a s s\"\n\
+         app_update 233780 -beta \"creatordlc\"\n\
+         workshop_download_item 107410 450814997\n\
+         workshop_download_item 107410 463939057\n\
+         quit\n"
     );
     assert_eq!(
-        steamcmd::command_line(&SteamcmdApp::anonymous(222860), Path::new("/x")),
-        [
-            "+force_install_dir",
-            "/x",
-            "+login",
-            "anonymous",
-            "+app_update",
-            "222860",
-            "+quit"
-        ]
+        steamcmd::script(&SteamcmdApp::anonymous(222860), Path::new("/x")).expect("script"),
+        "@NoPromptForPassword 1\nforce_install_dir \"/x\"\nlogin anonymous\napp_update 222860\nquit\n"
     );
-    let step = steamcmd::step(Path::new("/usr/games/steamcmd"), &app, Path::new("/x"));
+    // The command line names only the script: no password on it, masked or not.
+    let step = steamcmd::step(
+        Path::new("/usr/games/steamcmd"),
+        &app,
+        Path::new("/data/tmp/steamcmd-1.txt"),
+    );
+    assert_eq!(step.args, ["+runscript", "/data/tmp/steamcmd-1.txt"]);
     assert_eq!(
         step.display(),
-        format!(
-            "/usr/games/steamcmd +force_install_dir /x +login ops {MASK} +app_update 233780 -beta creatordlc +workshop_download_item 107410 450814997 +workshop_download_item 107410 463939057 +quit"
-        )
+        "/usr/games/steamcmd +runscript /data/tmp/steamcmd-1.txt"
     );
+    // A value the script cannot carry is refused, never cut or reinterpreted.
+    for password in ["say \"hi\"", "two\nlines"] {
+        let mut bad = app.clone();
+        bad.login = SteamLogin::Account {
+            username: "ops".into(),
+            password: password.into(),
+        };
+        let Err(JobFailure::Error(message)) = steamcmd::script(&bad, Path::new("/x")) else {
+            panic!("{password:?} must be refused");
+        };
+        assert!(message.contains("Steam password"), "{message}");
+        assert!(!message.contains(password), "{message}");
+    }
     let debug = format!("{app:?}");
     assert!(!debug.contains("p a s s"), "{debug}");
 }

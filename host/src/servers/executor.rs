@@ -168,8 +168,10 @@ async fn execute(
                 )
                 .await;
             }
-            tokio::fs::create_dir_all(&prepared.dirs.runtime)
+            let runtime = prepared.dirs.runtime.clone();
+            tokio::task::spawn_blocking(move || paths::create_private_dir_all(&runtime))
                 .await
+                .map_err(|e| JobFailure::error(e.to_string()))?
                 .map_err(|e| {
                     JobFailure::error(format!("{}: {e}", prepared.dirs.runtime.display()))
                 })?;
@@ -190,7 +192,14 @@ async fn execute(
                     validate: *validate,
                     workshop: workshop.clone(),
                 };
-                let code = steamcmd::install(ctx, steamcmd, &app, &prepared.dirs.runtime).await?;
+                let code = steamcmd::install(
+                    ctx,
+                    steamcmd,
+                    &app,
+                    &prepared.dirs.runtime,
+                    &servers.scratch_dir(),
+                )
+                .await?;
                 if code != 0 {
                     return Err(JobFailure::Step {
                         exit_code: code,
@@ -206,6 +215,27 @@ async fn execute(
                     .kill()
                     .await
                     .map_err(|e| JobFailure::error(e.to_string()))?;
+            }
+            match servers.remove_install_files(&server).await {
+                Ok(removed) if !removed.is_empty() => {
+                    ctx.log(
+                        LogStream::System,
+                        format!(
+                            "removed {} file(s) and folder(s) of the server from the game's \
+                             install",
+                            removed.len()
+                        ),
+                    )
+                    .await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    ctx.log(
+                        LogStream::System,
+                        format!("the server's files in the game's install were left: {e}"),
+                    )
+                    .await;
+                }
             }
             let dirs = servers.dirs(&server);
             if dirs.instance.exists() {

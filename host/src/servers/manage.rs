@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Servers, ServersError};
+use super::{Authority, Servers, ServersError};
 use crate::adapters::model::Player;
 use crate::adapters::{AdapterError, LoadedAdapter, settings};
 use crate::secrets;
@@ -42,10 +42,14 @@ impl Servers {
     /// Replaces the server's settings with `new` (a JSON object of field key → value),
     /// checked by the schema and the adapter. A secret field that is left out, `null` or
     /// given as the masked `{"set": …}` keeps its stored value. Applies at the next start.
+    ///
+    /// A [`Authority::Restricted`] caller may not choose settings that run a program outside
+    /// the game's install (see [`super::trust`]).
     pub async fn update_settings(
         &self,
         server: &Server,
         new: Value,
+        authority: Authority,
     ) -> Result<Server, ServersError> {
         let adapter = self.adapter_of(server)?;
         let Value::Object(mut object) = new else {
@@ -80,10 +84,8 @@ impl Servers {
         let new = Value::Object(object);
         let typed =
             settings::from_json(&adapter.schema, &new).map_err(ServersError::InvalidSettings)?;
-        let verdict = self
-            .with_adapter(&adapter, move |session| session.validate(&typed))
+        self.check_settings(&adapter, server.id, typed, self.dirs(server), authority)
             .await?;
-        verdict.map_err(ServersError::InvalidSettings)?;
 
         let mut object = new.as_object().cloned().unwrap_or_default();
         self.inner

@@ -10,11 +10,13 @@
 pub mod bans;
 pub mod content;
 pub mod executor;
+pub mod leftovers;
 pub mod live;
 pub mod manage;
 pub mod observer;
 pub mod paths;
 pub mod reconcile;
+pub mod trust;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,13 +37,14 @@ use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
 use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
-    LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
+    Adoption, LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
 };
 use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
 use live::ProcessNote;
 use observer::{RconStopActions, StoreObserver};
 use paths::ServerDirs;
+pub use trust::Authority;
 
 /// How many recent log lines per server are kept in memory.
 pub const RECENT_LINES: usize = 200;
@@ -76,6 +79,10 @@ pub enum ServersError {
     /// Writing the server's files failed, or an adapter named a path outside its directory.
     #[error("server files: {0}")]
     Files(String),
+    /// The host's storage refused a write the operation needs (no space, read-only, not a
+    /// directory); nothing of the operation was kept.
+    #[error("storage: {0}")]
+    Storage(String),
     /// The server has no remote console to talk to (its game has none, its settings turn it
     /// off, or it is not running).
     #[error("the server has no remote console running")]
@@ -86,6 +93,10 @@ pub enum ServersError {
     /// The server's adapter lacks a capability the operation needs.
     #[error("the adapter does not support `{0}`")]
     Unsupported(&'static str),
+    /// The settings make the server run a program outside its game's install (named), which
+    /// only an administrator may choose.
+    #[error("only an administrator may choose settings that run `{0}`")]
+    NeedsAdministrator(String),
     /// The online player (named) reports neither an identity nor an address to keep a ban by.
     #[error("player {0} has no identity or address to ban by")]
     NoIdentity(String),
@@ -190,29 +201,46 @@ impl Servers {
         &self.inner.recent
     }
 
+    /// A directory only the host's user may enter, for files that live as long as one job
+    /// step (e.g. a SteamCMD script holding a password); emptied at every host start.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.inner.data_dir.join(paths::SCRATCH_DIR)
+    }
+
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store
     }
 
     /// Creates a server: the settings (a JSON object of field key → value) are checked by the
-    /// adapter's schema and by the adapter, secrets are sealed, and the row is stored.
+    /// adapter's schema and by the adapter, secrets are sealed, and the row is stored. The
+    /// host's own callers (demo, command line) act as administrators.
     pub async fn create(
         &self,
         name: &str,
         adapter_id: &str,
         settings_json: Value,
     ) -> Result<Server, ServersError> {
-        self.create_for(None, name, adapter_id, settings_json).await
+        self.create_for(
+            None,
+            name,
+            adapter_id,
+            settings_json,
+            Authority::Administrator,
+        )
+        .await
     }
 
-    /// [`Servers::create`] with an owner (the user who asked).
+    /// [`Servers::create`] with an owner (the user who asked) and their authority: a
+    /// [`Authority::Restricted`] caller may not choose settings that run a program outside
+    /// the game's install (see [`trust`]).
     pub async fn create_for(
         &self,
         owner_id: Option<i64>,
         name: &str,
         adapter_id: &str,
         settings_json: Value,
+        authority: Authority,
     ) -> Result<Server, ServersError> {
         let adapter = self
             .inner
@@ -221,10 +249,10 @@ impl Servers {
             .ok_or_else(|| ServersError::UnknownAdapter(adapter_id.to_string()))?;
         let typed = settings::from_json(&adapter.schema, &settings_json)
             .map_err(ServersError::InvalidSettings)?;
-        let verdict = self
-            .with_adapter(&adapter, move |session| session.validate(&typed))
+        // Not created yet: the plan is made for a server without an id of its own.
+        let dirs = ServerDirs::new(&self.inner.data_dir, 0, adapter_id, None);
+        self.check_settings(&adapter, 0, typed, dirs, authority)
             .await?;
-        verdict.map_err(ServersError::InvalidSettings)?;
 
         let mut object = settings_json.as_object().cloned().unwrap_or_default();
         self.inner
@@ -232,16 +260,38 @@ impl Servers {
             .seal_settings(&adapter.schema, &mut object);
         let mut new = NewServer::new(name, adapter_id, Value::Object(object));
         new.owner_id = owner_id;
-        let server = self
+        // The row and the server's directory exist together or not at all: the directory
+        // is made inside the transaction that inserts the row, which commits only after.
+        let data_dir = self.inner.data_dir.clone();
+        let created = self
             .inner
             .store
-            .call(move |conn| servers::insert(conn, &new))
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let server = servers::insert(&tx, &new)?;
+                let dirs = ServerDirs::new(
+                    &data_dir,
+                    server.id,
+                    &server.adapter_id,
+                    server.runtime_path.as_deref(),
+                );
+                if let Err(e) = paths::create_private_dir_all(&dirs.instance) {
+                    return Ok(Err((dirs.instance, e)));
+                }
+                if let Err(e) = tx.commit() {
+                    let _ = std::fs::remove_dir(&dirs.instance);
+                    return Err(e.into());
+                }
+                Ok(Ok(server))
+            })
             .await?;
-        let dirs = self.dirs(&server);
-        tokio::fs::create_dir_all(&dirs.instance)
-            .await
-            .map_err(|e| ServersError::Files(format!("{}: {e}", dirs.instance.display())))?;
-        Ok(server)
+        created.map_err(|(path, e)| {
+            tracing::error!("cannot create server directory {}: {e}", path.display());
+            ServersError::Storage(format!(
+                "the server's directory could not be made on the host ({})",
+                io_cause(&e)
+            ))
+        })
     }
 
     /// The stored server `id`.
@@ -306,6 +356,32 @@ impl Servers {
             .clone()
     }
 
+    /// Checks `typed` settings with the adapter's `validate`, and for a
+    /// [`Authority::Restricted`] caller also that the program they would launch lies in the
+    /// game's install (`dirs.runtime`).
+    pub(crate) async fn check_settings(
+        &self,
+        adapter: &Arc<LoadedAdapter>,
+        id: i64,
+        typed: Vec<Setting>,
+        dirs: ServerDirs,
+        authority: Authority,
+    ) -> Result<(), ServersError> {
+        self.with_adapter(adapter, move |session| {
+            if let Err(errors) = session.validate(&typed)? {
+                return Ok(Err(ServersError::InvalidSettings(errors)));
+            }
+            if authority == Authority::Restricted {
+                let launch = session.launch(&context(id, &dirs), &typed)?;
+                if !trust::runs_from_install(&launch.program, &dirs.runtime) {
+                    return Ok(Err(ServersError::NeedsAdministrator(launch.program)));
+                }
+            }
+            Ok(Ok(()))
+        })
+        .await?
+    }
+
     /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
     /// run on a runtime worker).
     pub(crate) async fn with_adapter<T: Send + 'static>(
@@ -359,11 +435,7 @@ impl Servers {
             .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
         let typed = self.typed_settings(&adapter, server)?;
         let dirs = self.dirs(server);
-        let ctx = Context {
-            server_id: server.id.to_string(),
-            instance_dir: dirs.instance.display().to_string(),
-            runtime_dir: dirs.runtime.display().to_string(),
-        };
+        let ctx = context(server.id, &dirs);
         let has_rcon = adapter.description.has("rcon");
         let planned = self.with_adapter(&adapter, move |session| {
             let files = if render {
@@ -431,7 +503,7 @@ impl Servers {
         let files = prepared.files.clone();
         let dirs = prepared.dirs.clone();
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dirs.instance)
+            paths::create_private_dir_all(&dirs.instance)
                 .map_err(|e| format!("{}: {e}", dirs.instance.display()))?;
             for (path, contents) in &files {
                 paths::write_atomic(path, contents)
@@ -445,8 +517,11 @@ impl Servers {
     }
 
     /// At host start: every server recorded as running (or starting, or stopping) is checked
-    /// by pid and process start time and reattached if it is still ours, or marked crashed or
-    /// stopped. Never launches anything.
+    /// by pid and process start time and reattached if it is still ours, or marked crashed,
+    /// stopped or unmanaged, with the reason in its events. Each server is handled on its
+    /// own: one that fails (its adapter removed, its settings unreadable) is marked and the
+    /// others are still reattached. Never launches anything. Returns how many games run
+    /// again under the host (running, or starting until ready).
     pub async fn reattach_all(&self) -> Result<usize, ServersError> {
         let recorded = self
             .inner
@@ -455,34 +530,48 @@ impl Servers {
             .await?;
         let mut reattached = 0;
         for server in recorded {
-            let supervisor = self.supervisor(&server);
-            let desired_running = server.desired_state == DesiredState::Running;
-            let Some(identity) = server.process else {
-                // Recorded as running without a process: it is gone like any dead one.
-                self.mark_gone(&server, desired_running).await?;
-                continue;
-            };
-            let id = ProcessId {
-                pid: i32::try_from(identity.pid).unwrap_or(0),
-                start_time: identity.start_time,
-            };
-            let plan = match self.prepare(&server, false, false).await {
-                Ok(prepared) => {
-                    self.inner
-                        .actions
-                        .set_endpoint(server.id, prepared.endpoint);
-                    prepared.plan
-                }
-                Err(e) => {
-                    tracing::warn!(server = server.id, "cannot plan for reattached server: {e}");
-                    continue;
-                }
-            };
-            if supervisor.adopt(id, plan, desired_running).await? == ServerState::Running {
-                reattached += 1;
+            match self.reattach(&server).await {
+                Ok(ServerState::Running | ServerState::Starting) => reattached += 1,
+                Ok(_) => {}
+                Err(e) => tracing::error!(server = server.id, "reattaching failed: {e}"),
             }
         }
         Ok(reattached)
+    }
+
+    /// Reattaches one server recorded as running (see [`Servers::reattach_all`]).
+    async fn reattach(&self, server: &Server) -> Result<ServerState, ServersError> {
+        let supervisor = self.supervisor(server);
+        let desired_running = server.desired_state == DesiredState::Running;
+        let Some(identity) = server.process else {
+            // Recorded as running without a process: it is gone like any dead one.
+            self.mark_gone(server, desired_running).await?;
+            return Ok(ServerState::Stopped);
+        };
+        let id = ProcessId {
+            pid: i32::try_from(identity.pid).unwrap_or(0),
+            start_time: identity.start_time,
+        };
+        let plan = match self.prepare(server, false, false).await {
+            Ok(prepared) => {
+                self.inner
+                    .actions
+                    .set_endpoint(server.id, prepared.endpoint);
+                Ok(prepared.plan)
+            }
+            Err(e) => {
+                tracing::warn!(server = server.id, "cannot plan for reattached server: {e}");
+                Err(e.to_string())
+            }
+        };
+        Ok(supervisor
+            .adopt_recorded(Adoption {
+                id,
+                plan,
+                desired_running,
+                starting: server.actual_state == ActualState::Starting,
+            })
+            .await?)
     }
 
     /// Records that a server recorded as running has no process any more: crashed if the
@@ -544,6 +633,23 @@ impl Servers {
         for supervisor in supervisors {
             let _ = supervisor.shutdown().await;
         }
+    }
+}
+
+/// The facts about server `id` its adapter plans with.
+fn context(id: i64, dirs: &ServerDirs) -> Context {
+    Context {
+        server_id: id.to_string(),
+        instance_dir: dirs.instance.display().to_string(),
+        runtime_dir: dirs.runtime.display().to_string(),
+    }
+}
+
+/// What an I/O error says of the storage, in words for a person (no path).
+pub(crate) fn io_cause(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => rustix::io::Errno::from_raw_os_error(code).to_string(),
+        None => error.kind().to_string(),
     }
 }
 

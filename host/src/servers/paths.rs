@@ -8,9 +8,28 @@
 //! a folder.
 
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::adapters::model::{PathRef, Root};
+
+/// The data directory's folder for files that live as long as one job step.
+pub const SCRATCH_DIR: &str = "tmp";
+
+/// Mode of every directory the host creates for servers: only the host's user may enter.
+pub const DIR_MODE: u32 = 0o700;
+
+/// Mode of every file the host writes for servers (rendered configs hold passwords).
+pub const FILE_MODE: u32 = 0o600;
+
+/// Creates `dir` and its missing parents with [`DIR_MODE`]; existing ones are left as they
+/// are (a game's install may need its own modes).
+pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+}
 
 /// The directories one server's plans refer to.
 #[derive(Debug, Clone)]
@@ -82,7 +101,7 @@ pub fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
     let dir = link
         .parent()
         .ok_or_else(|| std::io::Error::other("a link needs a directory"))?;
-    std::fs::create_dir_all(dir)?;
+    create_private_dir_all(dir)?;
     match std::fs::symlink_metadata(link) {
         Ok(meta) if !meta.file_type().is_symlink() => {
             return Err(std::io::Error::new(
@@ -105,18 +124,27 @@ pub fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, link)
 }
 
-/// Writes `contents` to `path` whole: a temporary file beside it, then a rename.
+/// Writes `contents` to `path` whole, readable by the host's user only ([`FILE_MODE`]): a
+/// temporary file beside it, then a rename. Missing directories are made with
+/// [`DIR_MODE`].
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("a file needs a directory"))?;
-    std::fs::create_dir_all(dir)?;
+    create_private_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.garrison-tmp"));
-    let mut file = std::fs::File::create(&tmp)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(FILE_MODE)
+        .open(&tmp)?;
+    // A temporary file left by an older run keeps its mode through `open`: set it.
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
     file.write_all(contents)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)

@@ -6,7 +6,7 @@
 //! behind a whole purge. Rows are taken oldest first in key order, which is also time order
 //! for every table here.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 
@@ -79,6 +79,70 @@ pub fn prune_job_logs(conn: &Connection, cutoff: &str, batch: u32) -> Result<usi
          )",
         params![cutoff, batch],
     )?)
+}
+
+/// The tables holding a server's history, each with the condition that selects one
+/// server's rows (`?1`), children before parents.
+const SERVER_HISTORY: [(&str, &str); 11] = [
+    (
+        "job_logs",
+        "job_id IN (SELECT id FROM jobs WHERE server_id = ?1)",
+    ),
+    ("jobs", "server_id = ?1"),
+    ("server_events", "server_id = ?1"),
+    ("server_logs", "server_id = ?1"),
+    ("log_cursors", "server_id = ?1"),
+    ("players_online", "server_id = ?1"),
+    ("player_history", "server_id = ?1"),
+    ("metrics", "server_id = ?1"),
+    ("metrics_1m", "server_id = ?1"),
+    ("server_grants", "server_id = ?1"),
+    ("bans", "server_id = ?1"),
+];
+
+/// Deletes the history of one server deleted before `cutoff` (RFC 3339) that still has
+/// any: its jobs and their output, events, log lines and positions, players, metrics,
+/// grants and bans, in one transaction. The server's row stays as a tombstone (its
+/// settings were cleared when it was deleted), so its id is never given to another server
+/// and older audit entries still name it. Returns the purged server's id, or none when no
+/// deleted server holds history any more.
+pub fn purge_deleted_server(
+    conn: &mut Connection,
+    cutoff: &str,
+) -> Result<Option<i64>, StoreError> {
+    let holds_history = SERVER_HISTORY
+        .iter()
+        .map(|(table, condition)| {
+            format!(
+                "EXISTS (SELECT 1 FROM {table} WHERE {})",
+                condition.replace("?1", "s.id")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let tx = conn.transaction()?;
+    let id: Option<i64> = tx
+        .query_row(
+            &format!(
+                "SELECT s.id FROM servers s
+                 WHERE s.deleted_at IS NOT NULL AND s.deleted_at < ?1 AND ({holds_history})
+                 ORDER BY s.deleted_at LIMIT 1"
+            ),
+            params![cutoff],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    for (table, condition) in SERVER_HISTORY {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE {condition}"),
+            params![id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(Some(id))
 }
 
 /// Returns up to `pages` free pages to the file system.
@@ -155,5 +219,58 @@ mod tests {
             1
         );
         release_space(&conn, 100).expect("vacuum");
+    }
+
+    #[test]
+    fn a_deleted_servers_history_goes_after_the_window_and_its_row_stays() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        crate::store::migrations::apply(&mut conn).expect("migrate");
+        let new =
+            |name: &str| NewServer::new(name, "generic", serde_json::json!({"password": "sealed"}));
+        let gone = servers::insert(&conn, &new("gone")).expect("server").id;
+        let kept = servers::insert(&conn, &new("kept")).expect("server").id;
+        for id in [gone, kept] {
+            crate::store::events::append(
+                &conn,
+                id,
+                &crate::store::events::NewEvent::new("note", "history"),
+            )
+            .expect("event");
+        }
+        servers::soft_delete(&conn, gone).expect("delete");
+        let settings: String = conn
+            .query_row("SELECT settings FROM servers WHERE id = ?1", [gone], |r| {
+                r.get(0)
+            })
+            .expect("row");
+        assert_eq!(settings, "{}", "a deleted server's settings go at once");
+
+        // Within the window nothing goes.
+        assert_eq!(
+            purge_deleted_server(&mut conn, "2000-01-01T00:00:00Z").expect("purge"),
+            None
+        );
+        // After it, the deleted server's history goes, once; the live server's stays.
+        assert_eq!(
+            purge_deleted_server(&mut conn, "9999-01-01T00:00:00Z").expect("purge"),
+            Some(gone)
+        );
+        assert_eq!(
+            purge_deleted_server(&mut conn, "9999-01-01T00:00:00Z").expect("purge"),
+            None
+        );
+        let events = |id: i64| -> i64 {
+            conn.query_row(
+                "SELECT count(*) FROM server_events WHERE server_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("count")
+        };
+        assert_eq!((events(gone), events(kept)), (0, 1));
+        assert!(
+            servers::get_including_deleted(&conn, gone).is_ok(),
+            "the tombstone stays"
+        );
     }
 }

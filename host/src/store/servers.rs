@@ -461,7 +461,9 @@ pub fn busy_ids(conn: &Connection) -> Result<Vec<i64>, StoreError> {
 pub fn soft_delete(conn: &Connection, id: i64) -> Result<(), StoreError> {
     let changed = conn.execute(
         concat!(
-            "UPDATE servers SET deleted_at = ",
+            // The settings (sealed passwords among them) go with the server; the row stays
+            // for its history until retention purges that.
+            "UPDATE servers SET settings = '{}', deleted_at = ",
             now!(),
             ", updated_at = ",
             now!(),

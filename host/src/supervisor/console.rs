@@ -9,7 +9,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 /// How many earlier runs' console logs are kept beside the current one.
@@ -26,14 +26,18 @@ pub fn rotated_log_path(console_dir: &Path, n: usize) -> PathBuf {
 }
 
 /// Creates `console_dir` if needed, rotates the previous logs and opens a fresh
-/// `console.log` for appending (owner read/write, group read).
+/// `console.log` for appending, readable by the host's user only (a game may print
+/// passwords it was given).
 pub(crate) fn open_fresh(console_dir: &Path) -> io::Result<File> {
-    fs::create_dir_all(console_dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(console_dir)?;
     rotate(console_dir)?;
     OpenOptions::new()
         .create(true)
         .append(true)
-        .mode(0o640)
+        .mode(0o600)
         .open(console_log_path(console_dir))
 }
 

@@ -52,6 +52,19 @@ pub use self::state::ServerState;
 use self::task::Task;
 use crate::supervisor::process::ProcessId;
 
+/// What the previous host run recorded about a server's game, for [`ServerSupervisor::adopt_recorded`].
+#[derive(Debug)]
+pub struct Adoption {
+    /// The recorded process.
+    pub id: ProcessId,
+    /// The plan for stopping and restarting it, or why none could be made.
+    pub plan: Result<LaunchPlan, String>,
+    /// Whether the user wants it running (a gone process is then crashed).
+    pub desired_running: bool,
+    /// Whether it was still starting (not yet ready) when recorded.
+    pub starting: bool,
+}
+
 /// How many commands may wait for the task before senders wait too.
 const COMMAND_QUEUE: usize = 16;
 
@@ -148,13 +161,22 @@ impl ServerSupervisor {
         plan: LaunchPlan,
         desired_running: bool,
     ) -> Result<ServerState, SupervisorError> {
-        self.request(|reply| Command::Adopt {
+        self.adopt_recorded(Adoption {
             id,
-            plan,
+            plan: Ok(plan),
             desired_running,
-            reply,
+            starting: false,
         })
         .await
+    }
+
+    /// [`ServerSupervisor::adopt`] with everything the previous run recorded: a game that
+    /// had not reported ready is starting again (with a fresh startup budget) until it does,
+    /// when its plan waits for ready; a live game for which no plan could be made is
+    /// unmanaged, with the reason in the event, and is never launched a second time.
+    pub async fn adopt_recorded(&self, adoption: Adoption) -> Result<ServerState, SupervisorError> {
+        self.request(|reply| Command::Adopt { adoption, reply })
+            .await
     }
 
     /// Replaces the restart policy; disabling it cancels a pending restart.

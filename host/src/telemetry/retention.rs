@@ -34,6 +34,9 @@ pub struct Retention {
     pub events: Duration,
     /// Job output, counted from the job's end.
     pub job_logs: Duration,
+    /// All history of a deleted server (jobs, events, logs, players, metrics, grants,
+    /// bans), counted from its deletion.
+    pub deleted_servers: Duration,
 }
 
 impl Default for Retention {
@@ -44,6 +47,7 @@ impl Default for Retention {
             metrics_rollups: 30 * DAY,
             events: 30 * DAY,
             job_logs: 30 * DAY,
+            deleted_servers: 30 * DAY,
         }
     }
 }
@@ -61,6 +65,8 @@ pub struct Pruned {
     pub events: usize,
     /// Job output lines.
     pub job_logs: usize,
+    /// Deleted servers whose history went.
+    pub deleted_servers: usize,
 }
 
 /// Starts pruning every [`PRUNE_INTERVAL`] until `cancel` fires.
@@ -127,6 +133,20 @@ pub async fn prune(
         let cutoff = job_logs.clone();
         move |c| retention::prune_job_logs(c, &cutoff, BATCH)
     });
+    let cutoff = text(retention.deleted_servers);
+    loop {
+        if cancel.is_cancelled() {
+            return Ok(pruned);
+        }
+        let cutoff = cutoff.clone();
+        match store
+            .call(move |c| retention::purge_deleted_server(c, &cutoff))
+            .await?
+        {
+            Some(_) => pruned.deleted_servers += 1,
+            None => break,
+        }
+    }
     if pruned != Pruned::default() {
         store
             .call(|c| retention::release_space(c, VACUUM_PAGES))

@@ -36,17 +36,22 @@ enum Needs {
     View(StatusCode),
     /// Managing it; answers `ok`.
     Manage(StatusCode),
+    /// Managing it as an administrator (settings that choose the program to run); answers
+    /// `ok`.
+    Administer(StatusCode),
 }
 
 fn expected(who: Who, needs: Needs) -> StatusCode {
-    let (manage, ok) = match needs {
-        Needs::View(ok) => (false, ok),
-        Needs::Manage(ok) => (true, ok),
+    let (manage, admin, ok) = match needs {
+        Needs::View(ok) => (false, false, ok),
+        Needs::Manage(ok) => (true, false, ok),
+        Needs::Administer(ok) => (true, true, ok),
     };
     match who {
         Who::Anonymous => StatusCode::UNAUTHORIZED,
         Who::ViewerWithoutGrant | Who::OtherOperator => StatusCode::NOT_FOUND,
         Who::ViewerWithGrant if manage => StatusCode::FORBIDDEN,
+        Who::OperatorOwner | Who::OwnersApiKey if admin => StatusCode::FORBIDDEN,
         _ => ok,
     }
 }
@@ -54,33 +59,41 @@ fn expected(who: Who, needs: Needs) -> StatusCode {
 #[tokio::test]
 async fn every_server_endpoint_answers_each_caller_as_it_should() {
     let app = TestApp::new().await;
-    let (_, owner_token) = app.user("owner", Role::Operator).await;
+    let (owner, owner_token) = app.user("owner", Role::Operator).await;
     let (_, other_token) = app.user("other", Role::Operator).await;
     let (_, lone_viewer) = app.user("lone-viewer", Role::Viewer).await;
     let (granted, granted_token) = app.user("granted-viewer", Role::Viewer).await;
     let (_, owner_key) = app.api_key(&owner_token, None).await;
 
     // Each case gets a fresh server, so deleting or acting on one cannot affect the next.
+    // A generic server's settings choose what runs: an administrator makes it and hands it
+    // to the operator who owns it.
     let new_server = || async {
         let answer = app
-            .send(
-                Call::new(Method::POST, "/api/v1/servers")
-                    .bearer(&owner_token)
-                    .json(&json!({
-                        "name": "m",
-                        "adapter": "generic",
-                        "settings": {"executable": "/bin/sleep", "args": ["30"]},
-                    })),
+            .admin(
+                Method::POST,
+                "/api/v1/servers",
+                Some(json!({
+                    "name": "m",
+                    "adapter": "generic",
+                    "settings": {"executable": "/bin/sleep", "args": ["30"]},
+                })),
             )
             .await
             .expect(StatusCode::CREATED)
             .json();
         let id = answer["id"].as_i64().expect("id");
-        let user = granted.id;
+        let (user, owner) = (granted.id, owner.id);
         app.store
-            .call(move |c| grants::put(c, user, id, GrantRole::Viewer))
+            .call(move |c| {
+                c.execute(
+                    "UPDATE servers SET owner_id = ?1 WHERE id = ?2",
+                    rusqlite::params![owner, id],
+                )?;
+                grants::put(c, user, id, GrantRole::Viewer)
+            })
             .await
-            .expect("grant");
+            .expect("owner and grant");
         id
     };
     let credential = |who: Who| -> Option<&str> {
@@ -114,7 +127,7 @@ async fn every_server_endpoint_answers_each_caller_as_it_should() {
             Method::PUT,
             "/config",
             Some(json!({"settings": {"executable": "/bin/true"}})),
-            Needs::Manage(StatusCode::OK),
+            Needs::Administer(StatusCode::OK),
         ),
         (
             Method::POST,

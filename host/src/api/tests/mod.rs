@@ -13,6 +13,7 @@ mod live;
 mod matrix;
 mod openapi;
 mod server_routes;
+mod trust;
 mod users;
 
 use std::net::SocketAddr;

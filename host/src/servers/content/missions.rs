@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::selection::{self, Selected};
 use super::{APPLIES, ContentError, files, rfc3339};
 use crate::adapters::model::{Column, ContentKind, FieldError};
-use crate::servers::Servers;
+use crate::servers::{Authority, Servers};
 use crate::store::servers::Server;
 
 /// One mission file.
@@ -245,6 +245,7 @@ impl Servers {
         &self,
         server: &Server,
         rows: Vec<Value>,
+        authority: Authority,
     ) -> Result<Missions, ContentError> {
         let located = self.content_dir(server, ContentKind::Missions).await?;
         let Some(selection) = located.dir.selection.clone() else {
@@ -287,6 +288,7 @@ impl Servers {
                 &located.adapter,
                 &selection.setting,
                 Value::Array(rows),
+                authority,
             )
             .await?;
         self.missions(&updated).await

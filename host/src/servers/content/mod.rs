@@ -181,13 +181,14 @@ impl Servers {
 
     /// Sets the one setting `key` to `value`, keeping every other setting (secrets
     /// included), through [`Servers::update_settings`]: checked by the schema and the
-    /// adapter, applied at the next start.
+    /// adapter, applied at the next start, with `authority`'s limits.
     pub async fn set_setting(
         &self,
         server: &Server,
         adapter: &LoadedAdapter,
         key: &str,
         value: Value,
+        authority: super::Authority,
     ) -> Result<Server, ContentError> {
         let mut object = server.settings.as_object().cloned().unwrap_or_default();
         // Left out, a secret keeps its stored value; sent back sealed it would not.
@@ -197,7 +198,9 @@ impl Servers {
             }
         }
         object.insert(key.to_string(), value);
-        Ok(self.update_settings(server, Value::Object(object)).await?)
+        Ok(self
+            .update_settings(server, Value::Object(object), authority)
+            .await?)
     }
 }
 

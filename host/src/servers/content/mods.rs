@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::selection;
 use super::{APPLIES, ContentError, Located, files};
 use crate::adapters::model::{ContentKind, FieldError};
-use crate::servers::Servers;
+use crate::servers::{Authority, Servers};
 use crate::store::servers::Server;
 
 /// One mod: a folder present, or a name enabled whose folder is missing.
@@ -134,6 +134,7 @@ impl Servers {
         &self,
         server: &Server,
         names: Vec<String>,
+        authority: Authority,
     ) -> Result<Mods, ContentError> {
         let located = self.content_dir(server, ContentKind::Mods).await?;
         let Some(selection) = located.dir.selection.clone() else {
@@ -167,13 +168,19 @@ impl Servers {
                 &located.adapter,
                 &selection.setting,
                 Value::Array(rows),
+                authority,
             )
             .await?;
         self.mods_of(&located, &updated).await
     }
 
     /// Appends `name` to the load order (nothing changes when it is already enabled).
-    pub async fn enable_mod(&self, server: &Server, name: &str) -> Result<Mods, ContentError> {
+    pub async fn enable_mod(
+        &self,
+        server: &Server,
+        name: &str,
+        authority: Authority,
+    ) -> Result<Mods, ContentError> {
         let mods = self.mods(server).await?;
         if mods.setting.is_none() {
             return Err(ContentError::NoSelection("mods"));
@@ -186,12 +193,18 @@ impl Servers {
         }
         let mut names = mods.enabled;
         names.push(name.to_string());
-        self.set_enabled_without_check(server, names).await
+        self.set_enabled_without_check(server, names, authority)
+            .await
     }
 
     /// Takes `name` out of the load order (nothing changes when it is not enabled); the
     /// folder may be missing.
-    pub async fn disable_mod(&self, server: &Server, name: &str) -> Result<Mods, ContentError> {
+    pub async fn disable_mod(
+        &self,
+        server: &Server,
+        name: &str,
+        authority: Authority,
+    ) -> Result<Mods, ContentError> {
         let mods = self.mods(server).await?;
         if mods.setting.is_none() {
             return Err(ContentError::NoSelection("mods"));
@@ -203,7 +216,8 @@ impl Servers {
             return Err(ContentError::NotFound(format!("mod {name}")));
         }
         let names = mods.enabled.into_iter().filter(|e| e != name).collect();
-        self.set_enabled_without_check(server, names).await
+        self.set_enabled_without_check(server, names, authority)
+            .await
     }
 
     /// Stores `names` as the load order as they are (enabled names whose folder is missing
@@ -212,6 +226,7 @@ impl Servers {
         &self,
         server: &Server,
         names: Vec<String>,
+        authority: Authority,
     ) -> Result<Mods, ContentError> {
         let located = self.content_dir(server, ContentKind::Mods).await?;
         let (Some(selection), Some(current)) = (
@@ -226,6 +241,7 @@ impl Servers {
                 &located.adapter,
                 &selection.setting,
                 Value::Array(current.with_names(&names)),
+                authority,
             )
             .await?;
         self.mods_of(&located, &updated).await
@@ -237,6 +253,7 @@ impl Servers {
         &self,
         server: &Server,
         items: Vec<u64>,
+        authority: Authority,
     ) -> Result<Mods, ContentError> {
         let located = self.content_dir(server, ContentKind::Mods).await?;
         let Some(key) = located.dir.workshop.clone() else {
@@ -258,7 +275,7 @@ impl Servers {
         }
         let value = Value::Array(items.iter().map(|i| Value::String(i.to_string())).collect());
         let updated = self
-            .set_setting(server, &located.adapter, &key, value)
+            .set_setting(server, &located.adapter, &key, value, authority)
             .await?;
         self.mods_of(&located, &updated).await
     }

@@ -3,8 +3,6 @@
 
 use tokio::sync::oneshot;
 
-use crate::supervisor::process::ProcessId;
-
 use super::{LaunchPlan, RestartPolicy, ServerState, SupervisorError};
 
 /// Where a command's answer goes.
@@ -30,9 +28,7 @@ pub(super) enum Command {
         reply: Reply<()>,
     },
     Adopt {
-        id: ProcessId,
-        plan: LaunchPlan,
-        desired_running: bool,
+        adoption: super::Adoption,
         reply: Reply<ServerState>,
     },
     SetPolicy {

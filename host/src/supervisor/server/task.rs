@@ -136,13 +136,8 @@ impl Task {
             Command::MarkReady { reply } => {
                 let _ = reply.send(self.mark_ready());
             }
-            Command::Adopt {
-                id,
-                plan,
-                desired_running,
-                reply,
-            } => {
-                let result = self.adopt(id, plan, desired_running);
+            Command::Adopt { adoption, reply } => {
+                let result = self.adopt(adoption);
                 let _ = reply.send(result);
             }
             Command::SetPolicy { policy } => {
@@ -243,31 +238,61 @@ impl Task {
     }
 
     /// Reattaches to a process recorded by an earlier host run; never launches.
-    fn adopt(
-        &mut self,
-        id: ProcessId,
-        plan: LaunchPlan,
-        desired_running: bool,
-    ) -> Result<ServerState, SupervisorError> {
+    fn adopt(&mut self, adoption: super::Adoption) -> Result<ServerState, SupervisorError> {
+        let super::Adoption {
+            id,
+            plan,
+            desired_running,
+            starting,
+        } = adoption;
         if self.process.is_some() {
             return Err(SupervisorError::AlreadyRunning);
         }
         self.restart_at = None;
         self.restarts.clear();
-        self.plan = Some(plan);
+        let (plan, unplanned) = match plan {
+            Ok(plan) => (Some(plan), None),
+            Err(why) => (None, Some(why)),
+        };
+        let wait_for_ready = plan.as_ref().is_some_and(|p| p.wait_for_ready);
+        let startup_timeout = plan.as_ref().map(|p| p.startup_timeout);
+        self.plan = plan;
         match attach(id) {
+            Ok(_) if unplanned.is_some() => {
+                let why = unplanned.as_deref().unwrap_or_default();
+                // Alive, but without a plan the host can neither stop nor restart it as its
+                // game wants: it stays the user's to end, and is never launched twice.
+                self.unmanaged = Some(id);
+                let message = format!(
+                    "the game process ({id}) still runs, but the host cannot plan for it: \
+                     {why}"
+                );
+                self.set(ServerState::Unmanaged, &message);
+                self.event("unmanaged", &message);
+                Ok(ServerState::Unmanaged)
+            }
             Ok(process) => {
                 self.process = Some(RunningProcess::Attached(process));
                 self.unmanaged = None;
                 let message = format!("reattached to the game process ({id})");
-                self.set(ServerState::Running, &message);
+                let to = match startup_timeout {
+                    Some(timeout) if starting && wait_for_ready => {
+                        self.ready_deadline = Some(Instant::now() + timeout);
+                        ServerState::Starting
+                    }
+                    _ => ServerState::Running,
+                };
+                self.set(to, &message);
                 self.event("reattached", &message);
                 self.observer.process_started(self.server_id, id, false);
-                Ok(ServerState::Running)
+                Ok(to)
             }
             Err(e @ (ProcessError::NotRunning(_) | ProcessError::PidReused { .. })) => {
                 self.unmanaged = None;
-                let message = format!("the game process was gone when the host started: {e}");
+                let mut message = format!("the game process was gone when the host started: {e}");
+                if let Some(why) = &unplanned {
+                    message.push_str(&format!("; the host cannot plan for it: {why}"));
+                }
                 let to = if desired_running {
                     ServerState::Crashed {
                         exit: None,
