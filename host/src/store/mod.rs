@@ -91,6 +91,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         owner_only(path)?;
         let conn = Connection::open(path)?;
+        // The vacuum mode first: on a new, empty file it is free to set now, and once the
+        // file is in WAL mode it takes a rebuild.
+        incremental_vacuum(&conn)?;
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -207,15 +210,19 @@ fn incremental_vacuum(conn: &Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
-    let tables: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-        [],
-        |row| row.get(0),
-    )?;
-    if tables > 0 {
-        tracing::info!("rebuilding the database once so that pruning can shrink it");
-        conn.execute_batch("VACUUM")?;
+    let mode: i64 = conn.pragma_query_value(None, "auto_vacuum", |row| row.get(0))?;
+    if mode == INCREMENTAL {
+        return Ok(());
     }
+    // An existing database (or one already in WAL mode) takes the new mode only through a
+    // rebuild: once, never again at later starts.
+    tracing::info!("rebuilding the database once so that pruning can shrink it");
+    let started = std::time::Instant::now();
+    conn.execute_batch("VACUUM")?;
+    tracing::info!(
+        took_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "database rebuilt for incremental vacuum"
+    );
     Ok(())
 }
 

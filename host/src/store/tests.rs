@@ -121,6 +121,36 @@ fn a_database_newer_than_the_binary_is_refused() {
 }
 
 #[test]
+fn a_new_database_is_incrementally_vacuumed_from_its_first_start_and_never_rebuilt_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("garrison.db");
+    drop(Store::open(&path).expect("first start"));
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let mode: i64 = raw
+        .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(mode, 2, "INCREMENTAL from the first start");
+    drop(raw);
+
+    // An older database in full mode is converted once, keeping its rows.
+    let old = dir.path().join("old.db");
+    let raw = rusqlite::Connection::open(&old).expect("raw");
+    raw.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    raw.execute_batch("CREATE TABLE kept (x); INSERT INTO kept VALUES (1);")
+        .expect("table");
+    drop(raw);
+    drop(Store::open(&old).expect("converting start"));
+    let raw = rusqlite::Connection::open(&old).expect("raw");
+    let mode: i64 = raw
+        .pragma_query_value(None, "auto_vacuum", |r| r.get(0))
+        .expect("pragma");
+    let rows: i64 = raw
+        .query_row("SELECT count(*) FROM kept", [], |r| r.get(0))
+        .expect("rows");
+    assert_eq!((mode, rows), (2, 1));
+}
+
+#[test]
 fn the_connection_uses_wal_foreign_keys_and_a_busy_timeout() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("temp dir");
