@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::extract::{Json, Path, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, stream};
-use crate::auth::{Access, Caller, server_access, visible_servers};
+use crate::auth::{Access, Caller, history_access, server_access, visible_servers};
 use crate::store::CancelOutcome;
 use crate::store::jobs::{self, Job, JobFilter, JobLogLine, JobState};
 
@@ -53,7 +53,7 @@ pub struct JobLines {
 /// What `caller` may do with `job`; 404 when they may not see it.
 async fn job_access(state: &AppState, caller: &Caller, job: &Job) -> Result<Access, ApiError> {
     match job.server_id {
-        Some(server_id) => Ok(server_access(&state.store, caller, server_id)
+        Some(server_id) => Ok(history_access(&state.store, caller, server_id)
             .await
             .map_err(|_| ApiError::not_found(format!("No job {}.", job.id)))?),
         None if caller.is_admin() => Ok(Access::Manage),

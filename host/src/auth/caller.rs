@@ -106,10 +106,33 @@ pub async fn server_access(
 ) -> Result<Access, AuthError> {
     let user_id = caller.user_id;
     let facts = store
-        .call(move |conn| access_facts(conn, user_id, server_id))
+        .call(move |conn| access_facts(conn, user_id, server_id, false))
         .await?;
     facts
         .and_then(|(owner, grant)| access_for(caller, owner, grant))
+        .ok_or_else(|| AuthError::NotFound(format!("server {server_id}")))
+}
+
+/// What `caller` may do with the history (jobs) of server `server_id`, also once it is
+/// deleted: those who could see it still see what was done to it (the job that deleted it
+/// among them), read-only. [`AuthError::NotFound`] when it never existed or is not the
+/// caller's to see.
+pub async fn history_access(
+    store: &Store,
+    caller: &Caller,
+    server_id: i64,
+) -> Result<Access, AuthError> {
+    let user_id = caller.user_id;
+    let facts = store
+        .call(move |conn| {
+            let live = access_facts(conn, user_id, server_id, false)?.is_some();
+            Ok(access_facts(conn, user_id, server_id, true)?.map(|facts| (facts, live)))
+        })
+        .await?;
+    facts
+        .and_then(|((owner, grant), live)| {
+            access_for(caller, owner, grant).map(|a| if live { a } else { Access::View })
+        })
         .ok_or_else(|| AuthError::NotFound(format!("server {server_id}")))
 }
 
@@ -122,14 +145,15 @@ fn access_facts(
     conn: &Connection,
     user_id: i64,
     server_id: i64,
+    include_deleted: bool,
 ) -> Result<Option<AccessFacts>, StoreError> {
     Ok(conn
         .prepare_cached(
             "SELECT s.owner_id, g.role FROM servers s
              LEFT JOIN server_grants g ON g.server_id = s.id AND g.user_id = ?2
-             WHERE s.id = ?1 AND s.deleted_at IS NULL",
+             WHERE s.id = ?1 AND (s.deleted_at IS NULL OR ?3)",
         )?
-        .query_row(params![server_id, user_id], |row| {
+        .query_row(params![server_id, user_id, include_deleted], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
         .optional()?)

@@ -32,7 +32,9 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-pub use caller::{Access, Caller, Visibility, access_for, server_access, visible_servers};
+pub use caller::{
+    Access, Caller, Visibility, access_for, history_access, server_access, visible_servers,
+};
 pub use limit::{LockoutPolicy, LoginLimits};
 pub use token::TokenSigner;
 

@@ -383,3 +383,54 @@ async fn prometheus_metrics_are_for_administrators_only() {
         assert!(text.contains(expected), "{expected} missing from\n{text}");
     }
 }
+
+#[tokio::test]
+async fn the_job_that_deletes_a_server_can_be_followed_to_its_end() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.user("owner", Role::Operator).await;
+    let (_, stranger) = app.user("stranger", Role::Operator).await;
+    let id = app
+        .send(
+            Call::new(Method::POST, "/api/v1/servers")
+                .bearer(&owner)
+                .json(&serde_json::json!({"name": "short-lived", "adapter": "fixture-content"})),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+    let job = app
+        .send(Call::new(Method::DELETE, &format!("/api/v1/servers/{id}")).bearer(&owner))
+        .await
+        .expect(StatusCode::ACCEPTED)
+        .json();
+    let path = format!("/api/v1/jobs/{}", job["id"]);
+    let limit = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        // The owner follows it all the way, also after the server is gone.
+        let seen = app
+            .get(&path, Some(&owner))
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        if seen["state"] == "succeeded" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "never finished: {seen}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.get(&format!("/api/v1/servers/{id}"), Some(&owner))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND);
+    app.get(&path, Some(&stranger))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND);
+    // What is left is history: it can be read, not acted on.
+    app.send(Call::new(Method::POST, &format!("{path}/cancel")).bearer(&owner))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN);
+}
