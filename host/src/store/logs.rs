@@ -92,7 +92,9 @@ fn to_u64(value: i64) -> u64 {
 }
 
 /// Stores `lines` as the next lines of server `server_id` and records `cursors`, in one
-/// transaction. Returns the stored lines with their sequence numbers.
+/// transaction. Returns the stored lines with their sequence numbers. (The log pipelines
+/// append through [`Store::append_logs`](super::Store::append_logs), which writes many
+/// servers' lines in one transaction.)
 pub fn append(
     conn: &mut Connection,
     server_id: i64,
@@ -100,6 +102,18 @@ pub fn append(
     cursors: &[LogCursor],
 ) -> Result<Vec<LogLine>, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored = append_in(&tx, server_id, lines, cursors)?;
+    tx.commit()?;
+    Ok(stored)
+}
+
+/// [`append`] inside a transaction the caller holds.
+pub fn append_in(
+    tx: &Connection,
+    server_id: i64,
+    lines: Vec<NewLogLine>,
+    cursors: &[LogCursor],
+) -> Result<Vec<LogLine>, StoreError> {
     let mut seq: i64 = tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM server_logs WHERE server_id = ?1")?
         .query_row(params![server_id], |row| row.get(0))?;
@@ -154,7 +168,6 @@ pub fn append(
             ])?;
         }
     }
-    tx.commit()?;
     Ok(stored)
 }
 

@@ -28,6 +28,7 @@ pub mod bans;
 mod error;
 pub mod events;
 pub mod grants;
+mod group_commit;
 pub mod jobs;
 pub mod logs;
 pub mod metrics;
@@ -76,6 +77,8 @@ pub struct Store {
     tasks: mpsc::Sender<Task>,
     /// The live servers' rows between changes (see [`snapshot`]).
     summaries: Arc<snapshot::Summaries>,
+    /// Log lines waiting to be written together (see [`group_commit`]).
+    log_queue: Arc<group_commit::LogQueue>,
 }
 
 impl std::fmt::Debug for Store {
@@ -131,7 +134,29 @@ impl Store {
                 }
             })
             .map_err(StoreError::Thread)?;
-        Ok(Store { tasks, summaries })
+        Ok(Store {
+            tasks,
+            summaries,
+            log_queue: Arc::default(),
+        })
+    }
+
+    /// Stores `lines` as the next lines of server `server_id` and records `cursors`, written
+    /// in one transaction with whatever other servers append within a few milliseconds
+    /// (group commit, see [`group_commit`]). `on_stored` runs on the store thread right after
+    /// the commit with the stored lines (when there are any). Answers, after the commit, how
+    /// many lines were stored; on an error neither the lines nor the positions are. Must be
+    /// called inside a tokio runtime.
+    pub async fn append_logs(
+        &self,
+        server_id: i64,
+        lines: Vec<logs::NewLogLine>,
+        cursors: Vec<logs::LogCursor>,
+        on_stored: impl FnOnce(Vec<logs::LogLine>) + Send + 'static,
+    ) -> Result<usize, StoreError> {
+        self.log_queue
+            .append(&self.tasks, server_id, lines, cursors, Box::new(on_stored))
+            .await
     }
 
     /// Every live server's row without its settings, in id order (as

@@ -4,7 +4,8 @@
 //! a log's directory (or, for a directory that cannot be watched, on a short poll; and on a
 //! slow safety-net tick otherwise), then on a blocking thread reads what is new from each
 //! [`Tail`] and feeds it to the adapter's parser in one batch per log. The records are
-//! stored with each log's new read position in one transaction, so a restarted host resumes
+//! stored with each log's new read position in one transaction (shared with other servers'
+//! lines of the same few milliseconds: [`Store::append_logs`]), so a restarted host resumes
 //! after the last stored line, never before and never after. Stored lines are published on
 //! the [`EventBus`]; `server-ready` and player join and leave events also go to the event
 //! hook (ready detection, player tracking), and figures the game reports are stored as
@@ -32,7 +33,7 @@ use crate::adapters::LogParser;
 use crate::adapters::model::{GameEvent, ParsedEntry};
 use crate::events::{Event, EventBus, EventKind};
 use crate::store::Store;
-use crate::store::logs::{self, LogCursor, NewLogLine};
+use crate::store::logs::{LogCursor, NewLogLine};
 use crate::store::metrics::{self, Sample};
 
 /// A log quiet this long has its held-back lines released.
@@ -172,18 +173,15 @@ async fn run(
             let (lines, cursors) = (step.lines, step.cursors);
             // Published on the store's thread, right after the commit: every writer of this
             // server's log does the same, so the bus carries its lines in seq order.
+            // Written together with other servers' lines (group commit).
             let publisher = bus.clone();
             match store
-                .call(move |conn| {
-                    let stored = logs::append(conn, server_id, lines, &cursors)?;
-                    if !stored.is_empty() {
-                        publisher.publish(Event::new(server_id, EventKind::Log { lines: stored }));
-                    }
-                    Ok(())
+                .append_logs(server_id, lines, cursors, move |stored| {
+                    publisher.publish(Event::new(server_id, EventKind::Log { lines: stored }));
                 })
                 .await
             {
-                Ok(()) => {}
+                Ok(_) => {}
                 // Not stored, and neither is the position: a later host run reads them again.
                 Err(e) => tracing::error!(server_id, "could not store log lines: {e}"),
             }

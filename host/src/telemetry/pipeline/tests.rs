@@ -9,6 +9,7 @@ use tokio::sync::broadcast;
 
 use super::*;
 use crate::adapters::{AdapterRuntime, SandboxConfig, settings};
+use crate::store::logs;
 use crate::store::servers::{self, NewServer};
 
 fn adapters() -> AdapterRuntime {
