@@ -139,6 +139,9 @@ struct Burst {
     last: Instant,
 }
 
+/// Open bursts by client address and action.
+type Bursts = HashMap<(Option<IpAddr>, String), Burst>;
+
 /// What to do with a refused call.
 enum Fold {
     /// The first of a burst: write its row.
@@ -154,7 +157,7 @@ enum Fold {
 #[derive(Clone)]
 pub struct Recorder {
     store: Store,
-    bursts: Arc<Mutex<HashMap<(Option<IpAddr>, String), Burst>>>,
+    bursts: Arc<Mutex<Bursts>>,
 }
 
 impl Recorder {
@@ -166,7 +169,7 @@ impl Recorder {
         }
     }
 
-    fn bursts(&self) -> std::sync::MutexGuard<'_, HashMap<(Option<IpAddr>, String), Burst>> {
+    fn bursts(&self) -> std::sync::MutexGuard<'_, Bursts> {
         // Every change under this lock is a single assignment; a panic cannot tear one.
         self.bursts
             .lock()
