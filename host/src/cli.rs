@@ -3,6 +3,7 @@
 //!
 //! Everything here is argument handling and printing; the work is done by the library.
 
+mod serve_connections;
 mod serve_telemetry;
 mod user;
 
@@ -129,6 +130,8 @@ struct ServeArgs {
     sandbox: SandboxArgs,
     #[command(flatten)]
     telemetry: serve_telemetry::TelemetryArgs,
+    #[command(flatten)]
+    connections: serve_connections::ConnectionArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +220,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.steamcmd = args.steamcmd;
     config.job_workers = usize::from(args.job_workers);
     args.telemetry.apply(&mut config);
+    args.connections.apply(&mut config);
     config.max_mission_upload = u64::from(args.max_mission_upload_mib) << 20;
     if args.demo {
         config.demo = args.simulator.or_else(garrison::demo::default_simulator);

@@ -35,6 +35,8 @@ pub struct Config {
     pub max_mission_upload: u64,
     /// `serve --demo`: the game-server simulator to back the demo servers with.
     pub demo: Option<PathBuf>,
+    /// Limits on client connections: timeouts, connections per address, WebSocket buffers.
+    pub serve: crate::serve::ServeOptions,
 }
 
 impl Config {
@@ -52,6 +54,7 @@ impl Config {
             retention: crate::telemetry::retention::Retention::default(),
             max_mission_upload: crate::servers::content::DEFAULT_UPLOAD_LIMIT,
             demo: None,
+            serve: crate::serve::ServeOptions::default(),
         }
     }
 

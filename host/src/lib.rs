@@ -11,6 +11,7 @@
 //! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
 //!   events, jobs) and the recent lines kept per server;
 //! - [`secrets`]: sealing passwords in settings at rest;
+//! - [`serve`]: the accept loop and its limits on slow, idle and greedy clients;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;
 //! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod events;
 pub mod jobs;
 pub mod secrets;
+pub mod serve;
 pub mod servers;
 pub mod store;
 pub mod supervisor;
@@ -212,14 +214,10 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("listening on http://{addr}");
     }
-    // Connect info gives the audit log and sign-in limits the client's address.
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(HostError::Serve);
+    // Requests carry the client's address for the audit log and sign-in limits.
+    let served = serve::serve(listener, app, config.serve, shutdown)
+        .await
+        .map_err(HostError::Serve);
     // Running jobs are interrupted; games keep running for the next host run to reattach.
     reconciling.cancel();
     let _ = reconciler.await;

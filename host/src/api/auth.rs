@@ -44,7 +44,8 @@ pub struct Me {
 }
 
 /// `POST /api/v1/auth/login`: signs in. Failed attempts are limited per username and per
-/// client address (429 with `Retry-After` while locked out).
+/// client address (429 with `Retry-After` while locked out); the audit log records the
+/// username a failed attempt tried.
 #[utoipa::path(
     post,
     path = "/auth/login",
@@ -68,7 +69,8 @@ pub async fn login(
     let session = state
         .auth
         .login(&request.username, &request.password, client.map(|c| c.ip()))
-        .await?;
+        .await
+        .inspect_err(|_| audit.set_attempted_username(&request.username))?;
     audit.set_user(&session.user);
     audit.set_target(format!("user {}", session.user.id));
     Ok(Json(session))

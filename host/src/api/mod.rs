@@ -147,7 +147,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = v1
         .method_not_allowed_fallback(error::method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            audit::Recorder::new(state.store.clone()),
             audit::record,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));

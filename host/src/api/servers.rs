@@ -305,6 +305,15 @@ pub async fn update(
     Json(update): Json<ServerUpdate>,
 ) -> Result<Response, ApiError> {
     audit.set_target(format!("server {id}"));
+    audit.set_changed(
+        [
+            update.name.as_ref().map(|_| "name"),
+            update.restart.as_ref().map(|_| "restart"),
+            update.stop_grace_secs.map(|_| "stop_grace_secs"),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let server = managed(&state, &caller, id).await?;
     let mut errors = Vec::new();
     let name = match update.name.as_deref().map(check_name) {
@@ -509,11 +518,13 @@ pub async fn put_config(
     Json(update): Json<ConfigUpdate>,
 ) -> Result<Json<ConfigView>, ApiError> {
     audit.set_target(format!("server {id}"));
-    let server = managed(&state, &caller, id).await?;
+    let before = managed(&state, &caller, id).await?;
     let server = state
         .servers
-        .update_settings(&server, update.settings, authority(&caller))
+        .update_settings(&before, update.settings, authority(&caller))
         .await?;
+    let changed = state.servers.changed_settings(&before, &server);
+    audit.set_changed(changed.iter().map(String::as_str));
     let settings = state.servers.masked_settings(&server)?;
     Ok(Json(ConfigView {
         adapter: server.adapter_id,

@@ -155,10 +155,19 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
+    audit: AuditSlot,
     Path(id): Path<i64>,
     Json(request): Json<UserPatchRequest>,
 ) -> Result<Json<User>, ApiError> {
     caller.require_admin()?;
+    audit.set_changed(
+        [
+            request.role.as_ref().map(|_| "role"),
+            request.disabled.map(|_| "disabled"),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     let patch = UserPatch {
         role: request.role,
         disabled: request.disabled,

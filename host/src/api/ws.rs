@@ -23,8 +23,12 @@
 //! `{"type":"auth_expired"}` and a close with 4001, a revoked one a close with 4001. The host
 //! pings every [`PING_EVERY`] and drops a client it has not heard from in [`PONG_TIMEOUT`].
 //! A client that reads too slowly never slows the producers or other clients: events it
-//! could not take are dropped and it gets `{"type":"resync","missed":N}`, after which it may
-//! reload history through the REST API.
+//! could not take are dropped (counted in the dropped-events counter, and logged once per
+//! connection) and it gets `{"type":"resync","missed":N}`, after which it may reload history
+//! through the REST API. Its socket's kernel send buffer is capped
+//! (`serve --ws-send-buffer-kib`), so a client that stops reading runs out of room after
+//! kilobytes instead of megabytes; one that reads nothing, pongs included, is dropped after
+//! [`PONG_TIMEOUT`].
 //!
 //! Per connection, a reader task turns client frames into commands, a writer task owns the
 //! socket's sending half, and the connection's own loop selects over commands, the bus,
@@ -42,6 +46,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -49,6 +54,7 @@ use super::AppState;
 use super::extract::Query;
 use crate::auth::{AuthError, Caller, server_access, visible_servers};
 use crate::events::{Event, EventKind};
+use crate::serve::Connection;
 use crate::telemetry::counters;
 
 /// How often the host pings.
@@ -117,8 +123,12 @@ enum Flow {
 pub async fn handler(
     State(state): State<AppState>,
     Query(query): Query<WsQuery>,
+    connection_over: Option<axum::Extension<Connection>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    if let Some(axum::Extension(over)) = connection_over {
+        over.for_websocket();
+    }
     upgrade.on_upgrade(move |socket| connection(state, socket, query.token))
 }
 
@@ -244,6 +254,8 @@ struct Hub {
     sent_seq: HashMap<i64, i64>,
     /// When the client last proved it is there.
     last_seen: Instant,
+    /// Whether this connection's falling behind has been logged.
+    lag_logged: bool,
 }
 
 impl Hub {
@@ -266,6 +278,7 @@ impl Hub {
             visible_at: Instant::now(),
             sent_seq: HashMap::new(),
             last_seen: Instant::now(),
+            lag_logged: false,
         }
     }
 
@@ -295,17 +308,18 @@ impl Hub {
                 },
                 received = self.events.recv() => match received {
                     Ok(event) => self.event(&event).await,
-                    Err(RecvError::Lagged(missed)) => {
-                        counters::add(&counters::WS_EVENTS_DROPPED, missed);
-                        self.send(text(&json!({ "type": "resync", "missed": missed }))).await
-                    }
+                    Err(RecvError::Lagged(missed)) => self.dropped(missed).await,
                     Err(RecvError::Closed) => Flow::Stop,
                 },
                 _ = ping.tick() => {
                     if self.last_seen.elapsed() > PONG_TIMEOUT {
                         Flow::Stop
                     } else {
-                        self.send(Message::Ping(Default::default())).await
+                        // No room means no reading: the deadline above will tell.
+                        match self.out.try_send(Message::Ping(Default::default())) {
+                            Err(TrySendError::Closed(_)) => Flow::Stop,
+                            _ => Flow::Continue,
+                        }
                     }
                 }
                 _ = recheck.tick() => self.recheck().await,
@@ -324,6 +338,21 @@ impl Hub {
             sent = self.out.send(message) => if sent.is_ok() { Flow::Continue } else { Flow::Stop },
             () = tokio::time::sleep_until(deadline) => Flow::Stop,
         }
+    }
+
+    /// Counts `missed` events the client did not get and tells it to resync; the first time,
+    /// says so in the log.
+    async fn dropped(&mut self, missed: u64) -> Flow {
+        counters::add(&counters::WS_EVENTS_DROPPED, missed);
+        if !self.lag_logged {
+            self.lag_logged = true;
+            tracing::info!(
+                user = %self.caller.username,
+                "a WebSocket client reads too slowly: dropping its events and telling it to resync"
+            );
+        }
+        self.send(text(&json!({ "type": "resync", "missed": missed })))
+            .await
     }
 
     async fn close_with(&self, code: u16, reason: &str) -> Flow {

@@ -3,6 +3,11 @@
 //! to a cap); a quiet period forgets the failures. While locked, sign-ins are refused without
 //! checking the password, so guessing gains nothing and costs the host no hashing.
 //!
+//! A username locked out by failures is still checked for a client address with no failures
+//! of its own in the quiet period: otherwise a stranger who guesses wrong a few times locks
+//! the real user out everywhere. Such an address gets one attempt; if it fails, it has
+//! failures, and the username's lockout applies to it too.
+//!
 //! Time is passed in (`now`), so the policy is tested without sleeping; the host uses
 //! `tokio::time::Instant`, which `tokio::time::pause` controls.
 
@@ -117,6 +122,15 @@ impl Limiter {
         entry.locked_until = (!lockout.is_zero()).then(|| now + lockout);
     }
 
+    /// How many failures of `key` are remembered at `now` (0 once the quiet period forgot
+    /// them).
+    pub fn recent_failures(&self, key: &str, now: Instant) -> u32 {
+        match self.entries().get(key) {
+            Some(e) if now.duration_since(e.last_failure) < self.policy.forget_after => e.failures,
+            _ => 0,
+        }
+    }
+
     /// Forgets the failures of `key` (after a successful sign-in).
     pub fn forget(&self, key: &str) {
         self.entries().remove(key);
@@ -142,9 +156,15 @@ impl Default for LoginLimits {
 }
 
 impl LoginLimits {
-    /// `Err(wait)` if the username or the client is locked out (the longer wait wins).
+    /// `Err(wait)` if the sign-in is refused without checking the password (the longer wait
+    /// wins): the client is locked out, or the username is — unless the client has no recent
+    /// failures of its own, so a stranger's failures elsewhere do not lock the user out.
     pub fn check(&self, user: &str, client: Option<&str>, now: Instant) -> Result<(), Duration> {
-        let by_user = self.users.check(user, now);
+        let clean_client = client.is_some_and(|c| self.clients.recent_failures(c, now) == 0);
+        let by_user = match self.users.check(user, now) {
+            Err(_) if clean_client => Ok(()),
+            other => other,
+        };
         let by_client = client.map_or(Ok(()), |c| self.clients.check(c, now));
         match (by_user, by_client) {
             (Ok(()), Ok(())) => Ok(()),

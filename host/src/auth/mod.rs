@@ -244,7 +244,9 @@ impl Auth {
 
     /// Signs `user` in with `password`. Failures count against the username and the client
     /// address; while either is locked out this answers [`AuthError::Locked`] without checking
-    /// the password. An unknown user, a wrong password and a disabled account all answer
+    /// the password, except that a locked username is still checked from an address with no
+    /// recent failures (see [`LoginLimits::check`]). An unknown user, a wrong password and a
+    /// disabled account all answer
     /// [`AuthError::InvalidCredentials`], after the same amount of hashing work.
     pub async fn login(
         &self,

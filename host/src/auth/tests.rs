@@ -362,6 +362,31 @@ fn lockouts_start_after_the_free_failures_and_double_up_to_the_cap() {
     assert!(limiter.check("eve", now).is_ok());
 }
 
+#[test]
+fn a_locked_username_is_still_checked_from_an_address_without_failures() {
+    let limits = LoginLimits::default();
+    let now = Instant::now();
+    let stranger = Some("203.0.113.66");
+    for _ in 0..LockoutPolicy::USER.free_failures {
+        limits.fail("admin", stranger, now);
+    }
+    assert!(limits.check("admin", stranger, now).is_err());
+    assert!(
+        limits.check("admin", None, now).is_err(),
+        "without an address the username's lockout holds"
+    );
+    let elsewhere = Some("198.51.100.2");
+    assert!(limits.check("admin", elsewhere, now).is_ok());
+    limits.fail("admin", elsewhere, now);
+    assert!(
+        limits.check("admin", elsewhere, now).is_err(),
+        "one attempt per clean address"
+    );
+    // An hour later the stranger's address is clean again, and the username's failures too.
+    let later = now + LockoutPolicy::CLIENT.forget_after;
+    assert!(limits.check("admin", stranger, later).is_ok());
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_locked_out_username_can_sign_in_again_once_the_wait_is_over() {
     let store = Store::open_in_memory().expect("store");

@@ -64,6 +64,9 @@ pub struct TelemetryArgs {
     /// bans) is kept after its deletion. Default 30days.
     #[arg(long, env = "GARRISON_KEEP_DELETED", value_name = "DURATION", value_parser = keep_period)]
     keep_deleted: Option<Duration>,
+    /// How long the audit log of API calls is kept. Default 90days.
+    #[arg(long, env = "GARRISON_KEEP_AUDIT", value_name = "DURATION", value_parser = keep_period)]
+    keep_audit: Option<Duration>,
 }
 
 impl TelemetryArgs {
@@ -79,6 +82,7 @@ impl TelemetryArgs {
             (self.keep_events, &mut keep.events),
             (self.keep_job_logs, &mut keep.job_logs),
             (self.keep_deleted, &mut keep.deleted_servers),
+            (self.keep_audit, &mut keep.audit),
         ] {
             if let Some(value) = option {
                 *slot = value;
@@ -105,13 +109,26 @@ mod tests {
 
     #[test]
     fn options_override_only_what_they_name() {
-        let args = parse(&["--player-poll", "30s", "--keep-logs", "14days"]).expect("parse");
+        let args = parse(&[
+            "--player-poll",
+            "30s",
+            "--keep-logs",
+            "14days",
+            "--keep-audit",
+            "1year",
+        ])
+        .expect("parse");
         let mut config = Config::new("/tmp/unused".into());
         let defaults = config.retention;
         args.apply(&mut config);
         assert_eq!(config.player_poll, Duration::from_secs(30));
         assert_eq!(config.retention.logs, Duration::from_secs(14 * 86_400));
         assert_eq!(config.retention.events, defaults.events);
+        assert_eq!(
+            config.retention.audit,
+            humantime::parse_duration("1year").expect("year")
+        );
+        assert_ne!(defaults.audit, config.retention.audit);
         assert_eq!(
             config.metrics_interval,
             Config::new("/tmp/unused".into()).metrics_interval
@@ -124,6 +141,7 @@ mod tests {
             ["--player-poll", "0s"],
             ["--player-poll", "2h"],
             ["--keep-events", "5m"],
+            ["--keep-audit", "30m"],
             ["--keep-logs", "forever"],
             ["--metrics-interval", "-1s"],
         ] {

@@ -39,6 +39,33 @@ impl Servers {
         Ok(secrets::masked_settings(&adapter.schema, &stored))
     }
 
+    /// The keys of the settings that differ between two versions of a server, sorted. Secrets
+    /// are compared opened, so one sealed again unchanged is no change. Names only: the
+    /// opened values never leave this function.
+    pub fn changed_settings(&self, before: &Server, after: &Server) -> Vec<String> {
+        let open = |server: &Server| {
+            let mut object = server.settings.as_object().cloned().unwrap_or_default();
+            if let Ok(adapter) = self.adapter_of(server) {
+                // A secret that cannot be opened is compared as stored.
+                let _ = self
+                    .inner
+                    .secrets
+                    .open_settings(&adapter.schema, &mut object);
+            }
+            object
+        };
+        let (before, after) = (open(before), open(after));
+        let mut keys: Vec<String> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|key| before.get(*key) != after.get(*key))
+            .cloned()
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+
     /// Replaces the server's settings with `new` (a JSON object of field key → value),
     /// checked by the schema and the adapter. A secret field that is left out, `null` or
     /// given as the masked `{"set": …}` keeps its stored value. Applies at the next start.

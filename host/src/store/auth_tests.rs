@@ -389,6 +389,7 @@ fn audit_rows_are_appended_and_read_newest_first() {
             actor: Some("root".into()),
             action: format!("POST /api/v1/thing/{i}"),
             target: None,
+            detail: None,
             client: "127.0.0.1:1".into(),
             status,
         };
@@ -415,4 +416,15 @@ fn audit_rows_are_appended_and_read_newest_first() {
         .expect("list");
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].action, "POST /api/v1/thing/0");
+    assert_eq!(older[0].repeats, 1);
+
+    // A burst of refused calls counts on its first row.
+    let first = older[0].id;
+    store
+        .call_blocking(move |conn| audit::add_repeats(conn, first, 41))
+        .expect("count");
+    let rows = store
+        .call_blocking(move |conn| audit::list(conn, Some(first + 1), 1))
+        .expect("list");
+    assert_eq!(rows[0].repeats, 42);
 }

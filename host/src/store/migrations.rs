@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bans",
         sql: include_str!("../../migrations/0006_bans.sql"),
     },
+    Migration {
+        version: 7,
+        name: "audit_detail",
+        sql: include_str!("../../migrations/0007_audit_detail.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -145,6 +145,16 @@ pub fn purge_deleted_server(
     Ok(Some(id))
 }
 
+/// Deletes up to `batch` audit rows written before `cutoff` (RFC 3339, as stored).
+pub fn prune_audit(conn: &Connection, cutoff: &str, batch: u32) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM audit_log WHERE id IN (
+             SELECT id FROM audit_log ORDER BY id LIMIT ?2
+         ) AND at < ?1",
+        params![cutoff, batch],
+    )?)
+}
+
 /// Returns up to `pages` free pages to the file system.
 pub fn release_space(conn: &Connection, pages: u32) -> Result<(), StoreError> {
     conn.execute_batch(&format!("PRAGMA incremental_vacuum({pages})"))?;
@@ -216,6 +226,21 @@ mod tests {
         );
         assert_eq!(
             prune_events(&conn, "9999-01-01T00:00:00Z", 100).expect("prune"),
+            1
+        );
+        let entry = crate::store::audit::NewAuditEntry {
+            action: "POST /api/v1/auth/login".into(),
+            client: "unknown".into(),
+            status: 401,
+            ..Default::default()
+        };
+        crate::store::audit::insert(&conn, &entry).expect("audit row");
+        assert_eq!(
+            prune_audit(&conn, "2000-01-01T00:00:00Z", 100).expect("prune"),
+            0
+        );
+        assert_eq!(
+            prune_audit(&conn, "9999-01-01T00:00:00Z", 100).expect("prune"),
             1
         );
         release_space(&conn, 100).expect("vacuum");

@@ -37,6 +37,8 @@ pub struct Retention {
     /// All history of a deleted server (jobs, events, logs, players, metrics, grants,
     /// bans), counted from its deletion.
     pub deleted_servers: Duration,
+    /// The audit log of API calls.
+    pub audit: Duration,
 }
 
 impl Default for Retention {
@@ -48,6 +50,7 @@ impl Default for Retention {
             events: 30 * DAY,
             job_logs: 30 * DAY,
             deleted_servers: 30 * DAY,
+            audit: 90 * DAY,
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct Pruned {
     pub job_logs: usize,
     /// Deleted servers whose history went.
     pub deleted_servers: usize,
+    /// Audit rows.
+    pub audit: usize,
 }
 
 /// Starts pruning every [`PRUNE_INTERVAL`] until `cancel` fires.
@@ -103,7 +108,11 @@ pub async fn prune(
         ms(retention.metrics_raw),
         ms(retention.metrics_rollups),
     );
-    let (events, job_logs) = (text(retention.events), text(retention.job_logs));
+    let (events, job_logs, audit) = (
+        text(retention.events),
+        text(retention.job_logs),
+        text(retention.audit),
+    );
     let mut pruned = Pruned::default();
     macro_rules! batches {
         ($field:ident, $call:expr) => {
@@ -147,6 +156,10 @@ pub async fn prune(
             None => break,
         }
     }
+    batches!(audit, {
+        let cutoff = audit.clone();
+        move |c| retention::prune_audit(c, &cutoff, BATCH)
+    });
     if pruned != Pruned::default() {
         store
             .call(|c| retention::release_space(c, VACUUM_PAGES))
@@ -228,6 +241,50 @@ mod tests {
         assert_eq!(pruned.logs, 2);
         let left = store
             .call(move |c| crate::store::logs::after(c, id, 0, 10))
+            .await
+            .expect("left");
+        assert_eq!(left.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn audit_rows_past_their_period_are_pruned() {
+        let store = Store::open_in_memory().expect("store");
+        let now = SystemTime::now();
+        let old = rfc3339(now - 91 * DAY);
+        store
+            .call(move |c| {
+                for at in [old.as_str(), old.as_str()] {
+                    c.execute(
+                        "INSERT INTO audit_log (at, action, client, status)
+                         VALUES (?1, 'POST /api/v1/auth/login', 'unknown', 401)",
+                        [at],
+                    )?;
+                }
+                let entry = crate::store::audit::NewAuditEntry {
+                    action: "POST /api/v1/auth/login".into(),
+                    client: "unknown".into(),
+                    status: 401,
+                    ..Default::default()
+                };
+                crate::store::audit::insert(c, &entry)
+            })
+            .await
+            .expect("rows");
+        let keep_a_year = Retention {
+            audit: 365 * DAY,
+            ..Retention::default()
+        };
+        let cancel = CancellationToken::new();
+        let pruned = prune(&store, &keep_a_year, now, &cancel)
+            .await
+            .expect("prune");
+        assert_eq!(pruned.audit, 0, "within a longer period");
+        let pruned = prune(&store, &Retention::default(), now, &cancel)
+            .await
+            .expect("prune");
+        assert_eq!(pruned.audit, 2, "past the default 90 days");
+        let left = store
+            .call(|c| crate::store::audit::list(c, None, 10))
             .await
             .expect("left");
         assert_eq!(left.len(), 1);

@@ -55,7 +55,7 @@ async fn mutating_calls_are_recorded_with_who_what_where_and_how_it_ended() {
     assert_eq!(create["status"], 201);
     assert!(create["at"].as_str().is_some_and(|a| a.ends_with('Z')));
 
-    assert_eq!(refused["action"], "DELETE /api/v1/users/{id}");
+    assert_eq!(refused["action"], format!("DELETE /api/v1/users/{id}"));
     assert_eq!(refused["target"], format!("/api/v1/users/{id}"));
     assert_eq!(refused["user_id"], Value::Null);
     assert_eq!(refused["client"], "unknown");
@@ -65,6 +65,131 @@ async fn mutating_calls_are_recorded_with_who_what_where_and_how_it_ended() {
     assert_eq!(login["actor"], "newbie");
     assert_eq!(login["user_id"], id);
     assert_eq!(login["status"], 200);
+    assert_eq!(login["detail"], Value::Null);
+    assert!(rows.iter().all(|r| r["repeats"] == 1));
+}
+
+#[tokio::test]
+async fn rows_say_which_action_which_fields_and_which_username() {
+    let app = TestApp::idle().await;
+    let settings = json!({"executable": "/bin/sleep", "args": ["30"]});
+    let created = app
+        .admin(
+            Method::POST,
+            "/api/v1/servers",
+            Some(json!({"name": "s", "adapter": "generic", "settings": settings})),
+        )
+        .await;
+    created.expect(StatusCode::CREATED);
+    let server = created.json()["id"].as_i64().expect("id");
+    for action in ["start", "kill"] {
+        app.admin(
+            Method::POST,
+            &format!("/api/v1/servers/{server}/actions/{action}"),
+            None,
+        )
+        .await;
+    }
+    app.admin(
+        Method::PATCH,
+        &format!("/api/v1/servers/{server}"),
+        Some(json!({"name": "renamed", "stop_grace_secs": 5})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.admin(
+        Method::PUT,
+        &format!("/api/v1/servers/{server}/config"),
+        Some(json!({"settings": {"executable": "/bin/sleep", "args": ["60"]}})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let (user, _) = app.user("olaf", Role::Viewer).await;
+    app.admin(
+        Method::PATCH,
+        &format!("/api/v1/users/{}", user.id),
+        Some(json!({"disabled": true})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let guess = "Sup3r-Secret-Guess";
+    app.send(
+        Call::new(Method::POST, "/api/v1/auth/login")
+            .json(&json!({"username": "mallory", "password": guess})),
+    )
+    .await
+    .expect(StatusCode::UNAUTHORIZED);
+
+    let rows = audit(&app).await;
+    let actions: Vec<&str> = rows
+        .iter()
+        .rev()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "POST /api/v1/servers".to_owned(),
+            format!("POST /api/v1/servers/{server}/actions/start"),
+            format!("POST /api/v1/servers/{server}/actions/kill"),
+            format!("PATCH /api/v1/servers/{server}"),
+            format!("PUT /api/v1/servers/{server}/config"),
+            format!("PATCH /api/v1/users/{}", user.id),
+            "POST /api/v1/auth/login".to_owned(),
+        ]
+    );
+    let details: Vec<&Value> = rows.iter().rev().map(|r| &r["detail"]).collect();
+    assert_eq!(details[3], "changed: name, stop_grace_secs");
+    assert_eq!(details[4], "changed: args");
+    assert_eq!(details[5], "changed: disabled");
+    let failed = &rows[0];
+    assert_eq!(failed["detail"], "username: mallory");
+    assert_eq!(failed["actor"], Value::Null);
+    assert!(!failed.to_string().contains(guess), "{failed}");
+}
+
+#[tokio::test]
+async fn refused_sign_ins_are_counted_on_one_row_per_burst() {
+    let app = super::auth::strict_app().await;
+    let attempt = |client: &str| {
+        Call::new(Method::POST, "/api/v1/auth/login")
+            .json(&json!({"username": "admin", "password": "wrong"}))
+            .client(client)
+    };
+    for _ in 0..2 {
+        app.send(attempt("192.0.2.50:1000"))
+            .await
+            .expect(StatusCode::UNAUTHORIZED);
+    }
+    for port in 0..50 {
+        app.send(attempt(&format!("192.0.2.50:{}", 2000 + port)))
+            .await
+            .expect(StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Another address's refusals are a burst of their own.
+    app.send(attempt("192.0.2.51:1000"))
+        .await
+        .expect(StatusCode::UNAUTHORIZED);
+    for _ in 0..3 {
+        app.send(attempt("192.0.2.51:1001"))
+            .await
+            .expect(StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    let rows = audit(&app).await;
+    let refused: Vec<(&str, u64)> = rows
+        .iter()
+        .filter(|r| r["status"] == 429)
+        .map(|r| {
+            (
+                r["client"].as_str().unwrap_or_default(),
+                r["repeats"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(refused, [("192.0.2.51:1001", 3), ("192.0.2.50:2000", 50)]);
+    assert_eq!(rows.len(), 3 + 2, "{rows:?}");
+    assert_eq!(rows[0]["detail"], "username: admin");
 }
 
 #[tokio::test]

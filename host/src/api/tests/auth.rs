@@ -214,7 +214,7 @@ async fn changing_the_password_checks_the_current_one_and_ends_other_sessions() 
 }
 
 /// A host whose sign-in limits lock after two failures per user and four per address.
-async fn strict_app() -> TestApp {
+pub(super) async fn strict_app() -> TestApp {
     let store = Store::open_in_memory().expect("store");
     let policy = |free| LockoutPolicy {
         free_failures: free,
@@ -242,19 +242,49 @@ async fn repeated_failures_lock_a_username_out_with_429_and_retry_after() {
             .await
             .expect_problem(StatusCode::UNAUTHORIZED);
     }
-    // Locked now: even the right password is refused, from any address.
-    for addr in ["10.0.0.1:5000", "10.9.9.9:5000"] {
-        let answer = app.send(login("admin", PASSWORD).client(addr)).await;
-        answer.expect_problem(StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = answer
-            .header(header::RETRY_AFTER)
-            .and_then(|v| v.parse().ok())
-            .expect("Retry-After");
-        assert!((1..=30).contains(&retry), "{retry}");
-    }
+    // Locked now: even the right password is refused from the address that failed.
+    let answer = app
+        .send(login("admin", PASSWORD).client("10.0.0.1:5001"))
+        .await;
+    answer.expect_problem(StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = answer
+        .header(header::RETRY_AFTER)
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=30).contains(&retry), "{retry}");
+    // Another address gets one attempt; once it has failed, it is locked out too.
+    app.send(login("admin", "also wrong").client("10.7.7.7:5000"))
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED);
+    app.send(login("admin", PASSWORD).client("10.7.7.7:5000"))
+        .await
+        .expect_problem(StatusCode::TOO_MANY_REQUESTS);
     // Other users are not affected.
     app.user("bob", Role::Viewer).await;
     app.send(login("bob", PASSWORD).client("10.9.9.9:5000"))
+        .await
+        .expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_real_user_out_from_an_address_without_failures() {
+    // The default limits: 5 free failures per username, 20 per address.
+    let app = TestApp::new().await;
+    for _ in 0..20 {
+        let answer = app
+            .send(login("admin", "guess").client("203.0.113.66:4000"))
+            .await;
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&answer.status),
+            "{}",
+            answer.status
+        );
+    }
+    app.send(login("admin", PASSWORD).client("203.0.113.66:4001"))
+        .await
+        .expect_problem(StatusCode::TOO_MANY_REQUESTS);
+    // The real administrator, elsewhere, signs in.
+    app.send(login("admin", PASSWORD).client("198.51.100.2:5000"))
         .await
         .expect(StatusCode::OK);
 }

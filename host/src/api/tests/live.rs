@@ -16,23 +16,31 @@ use crate::adapters::model::Level;
 use crate::events::{Event, EventKind};
 use crate::store::Role;
 use crate::store::logs::LogLine;
+use crate::telemetry::counters;
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Bounds every wait, so that a bug fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Serves `app` on a loopback port.
+/// Serves `app` on a loopback port as the host does.
 async fn serve(app: &TestApp) -> SocketAddr {
+    serve_with(app, crate::serve::ServeOptions::default()).await
+}
+
+/// Serves `app` on a loopback port with these connection limits.
+async fn serve_with(app: &TestApp, options: crate::serve::ServeOptions) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("address");
-    let service = app
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await });
+    let router = app.router.clone();
+    tokio::spawn(crate::serve::serve(
+        listener,
+        router,
+        options,
+        std::future::pending(),
+    ));
     addr
 }
 
@@ -233,6 +241,75 @@ async fn a_stalled_client_gets_resync_while_another_receives_everything() {
     // The stalled client reads at last: somewhere in its backlog it was told to resync.
     let resync = next_of(&mut stalled, "resync").await;
     assert!(resync["missed"].as_u64().is_some_and(|n| n > 0), "{resync}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_counted_and_told_to_resync_once_it_reads_again() {
+    let app = TestApp::new().await;
+    let server = app.server(None).await;
+    let addr = serve_with(
+        &app,
+        crate::serve::ServeOptions {
+            ws_send_buffer: 16 * 1024,
+            ..crate::serve::ServeOptions::default()
+        },
+    )
+    .await;
+    // A client with a small receive window of its own, so the host's buffer is what fills.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+    let stream = socket.connect(addr).await.expect("connect");
+    let (mut client, _) = tokio_tungstenite::client_async(
+        format!("ws://{addr}/api/v1/ws"),
+        MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .expect("upgrade");
+    send(
+        &mut client,
+        json!({ "type": "auth", "token": app.admin_token }),
+    )
+    .await;
+    next_of(&mut client, "authenticated").await;
+    send(
+        &mut client,
+        json!({ "type": "subscribe", "servers": [server] }),
+    )
+    .await;
+    next_of(&mut client, "subscribed").await;
+
+    // More lines than the bus holds, while the client reads nothing. Uncapped, the kernel
+    // would queue them all (a few MB); capped at 16 KiB the connection soon has no room and
+    // falls behind the bus.
+    let dropped_before = counters::WS_EVENTS_DROPPED.load(std::sync::atomic::Ordering::Relaxed);
+    let total = crate::events::CAPACITY as i64 + 2_000;
+    for seq in 1..=total {
+        publish_line(
+            &app,
+            server,
+            seq,
+            format!("{seq} a line of an ordinary length"),
+        );
+        if seq % 500 == 0 {
+            // Let the connection take what it can.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let resync = next_of(&mut client, "resync").await;
+    assert!(resync["missed"].as_u64().is_some_and(|n| n > 0), "{resync}");
+    let dropped_after = counters::WS_EVENTS_DROPPED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        dropped_after > dropped_before,
+        "the dropped counter counts them"
+    );
+    // Live lines flow again after the resync.
+    publish_line(&app, server, total + 1, "after".into());
+    loop {
+        let message = next_of(&mut client, "log").await;
+        if seqs(&message).contains(&(total + 1)) {
+            break;
+        }
+    }
 }
 
 #[tokio::test]
