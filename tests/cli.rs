@@ -5,7 +5,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{garrison, garrison_bin, wasm, wasm_path};
+use common::{garrison, garrison_bin, garrison_with_env, wasm, wasm_path};
 use serde_json::Value;
 
 fn path(name: &str) -> String {
@@ -52,7 +52,14 @@ fn check_rejects_garbage_wrong_worlds_and_hostile_adapters() {
         (path("garrison_fixture_flood"), "render misbehaved"),
     ];
     for (file, expected) in cases {
-        let (ok, out, err) = garrison(&["adapter", "check", &file]);
+        // The memory hog must reach its memory limit before the call deadline, also on a
+        // busy machine: it gets a long deadline (the spinner shows the deadline).
+        let env: &[(&str, &str)] = if file.contains("hog") {
+            &[("GARRISON_ADAPTER_DEADLINE_MS", "10000")]
+        } else {
+            &[]
+        };
+        let (ok, out, err) = garrison_with_env(&["adapter", "check", &file], env);
         assert!(!ok, "{file} must be rejected; stdout: {out}");
         assert!(err.starts_with("rejected: "), "{err}");
         assert!(
