@@ -64,12 +64,12 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
             Some(json!({
                 "name": "Content",
                 "adapter": "arma3",
-                "settings": {
+                "settings": common::sim_settings(&runtime, json!({
                     "rcon_password": "rcon-pass",
                     "rcon_port": free_udp_port(),
                     "port": free_udp_port(),
                     "extra_params": ["--tick-ms=50"],
-                },
+                })),
             })),
         )
         .await;
