@@ -170,10 +170,11 @@ pub async fn put_rotation(
     ))
 }
 
-/// A name as it may go into the audit log: control characters replaced, bounded.
+/// A name as it may go into the audit log: control and formatting characters replaced,
+/// bounded.
 pub(super) fn printable(name: &str) -> String {
     name.chars()
         .take(200)
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if crate::names::is_refused(c) { '?' } else { c })
         .collect()
 }

@@ -134,6 +134,8 @@ impl Servers {
         use futures_util::StreamExt;
         use tokio::io::AsyncWriteExt;
 
+        // Both spellings of a name are one file (see `crate::names`).
+        let file = &crate::names::nfc(file);
         let located = self.content_dir(server, ContentKind::Missions).await?;
         let limit = self.upload_limit();
         if declared.is_some_and(|n| n > limit) {
@@ -205,6 +207,7 @@ impl Servers {
 
     /// Deletes the mission `file`; refused while the rotation names it.
     pub async fn delete_mission(&self, server: &Server, file: &str) -> Result<(), ContentError> {
+        let file = &crate::names::nfc(file);
         let located = self.content_dir(server, ContentKind::Missions).await?;
         super::names::check_upload_name(file, &located.dir.extensions)
             .map_err(|_| ContentError::NotFound(format!("mission file {file}")))?;
