@@ -91,7 +91,10 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         .await
         .expect("upload");
     assert_eq!(uploaded.status().as_u16(), 201);
-    assert!(runtime.join("mpmissions/co10_Escape.Altis.pbo").is_file());
+    // In the server's own directory, never in the game's shared one.
+    let own = data_dir.join(format!("servers/{id}/mpmissions/co10_Escape.Altis.pbo"));
+    assert!(own.is_file());
+    assert!(!runtime.join("mpmissions").exists());
     let (status, missions) = host
         .request(Method::GET, &format!("{base}/missions"), Some(&token), None)
         .await;
@@ -185,7 +188,11 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         Path::new(&instance).join("server.cfg").display()
     );
     let args = command_line_with(&config_arg).expect("the game's process");
-    assert!(args.iter().any(|a| a == "-mod=@cba;@ace"), "{args:?}");
+    let mods = format!(
+        "-mod={0}/@cba;{0}/@ace",
+        runtime.display()
+    );
+    assert!(args.iter().any(|a| *a == mods), "{args:?}");
 
     // A mission in the rotation cannot be deleted; out of it, it can.
     let (status, problem) = host
