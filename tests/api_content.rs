@@ -188,11 +188,8 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         Path::new(&instance).join("server.cfg").display()
     );
     let args = command_line_with(&config_arg).expect("the game's process");
-    let mods = format!(
-        "-mod={0}/@cba;{0}/@ace",
-        runtime.display()
-    );
-    assert!(args.iter().any(|a| *a == mods), "{args:?}");
+    let mods = format!("-mod={0}/@cba;{0}/@ace", runtime.display());
+    assert!(args.contains(&mods), "{args:?}");
 
     // A mission in the rotation cannot be deleted; out of it, it can.
     let (status, problem) = host
@@ -363,7 +360,9 @@ async fn names_are_one_unicode_form_and_hold_no_formatting_characters() {
     assert_eq!(files[0]["file"], "Caf\u{e9}.Altis.pbo");
     assert_eq!(files[0]["size"], 20);
     // A right-to-left override in a file name is refused.
-    let refused = upload("evil\u{202E}obp.Altis.pbo", 10).await.expect("upload");
+    let refused = upload("evil\u{202E}obp.Altis.pbo", 10)
+        .await
+        .expect("upload");
     assert_eq!(refused.status().as_u16(), 422);
     host.stop().await;
 }

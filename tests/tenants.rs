@@ -61,7 +61,10 @@ async fn tenant(host: &common::TestHost, runtime: &std::path::Path, name: &str) 
 
 async fn upload(host: &common::TestHost, who: &Tenant, bytes: usize) -> (u16, Value) {
     let answer = reqwest::Client::new()
-        .put(format!("{}{}/missions/files/{MISSION}", host.base, who.base))
+        .put(format!(
+            "{}{}/missions/files/{MISSION}",
+            host.base, who.base
+        ))
         .bearer_auth(&who.token)
         .header("content-type", "application/octet-stream")
         .body(vec![7u8; bytes])
@@ -111,11 +114,17 @@ async fn two_operators_never_see_replace_or_delete_each_others_missions() {
     let (status, stored) = upload(&host, &alice, 1000).await;
     assert_eq!(status, 201, "{stored}");
     let (status, stored) = upload(&host, &bob, 2000).await;
-    assert_eq!(status, 201, "bob's upload is new, not a replacement: {stored}");
+    assert_eq!(
+        status, 201,
+        "bob's upload is new, not a replacement: {stored}"
+    );
     assert_eq!(stored["replaced"], false);
     assert_eq!(files(&host, &alice).await, [(MISSION.to_string(), 1000)]);
     assert_eq!(files(&host, &bob).await, [(MISSION.to_string(), 2000)]);
-    assert!(!runtime.join("mpmissions").exists(), "nothing in the shared game directory");
+    assert!(
+        !runtime.join("mpmissions").exists(),
+        "nothing in the shared game directory"
+    );
 
     // Bob deletes his; alice's stays. Bob cannot reach alice's server at all.
     let (status, _) = host

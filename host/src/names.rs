@@ -87,7 +87,13 @@ mod tests {
             let why = refusal(name).expect("refused");
             assert!(why.contains(&format!("U+{:04X}", u32::from(c))), "{why}");
         }
-        for fine in ["Ünïcödé Server", "Сервер", "サーバー", "co10_Escape.Altis", "مرحبا"] {
+        for fine in [
+            "Ünïcödé Server",
+            "Сервер",
+            "サーバー",
+            "co10_Escape.Altis",
+            "مرحبا",
+        ] {
             assert_eq!(refused_char(fine), None, "{fine}");
         }
     }

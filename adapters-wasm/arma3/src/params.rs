@@ -89,8 +89,7 @@ pub fn check(param: &str) -> Result<(), String> {
             "{name} is set by Garrison itself; change the matching setting instead"
         ));
     }
-    let Some((canonical, kind)) = ALLOWED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
-    else {
+    let Some((canonical, kind)) = ALLOWED.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) else {
         return Err(format!(
             "{name} is not an allowed parameter (allowed: {})",
             allowed_names()
@@ -179,7 +178,12 @@ mod tests {
 
     #[test]
     fn managed_parameters_point_at_their_setting() {
-        for bad in ["-config=/etc/passwd", "-profiles=/tmp", "-serverMod=@x", "-MOD=@y"] {
+        for bad in [
+            "-config=/etc/passwd",
+            "-profiles=/tmp",
+            "-serverMod=@x",
+            "-MOD=@y",
+        ] {
             let why = check(bad).expect_err(bad);
             assert!(why.contains("set by Garrison"), "{bad}: {why}");
         }

@@ -49,7 +49,14 @@ const ALLOWED: [(&str, Value); 16] = [
 ];
 
 /// Parameters Garrison sets itself (besides `+<cvar>` for the reserved cvars).
-const MANAGED: [&str; 6] = ["-game", "-port", "+map", "+maxplayers", "-maxplayers", "+exec"];
+const MANAGED: [&str; 6] = [
+    "-game",
+    "-port",
+    "+map",
+    "+maxplayers",
+    "-maxplayers",
+    "+exec",
+];
 
 /// The names of the allowed parameters, for messages and the settings form.
 pub fn allowed_names() -> String {
@@ -120,7 +127,9 @@ pub fn check(items: &[String]) -> Result<(), Vec<String>> {
                 Some(v) => Some(format!(
                     "{canonical} takes an IPv4 address such as 192.0.2.10, not \"{v}\""
                 )),
-                None => Some(format!("{canonical} needs an address: {canonical} 192.0.2.10")),
+                None => Some(format!(
+                    "{canonical} needs an address: {canonical} 192.0.2.10"
+                )),
             },
         };
         problems.extend(problem);
@@ -157,9 +166,18 @@ mod tests {
     fn commands_that_load_code_write_files_or_send_logs_are_refused_by_name() {
         for (bad, named) in [
             (list(&["+plugin_load", "addons/evil"]), "+plugin_load"),
-            (list(&["+log_address_add", "203.0.113.1:27500"]), "+log_address_add"),
-            (list(&["+logaddress_add 203.0.113.1:27500"]), "+logaddress_add"),
-            (list(&["+sv_downloadurl", "http://203.0.113.1/"]), "+sv_downloadurl"),
+            (
+                list(&["+log_address_add", "203.0.113.1:27500"]),
+                "+log_address_add",
+            ),
+            (
+                list(&["+logaddress_add 203.0.113.1:27500"]),
+                "+logaddress_add",
+            ),
+            (
+                list(&["+sv_downloadurl", "http://203.0.113.1/"]),
+                "+sv_downloadurl",
+            ),
             (list(&["+tv_record", "demo"]), "+tv_record"),
             (list(&["-steamcmd_script", "/tmp/x"]), "-steamcmd_script"),
             (list(&["-pidfile", "/tmp/pid"]), "-pidfile"),

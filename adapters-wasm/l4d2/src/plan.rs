@@ -77,8 +77,9 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
     .map(|s| s.to_string())
     .collect();
     let extra = settings.items(key::EXTRA_PARAMS);
-    crate::params::check(extra)
-        .map_err(|problems| AdapterError::Invalid(format!("parameters: {}", problems.join("; "))))?;
+    crate::params::check(extra).map_err(|problems| {
+        AdapterError::Invalid(format!("parameters: {}", problems.join("; ")))
+    })?;
     args.extend(extra.iter().cloned());
     Ok(LaunchSpec {
         program: PROGRAM.to_string(),

@@ -145,7 +145,9 @@ pub fn from_files(program: &str, port: u16) -> Result<Vec<String>, String> {
     }
     let (_, rest) = split(&words)?;
     if let Some(stray) = rest.first() {
-        return Err(format!("{stray:?} in a flags file is not a simulator --flag"));
+        return Err(format!(
+            "{stray:?} in a flags file is not a simulator --flag"
+        ));
     }
     Ok(words)
 }

@@ -377,7 +377,11 @@ fn extra_params_are_allow_listed_and_the_refusal_names_the_parameter() {
         };
         assert_eq!(found.len(), 1, "{bad}: {found:?}");
         assert_eq!(found[0].field, "extra_params");
-        assert!(found[0].message.contains(named), "{bad}: {}", found[0].message);
+        assert!(
+            found[0].message.contains(named),
+            "{bad}: {}",
+            found[0].message
+        );
         assert!(
             matches!(Arma3::launch(&ctx(), &s), Err(AdapterError::Invalid(m)) if m.contains(named)),
             "{bad}"

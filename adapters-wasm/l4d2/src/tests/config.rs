@@ -451,8 +451,14 @@ fn extra_params_are_allow_listed_and_the_refusal_names_the_parameter() {
     assert_eq!(errors(&ok), Vec::<String>::new());
     for (bad, named) in [
         (&["+plugin_load", "addons/evil"][..], "+plugin_load"),
-        (&["+log_address_add", "203.0.113.1:27500"][..], "+log_address_add"),
-        (&["-nohltv +logaddress_add 203.0.113.1:27500"][..], "+logaddress_add"),
+        (
+            &["+log_address_add", "203.0.113.1:27500"][..],
+            "+log_address_add",
+        ),
+        (
+            &["-nohltv +logaddress_add 203.0.113.1:27500"][..],
+            "+logaddress_add",
+        ),
         (&["-steamcmd_script", "x.txt"][..], "-steamcmd_script"),
     ] {
         let s = settings(vec![("extra_params", items(bad))]);
@@ -471,7 +477,12 @@ fn extra_params_are_allow_listed_and_the_refusal_names_the_parameter() {
 
 #[test]
 fn extra_cvars_that_load_code_or_send_logs_away_are_refused() {
-    for name in ["plugin_load", "LOGADDRESS_ADD", "log_address_add", "sv_downloadurl"] {
+    for name in [
+        "plugin_load",
+        "LOGADDRESS_ADD",
+        "log_address_add",
+        "sv_downloadurl",
+    ] {
         let s = settings(vec![("extra_cvars", rows(&[(name, "x")]))]);
         assert_eq!(errors(&s), vec!["extra_cvars"], "{name}");
     }

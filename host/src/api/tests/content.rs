@@ -535,7 +535,9 @@ async fn missions_in_a_runtime_shared_by_servers_are_guarded() {
 
     // An administrator may; but a file the second server's rotation names is neither
     // replaced nor deleted through the first.
-    upload(&app, first, "shared.dat", b"one").await.expect(StatusCode::CREATED);
+    upload(&app, first, "shared.dat", b"one")
+        .await
+        .expect(StatusCode::CREATED);
     app.admin(
         Method::PUT,
         &format!("/api/v1/servers/{second}/missions/rotation"),
@@ -546,7 +548,10 @@ async fn missions_in_a_runtime_shared_by_servers_are_guarded() {
     let busy = upload(&app, first, "shared.dat", b"two")
         .await
         .expect_problem(StatusCode::CONFLICT);
-    assert!(busy.to_string().contains("content"), "names the server using it: {busy}");
+    assert!(
+        busy.to_string().contains("content"),
+        "names the server using it: {busy}"
+    );
     app.admin(
         Method::DELETE,
         &format!("/api/v1/servers/{first}/missions/files/shared.dat"),
