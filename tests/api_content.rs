@@ -64,12 +64,12 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
             Some(json!({
                 "name": "Content",
                 "adapter": "arma3",
-                "settings": {
+                "settings": common::sim_settings(&runtime, json!({
                     "rcon_password": "rcon-pass",
                     "rcon_port": free_udp_port(),
                     "port": free_udp_port(),
                     "extra_params": ["--tick-ms=50"],
-                },
+                })),
             })),
         )
         .await;
@@ -91,7 +91,10 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         .await
         .expect("upload");
     assert_eq!(uploaded.status().as_u16(), 201);
-    assert!(runtime.join("mpmissions/co10_Escape.Altis.pbo").is_file());
+    // In the server's own directory, never in the game's shared one.
+    let own = data_dir.join(format!("servers/{id}/mpmissions/co10_Escape.Altis.pbo"));
+    assert!(own.is_file());
+    assert!(!runtime.join("mpmissions").exists());
     let (status, missions) = host
         .request(Method::GET, &format!("{base}/missions"), Some(&token), None)
         .await;
@@ -185,7 +188,8 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         Path::new(&instance).join("server.cfg").display()
     );
     let args = command_line_with(&config_arg).expect("the game's process");
-    assert!(args.iter().any(|a| a == "-mod=@cba;@ace"), "{args:?}");
+    let mods = format!("-mod={0}/@cba;{0}/@ace", runtime.display());
+    assert!(args.contains(&mods), "{args:?}");
 
     // A mission in the rotation cannot be deleted; out of it, it can.
     let (status, problem) = host
@@ -227,5 +231,138 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
         .await;
     assert_eq!(status, 202);
     host.wait_for_state(&token, &base, "stopped").await;
+    host.stop().await;
+}
+
+/// Creates an Arma 3 server through the API (no game needed); returns its API path.
+async fn arma3_server(host: &common::TestHost, token: &str, name: &str) -> String {
+    let (status, server) = host
+        .request(
+            Method::POST,
+            "/api/v1/servers",
+            Some(token),
+            Some(json!({
+                "name": name,
+                "adapter": "arma3",
+                "settings": {"rcon_password": "rcon-pass", "port": free_udp_port(),
+                             "rcon_port": free_udp_port()},
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{server}");
+    format!("/api/v1/servers/{}", server["id"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_parameters_outside_the_allow_list_are_refused_on_their_field() {
+    let host = common::start_host().await;
+    let token = host.admin_token().await.to_string();
+    let base = arma3_server(&host, &token, "Params").await;
+    let (_, config) = host
+        .request(Method::GET, &format!("{base}/config"), Some(&token), None)
+        .await;
+    let mut settings = config["settings"].clone();
+    settings
+        .as_object_mut()
+        .expect("settings")
+        .retain(|_, v| v != &json!({"set": true}));
+    // `-par` would read further parameters (a `-config=`, say) from a file.
+    settings["extra_params"] = json!(["-autoInit", "-par=/tmp/params.txt"]);
+    let (status, refused) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/config"),
+            Some(&token),
+            Some(json!({"settings": settings})),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "extra_params", "{refused}");
+    let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("-par"), "{message}");
+    // A known-safe parameter with a valid value is taken.
+    settings["extra_params"] = json!(["-autoInit", "-limitFPS=100"]);
+    let (status, saved) = host
+        .request(
+            Method::PUT,
+            &format!("{base}/config"),
+            Some(&token),
+            Some(json!({"settings": settings})),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_one_unicode_form_and_hold_no_formatting_characters() {
+    let host = common::start_host().await;
+    let token = host.admin_token().await.to_string();
+    // Server names: NFD is stored as NFC; a right-to-left override is refused on `name`.
+    let (status, server) = host
+        .request(
+            Method::POST,
+            "/api/v1/servers",
+            Some(&token),
+            Some(json!({"name": "Cafe\u{301}", "adapter": "arma3",
+                        "settings": {"rcon_password": "rcon-pass"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{server}");
+    assert_eq!(server["name"], "Caf\u{e9}");
+    let base = format!("/api/v1/servers/{}", server["id"]);
+    for bad in ["admin\u{202E}nimda", "zero\u{200B}width"] {
+        let (status, refused) = host
+            .request(
+                Method::POST,
+                "/api/v1/servers",
+                Some(&token),
+                Some(json!({"name": bad, "adapter": "arma3",
+                            "settings": {"rcon_password": "rcon-pass"}})),
+            )
+            .await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["errors"][0]["field"], "name", "{refused}");
+        let (status, refused) = host
+            .request(
+                Method::PATCH,
+                &base,
+                Some(&token),
+                Some(json!({"name": bad})),
+            )
+            .await;
+        assert_eq!(status, 422, "rename to {bad:?}: {refused}");
+    }
+
+    // Mission files: the NFD spelling of a name replaces the NFC file, not a second one.
+    let client = reqwest::Client::new();
+    let upload = |name: &str, size: usize| {
+        client
+            .put(format!(
+                "{}{base}/missions/files/{}",
+                host.base,
+                name.replace('%', "%25").replace(' ', "%20")
+            ))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(vec![1u8; size])
+            .send()
+    };
+    let first = upload("Caf\u{e9}.Altis.pbo", 10).await.expect("upload");
+    assert_eq!(first.status().as_u16(), 201);
+    let second = upload("Cafe\u{301}.Altis.pbo", 20).await.expect("upload");
+    assert_eq!(second.status().as_u16(), 200, "the same file, replaced");
+    let (_, missions) = host
+        .request(Method::GET, &format!("{base}/missions"), Some(&token), None)
+        .await;
+    let files = missions["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), 1, "{missions}");
+    assert_eq!(files[0]["file"], "Caf\u{e9}.Altis.pbo");
+    assert_eq!(files[0]["size"], 20);
+    // A right-to-left override in a file name is refused.
+    let refused = upload("evil\u{202E}obp.Altis.pbo", 10)
+        .await
+        .expect("upload");
+    assert_eq!(refused.status().as_u16(), 422);
     host.stop().await;
 }

@@ -38,7 +38,7 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
             Some(json!({
                 "name": "Ops",
                 "adapter": "arma3",
-                "settings": {
+                "settings": common::sim_settings(&runtime, json!({
                     "rcon_password": secrets[0],
                     "steam_username": "tester",
                     "steam_password": secrets[1],
@@ -46,7 +46,7 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
                     "rcon_port": free_udp_port(),
                     "port": free_udp_port(),
                     "extra_params": ["--tick-ms=50", "--players=3"],
-                },
+                })),
             })),
         )
         .await;

@@ -127,7 +127,7 @@ async fn bans_are_kept_pushed_when_the_console_connects_and_survive_a_host_resta
         Some(json!({
             "name": "Bans",
             "adapter": "arma3",
-            "settings": {
+            "settings": common::sim_settings(&runtime, json!({
                 "rcon_password": "rcon-pass-1",
                 "steam_username": "tester",
                 "steam_password": "steam-pass-1",
@@ -140,7 +140,7 @@ async fn bans_are_kept_pushed_when_the_console_connects_and_survive_a_host_resta
                     format!("--ban={SECOND}"),
                     format!("--ban={GAME_ONLY}"),
                 ],
-            },
+            })),
         })),
     )
     .await;

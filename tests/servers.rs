@@ -353,6 +353,7 @@ async fn lifecycle_with_players(
     std::fs::create_dir_all(&runtime).expect("runtime");
     std::os::unix::fs::symlink(common::sim_bin(), runtime.join(executable))
         .expect("link the simulator");
+    let settings = common::sim_settings(&runtime, settings);
     let server = servers
         .create("ops", adapter, settings)
         .await

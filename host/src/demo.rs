@@ -7,8 +7,9 @@
 //! placeholders filled at creation: `"{secret}"` (a random password), `"{udp_port}"` and
 //! `"{tcp_port}"` (a free loopback port). The "installed game" of each adapter is the
 //! simulator linked under the executable name the adapter launches, in the runtime
-//! directory. This module knows no game: everything game-specific is in that file and in
-//! the adapters.
+//! directory; a server's `simulator_flags` (players, churn) go into the simulator's flags
+//! file beside it, since the adapters pass only the game's own parameters. This module knows
+//! no game: everything game-specific is in that file and in the adapters.
 
 use std::path::{Path, PathBuf};
 
@@ -50,7 +51,14 @@ struct DemoServer {
     name: String,
     adapter: String,
     settings: Value,
+    /// Simulator knobs for every server started from this adapter's runtime.
+    #[serde(default)]
+    simulator_flags: Vec<String>,
 }
+
+/// The file beside the linked simulator whose `--flags` it applies to every server started
+/// from there (the simulator's `garrison-sim.flags`).
+const SIMULATOR_FLAGS_FILE: &str = "garrison-sim.flags";
 
 /// Where the simulator is by default: `garrison-sim` beside the running binary.
 pub fn default_simulator() -> Option<PathBuf> {
@@ -117,7 +125,8 @@ pub async fn create(
                 .map_err(|e| fail(e.to_string()))?;
             let program = prepared.plan.spec.program.clone();
             let simulator = simulator.to_path_buf();
-            tokio::task::spawn_blocking(move || link_simulator(&simulator, &program))
+            let flags = demo.simulator_flags.join("\n");
+            tokio::task::spawn_blocking(move || link_simulator(&simulator, &program, &flags))
                 .await
                 .map_err(|e| fail(e.to_string()))?
                 .map_err(|e| fail(e.to_string()))?;
@@ -131,13 +140,16 @@ pub async fn create(
 }
 
 /// Makes `program` (the game's executable in its runtime directory) the simulator, unless
-/// something is installed there already.
-fn link_simulator(simulator: &Path, program: &Path) -> std::io::Result<()> {
+/// something is installed there already, and writes its `flags` beside it.
+fn link_simulator(simulator: &Path, program: &Path, flags: &str) -> std::io::Result<()> {
     if program.exists() {
         return Ok(());
     }
     if let Some(dir) = program.parent() {
         std::fs::create_dir_all(dir)?;
+        if !flags.is_empty() {
+            std::fs::write(dir.join(SIMULATOR_FLAGS_FILE), format!("{flags}\n"))?;
+        }
     }
     let simulator = std::path::absolute(simulator)?;
     std::os::unix::fs::symlink(simulator, program)

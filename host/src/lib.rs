@@ -10,6 +10,8 @@
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
 //! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
 //!   events, jobs) and the recent lines kept per server;
+//! - [`names`]: names people give things (servers, uploaded files): one Unicode form, no
+//!   invisible formatting characters;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`serve`]: the accept loop and its limits on slow, idle and greedy clients;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
@@ -28,6 +30,7 @@ pub mod config;
 pub mod demo;
 pub mod events;
 pub mod jobs;
+pub mod names;
 pub mod secrets;
 pub mod serve;
 pub mod servers;

@@ -303,7 +303,41 @@ impl Drop for PlannedServer {
     }
 }
 
-/// Starts the simulator as `executable` for `adapter_id` with `settings` (JSON).
+/// Moves the simulator's knobs — the `--…` entries of `extra_params`, which the real
+/// adapters refuse like any parameter the game does not know — out of `settings` into the
+/// flags file that the simulator started from `runtime_dir` reads for the server on the
+/// settings' game `port` (`garrison-sim-<port>.flags`). Returns the settings without them.
+pub fn sim_settings(runtime_dir: &Path, mut settings: serde_json::Value) -> serde_json::Value {
+    let Some(params) = settings
+        .get_mut("extra_params")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return settings;
+    };
+    let mut flags = Vec::new();
+    params.retain(|p| match p.as_str() {
+        Some(flag) if flag.starts_with("--") => {
+            flags.push(flag.to_string());
+            false
+        }
+        _ => true,
+    });
+    if !flags.is_empty() {
+        let port = settings["port"]
+            .as_u64()
+            .expect("settings with simulator flags name their game port");
+        std::fs::create_dir_all(runtime_dir).expect("runtime dir");
+        std::fs::write(
+            runtime_dir.join(format!("garrison-sim-{port}.flags")),
+            flags.join("\n"),
+        )
+        .expect("write the simulator's flags");
+    }
+    settings
+}
+
+/// Starts the simulator as `executable` for `adapter_id` with `settings` (JSON); simulator
+/// knobs in `extra_params` are handed over as [`sim_settings`] does.
 pub fn start_planned(
     runtime: &AdapterRuntime,
     adapter_id: &str,
@@ -316,6 +350,7 @@ pub fn start_planned(
     let runtime_dir = tempfile::tempdir().expect("runtime dir");
     std::os::unix::fs::symlink(sim_bin(), runtime_dir.path().join(executable))
         .expect("link the simulator as the game");
+    let settings = sim_settings(runtime_dir.path(), settings);
     let instance = tempfile::tempdir().expect("instance dir");
     let typed = garrison::adapters::settings::from_json(&adapter.schema, &settings)
         .expect("schema accepts the settings");

@@ -5,13 +5,15 @@
 //! controlled through BattlEye RCon over UDP. This file only wires the pieces to the SDK's
 //! [`Adapter`] trait; each concern lives in its own module:
 //!
-//! - [`schema`] — the settings form; [`validate`] — checks beyond it;
+//! - [`schema`] — the settings form; [`validate`] — checks beyond it; [`params`] — the
+//!   allow-list of extra launch parameters;
 //! - [`render`] — the three configuration files, with Arma's string escaping;
 //! - [`plan`] — install, launch, stop, content directories, log sources, RCon endpoint;
 //! - [`rpt`] — the RPT log parser; [`battleye`] — the RCon packet codec;
 //! - [`session`] — the sans-IO RCon session; [`replies`] — command builders and reply parsers.
 
 pub mod battleye;
+pub mod params;
 pub mod plan;
 pub mod render;
 pub mod replies;

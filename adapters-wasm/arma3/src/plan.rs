@@ -14,6 +14,9 @@ use crate::{GAME_APP_ID, SERVER_APP_ID, validate};
 pub const PROGRAM: &str = "arma3server_x64";
 /// Seconds to wait after `#shutdown` before the host's own SIGTERM.
 pub const SHUTDOWN_WAIT_SECS: u32 = 15;
+/// Where the game looks for missions, relative to its working directory (the instance
+/// directory).
+pub const MISSIONS_DIR: &str = "mpmissions";
 /// The column of the `missions` table that names the mission file (without `.pbo`).
 pub const MISSION_COLUMN: &str = "template";
 
@@ -64,9 +67,17 @@ pub fn install(settings: &Settings) -> Result<Vec<InstallStep>, AdapterError> {
     })])
 }
 
-/// The server's argument list; config files and profiles live in the instance directory.
+/// The server's argument list; config files, profiles and missions live in the instance
+/// directory.
+///
+/// The game reads missions from `mpmissions` in its working directory, so it starts in the
+/// instance directory, whose `mpmissions` is the server's own (see [`content_dirs`]): servers
+/// sharing the installed game never see each other's missions. The program is found in the
+/// runtime directory all the same (a relative program is resolved there), and mod folders,
+/// which are shared game content, are passed as absolute paths into it.
 pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterError> {
     let dir = ctx.instance_dir.trim_end_matches('/');
+    let runtime = ctx.runtime_dir.trim_end_matches('/');
     let port = settings.integer(key::PORT).unwrap_or(default::PORT);
     let profile = settings
         .non_empty_text(key::PROFILE_NAME)
@@ -93,7 +104,11 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
             validate::mod_folder(name)
                 .map_err(|why| AdapterError::Invalid(format!("mod {name:?}: {why}")))?;
         }
-        args.push(format!("{flag}{}", mods.join(";")));
+        let paths: Vec<String> = mods
+            .iter()
+            .map(|name| format!("{runtime}/{}", name.trim_start_matches("./")))
+            .collect();
+        args.push(format!("{flag}{}", paths.join(";")));
     }
     for param in settings.items(key::EXTRA_PARAMS) {
         validate::extra_param(param)
@@ -103,7 +118,7 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
     Ok(LaunchSpec {
         program: PROGRAM.to_string(),
         args,
-        working_dir: Some(ctx.runtime_dir.clone()),
+        working_dir: Some(dir.to_string()),
         env: Vec::new(),
         wait_for_ready: true,
         startup_timeout_secs: None,
@@ -121,17 +136,18 @@ pub fn stop() -> StopSpec {
     }
 }
 
-/// Missions are `.pbo` files in `mpmissions`, played in the order of the `missions` table
-/// (its `template` column names a mission without `.pbo`); mod folders (`@name`) sit in the
-/// game root and load in the order of the `mods` list; Workshop items (`workshop_items`) are
-/// linked there as `@<item id>`.
+/// Missions are `.pbo` files in the server's own `mpmissions` (in its instance directory,
+/// where the game starts, see [`launch`]), played in the order of the `missions` table (its
+/// `template` column names a mission without `.pbo`); mod folders (`@name`) sit in the game
+/// root, shared by the servers of the host, and load in the order of the `mods` list;
+/// Workshop items (`workshop_items`) are linked there as `@<item id>`.
 pub fn content_dirs() -> Vec<ContentDir> {
     vec![
         ContentDir {
             kind: ContentKind::Missions,
             dir: PathRef {
-                root: Root::Runtime,
-                path: "mpmissions".to_string(),
+                root: Root::Instance,
+                path: MISSIONS_DIR.to_string(),
             },
             entries: EntryKind::File,
             extensions: vec![".pbo".to_string()],

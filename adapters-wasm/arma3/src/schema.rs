@@ -461,7 +461,11 @@ fn mods_and_install() -> Vec<FieldBuilder> {
             "Extra start parameters",
             SEC_MODS,
             list(64, "-autoInit"),
-            "Additional command-line parameters, one per entry.",
+            &format!(
+                "Additional command-line parameters, one per entry. Only these are accepted: \
+                 {}.",
+                crate::params::allowed_names()
+            ),
         )
         .default(empty())
         .advanced(),

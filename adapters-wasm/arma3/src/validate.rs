@@ -91,7 +91,7 @@ pub fn check(settings: &Settings) -> Result<(), Vec<FieldError>> {
     }
     for param in settings.items(key::EXTRA_PARAMS) {
         if let Err(why) = extra_param(param) {
-            error(key::EXTRA_PARAMS, format!("\"{param}\": {why}"));
+            error(key::EXTRA_PARAMS, format!("Refused: {why}."));
         }
     }
     if let Some(name) = settings.text(key::PROFILE_NAME)
@@ -213,27 +213,10 @@ pub fn workshop_id(s: &str) -> Option<u64> {
     s.parse().ok().filter(|&n| n > 0)
 }
 
-/// Launch parameters Garrison sets itself; an extra parameter may not override them.
-const MANAGED_PARAMS: [&str; 7] = [
-    "-port=",
-    "-config=",
-    "-cfg=",
-    "-profiles=",
-    "-name=",
-    "-bepath=",
-    "-mod=",
-];
-
-/// An extra launch parameter.
-pub fn extra_param(s: &str) -> Result<(), &'static str> {
-    if s.chars().any(char::is_control) {
-        return Err("control characters are not allowed");
-    }
-    let lower = s.to_ascii_lowercase();
-    if MANAGED_PARAMS.iter().any(|p| lower.starts_with(p)) || lower.starts_with("-servermod=") {
-        return Err("Garrison sets this parameter itself; change the matching setting instead");
-    }
-    Ok(())
+/// An extra launch parameter: one of the allowed ones with a valid value (see
+/// [`crate::params`]). The error names the parameter.
+pub fn extra_param(s: &str) -> Result<(), String> {
+    crate::params::check(s)
 }
 
 /// A mission template name (the `.pbo` file name without `.pbo`, e.g. `co10_Escape.Altis`).

@@ -9,7 +9,8 @@
 //! controlled through Source RCON over TCP. This file only wires the pieces to the SDK's
 //! [`Adapter`] trait; each concern lives in its own module:
 //!
-//! - [`schema`] — the settings form; [`validate`] — checks beyond it;
+//! - [`schema`] — the settings form; [`validate`] — checks beyond it; [`params`] — the
+//!   allow-list of extra launch parameters;
 //! - [`layout`] — where one server's files live in the shared installation;
 //! - [`render`] — the server's cfg (with Source cfg quoting), message of the day and banner;
 //! - [`plan`] — install, launch, stop, content directories, log sources, RCON endpoint;
@@ -20,6 +21,7 @@
 pub mod layout;
 pub mod logs;
 pub mod packet;
+pub mod params;
 pub mod plan;
 pub mod render;
 pub mod replies;

@@ -76,11 +76,11 @@ pub fn launch(ctx: &Context, settings: &Settings) -> Result<LaunchSpec, AdapterE
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for param in settings.items(key::EXTRA_PARAMS) {
-        validate::extra_param(param)
-            .map_err(|why| AdapterError::Invalid(format!("parameter {param:?}: {why}")))?;
-        args.push(param.clone());
-    }
+    let extra = settings.items(key::EXTRA_PARAMS);
+    crate::params::check(extra).map_err(|problems| {
+        AdapterError::Invalid(format!("parameters: {}", problems.join("; ")))
+    })?;
+    args.extend(extra.iter().cloned());
     Ok(LaunchSpec {
         program: PROGRAM.to_string(),
         args,

@@ -300,8 +300,11 @@ fn advanced() -> Vec<FieldBuilder> {
                 max_items: Some(64),
                 item_hint: "-nohltv".into(),
             }),
-            "Additional command-line parameters, one per entry; a value goes in its own entry \
-             after its parameter.",
+            &format!(
+                "Additional command-line parameters, one per entry; a value goes in its own \
+                 entry after its parameter. Only these are accepted: {}.",
+                crate::params::allowed_names()
+            ),
         )
         .default(SettingValue::Items(Vec::new()))
         .advanced(),

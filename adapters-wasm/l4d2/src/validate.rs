@@ -1,5 +1,6 @@
 //! Checks of settings beyond the schema: map names, passwords a Source cfg can hold, Steam
-//! group numbers, extra cvars and launch parameters that must not override what Garrison sets.
+//! group numbers, and extra cvars that must not override what Garrison sets or load code (the
+//! launch parameters are allow-listed in [`crate::params`]).
 //!
 //! The host has already checked kinds, ranges, choices and required fields, so this module
 //! judges only what is specific to Left 4 Dead 2. Every problem is reported, keyed by field.
@@ -70,9 +71,9 @@ pub fn check(settings: &Settings) -> Result<(), Vec<FieldError>> {
             error(key::EXTRA_CVARS, format!("Row {}: {why}", i + 1));
         }
     }
-    for param in settings.items(key::EXTRA_PARAMS) {
-        if let Err(why) = extra_param(param) {
-            error(key::EXTRA_PARAMS, format!("\"{param}\": {why}"));
+    if let Err(problems) = crate::params::check(settings.items(key::EXTRA_PARAMS)) {
+        for why in problems {
+            error(key::EXTRA_PARAMS, format!("Refused: {why}."));
         }
     }
 
@@ -141,11 +142,35 @@ pub const RESERVED_CVARS: [&str; 27] = [
     "changelevel",
 ];
 
+/// Commands a config file could run that load code, write files or send data elsewhere. The
+/// extra cvars table takes the game's many gameplay variables, so it cannot be an allow-list;
+/// these are refused on top of the reserved names.
+pub const UNSAFE_COMMANDS: [&str; 12] = [
+    "plugin_load",
+    "plugin_unload",
+    "log_address_add",
+    "logaddress_add",
+    "logaddress_del",
+    "logaddress_delall",
+    "sv_downloadurl",
+    "tv_record",
+    "record",
+    "writeid",
+    "writeip",
+    "sv_allowupload",
+];
+
 /// One row of the extra cvars table.
 pub fn extra_cvar(name: &str, value: &str) -> Result<(), String> {
     if !is_cvar_name(name) {
         return Err(format!(
             "\"{name}\" is not a variable name: use letters, digits and _ only."
+        ));
+    }
+    if UNSAFE_COMMANDS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "\"{name}\" loads code, writes files or sends data to another address; it is not \
+             allowed."
         ));
     }
     if RESERVED_CVARS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
@@ -155,40 +180,6 @@ pub fn extra_cvar(name: &str, value: &str) -> Result<(), String> {
     }
     if value.chars().any(char::is_control) {
         return Err("the value may not contain line breaks or control characters.".into());
-    }
-    Ok(())
-}
-
-/// Launch parameters Garrison sets itself; an extra parameter may not repeat them.
-pub const MANAGED_PARAMS: [&str; 6] = [
-    "-game",
-    "-port",
-    "+map",
-    "+maxplayers",
-    "-maxplayers",
-    "+exec",
-];
-
-/// An extra launch parameter (one argument). Parameters that set a reserved cvar on the
-/// command line (`+rcon_password …`) are refused like the managed ones.
-pub fn extra_param(s: &str) -> Result<(), &'static str> {
-    if s.is_empty() {
-        return Err("the parameter is empty");
-    }
-    if s.chars().any(char::is_control) {
-        return Err("control characters are not allowed");
-    }
-    let head = s
-        .split(|c: char| c.is_whitespace() || c == '=')
-        .next()
-        .unwrap_or(s)
-        .to_ascii_lowercase();
-    let managed = MANAGED_PARAMS.contains(&head.as_str())
-        || head
-            .strip_prefix('+')
-            .is_some_and(|cvar| RESERVED_CVARS.contains(&cvar));
-    if managed {
-        return Err("Garrison sets this parameter itself; change the matching setting instead");
     }
     Ok(())
 }

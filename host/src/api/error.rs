@@ -287,7 +287,10 @@ impl From<ContentError> for ApiError {
                     .collect(),
             ),
             ContentError::NotFound(what) => ApiError::not_found(format!("No {what}.")),
-            ContentError::InUse(..) => ApiError::conflict(capitalised(&error.to_string())),
+            ContentError::InUse(..) | ContentError::UsedElsewhere(..) => {
+                ApiError::conflict(capitalised(&error.to_string()))
+            }
+            ContentError::Shared(_) => ApiError::forbidden(capitalised(&error.to_string())),
             ContentError::TooLarge(limit) => {
                 ApiError::payload_too_large(format!("An upload may be at most {limit} bytes."))
             }

@@ -1,7 +1,10 @@
 //! `/servers/{id}/missions`: a server's mission files (list, upload, delete) and its rotation,
 //! wherever its adapter keeps them (see [`crate::servers::content`]).
 //!
-//! Viewers may list; changing needs manage access, like the server's config. A server whose
+//! Viewers may list; changing needs manage access, like the server's config. Where the
+//! adapter keeps missions in the game's runtime, shared by every server of the game, only
+//! administrators change them (403), and a file another server's rotation names is neither
+//! replaced nor deleted (409). A server whose
 //! adapter lacks the `missions` capability answers 409 naming it. Uploads are the raw request
 //! body, streamed to disk under their own size limit (not the API's global one). A changed
 //! rotation applies at the next start.
@@ -87,7 +90,13 @@ pub async fn upload_mission(
         .and_then(|v| v.parse::<u64>().ok());
     let uploaded = state
         .servers
-        .upload_mission(&server, &name, declared, body.into_data_stream())
+        .upload_mission(
+            &server,
+            &name,
+            declared,
+            caller.is_admin(),
+            body.into_data_stream(),
+        )
         .await?;
     let status = if uploaded.replaced {
         StatusCode::OK
@@ -123,7 +132,10 @@ pub async fn delete_mission(
 ) -> Result<StatusCode, ApiError> {
     audit.set_target(format!("server {id} mission {}", printable(&name)));
     let server = managed(&state, &caller, id).await?;
-    state.servers.delete_mission(&server, &name).await?;
+    state
+        .servers
+        .delete_mission(&server, &name, caller.is_admin())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,10 +185,11 @@ pub async fn put_rotation(
     ))
 }
 
-/// A name as it may go into the audit log: control characters replaced, bounded.
+/// A name as it may go into the audit log: control and formatting characters replaced,
+/// bounded.
 pub(super) fn printable(name: &str) -> String {
     name.chars()
         .take(200)
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if crate::names::is_refused(c) { '?' } else { c })
         .collect()
 }

@@ -193,15 +193,23 @@ pub struct NewServerRequest {
     pub settings: Value,
 }
 
+/// A server name as stored: trimmed, in Unicode normal form C, 1 to 100 characters, without
+/// control or formatting characters (see [`crate::names`]).
 fn check_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ApiError::validation(vec![super::FieldError {
+    let name = crate::names::nfc(name.trim());
+    let refuse = |message: String| {
+        ApiError::validation(vec![super::FieldError {
             field: "name".into(),
-            message: "must be 1 to 100 characters without control characters".into(),
-        }]));
+            message,
+        }])
+    };
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(refuse("must be 1 to 100 characters".into()));
     }
-    Ok(name.to_string())
+    if let Some(why) = crate::names::refusal(&name) {
+        return Err(refuse(format!("the name {why}")));
+    }
+    Ok(name)
 }
 
 /// `POST /api/v1/servers`: creates a server owned by the caller (operator role or higher).

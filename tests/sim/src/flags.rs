@@ -115,6 +115,56 @@ pub fn split(args: &[String]) -> Result<(SimFlags, Vec<String>), String> {
     Ok((flags, rest))
 }
 
+/// Name of the file beside the executable the simulator was started as (the "installed
+/// game") whose flags apply to every server started from there.
+pub const FLAGS_FILE: &str = "garrison-sim.flags";
+
+/// Name of the file beside the executable whose flags apply only to the server on game port
+/// `port` (after [`FLAGS_FILE`], before the command line).
+pub fn port_flags_file(port: u16) -> String {
+    format!("garrison-sim-{port}.flags")
+}
+
+/// The simulator flags kept in files beside `program` (see [`FLAGS_FILE`] and
+/// [`port_flags_file`]), as words, in the order they apply. Missing files are no flags.
+///
+/// Tests and the demo use these files because the real adapters pass only the game's own,
+/// allow-listed parameters: a `--flag` in a server's settings would be refused.
+pub fn from_files(program: &str, port: u16) -> Result<Vec<String>, String> {
+    let dir = std::path::Path::new(program)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let mut words = Vec::new();
+    for name in [FLAGS_FILE.to_string(), port_flags_file(port)] {
+        let path = dir.join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => words.extend(text.split_whitespace().map(str::to_string)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    let (_, rest) = split(&words)?;
+    if let Some(stray) = rest.first() {
+        return Err(format!(
+            "{stray:?} in a flags file is not a simulator --flag"
+        ));
+    }
+    Ok(words)
+}
+
+/// Splits `args` like [`split`], with the flags of the files beside `program` for the server
+/// on `port` applied first (see [`from_files`]).
+pub fn split_with_files(
+    program: &str,
+    port: u16,
+    args: &[String],
+) -> Result<(SimFlags, Vec<String>), String> {
+    let mut all = from_files(program, port)?;
+    all.extend(args.iter().cloned());
+    let (flags, rest) = split(&all)?;
+    Ok((flags, rest))
+}
+
 /// Stores one `--name value` pair.
 fn apply(flags: &mut SimFlags, name: &str, value: &str) -> Result<(), String> {
     let bad = || format!("--{name}: invalid value {value:?}");

@@ -356,3 +356,35 @@ fn beserver_cfg() {
     let s = settings(vec![("rcon_password", text("pw RConIP"))]);
     assert!(Arma3::render(&ctx(), &s).is_err());
 }
+
+#[test]
+fn extra_params_are_allow_listed_and_the_refusal_names_the_parameter() {
+    let ok = settings(vec![(
+        "extra_params",
+        items(&["-autoInit", "-limitFPS=100", "-loadMissionToMemory"]),
+    )]);
+    assert_eq!(errors(&ok), Vec::<String>::new());
+    for (bad, named) in [
+        ("-par=/srv/garrison/servers/1/mpmissions/p.txt", "-par"),
+        ("-malloc=system", "-malloc"),
+        ("-filePatching", "-filePatching"),
+        ("-noLogs", "-noLogs"),
+        ("-somethingNew", "-somethingNew"),
+    ] {
+        let s = settings(vec![("extra_params", items(&["-autoInit", bad]))]);
+        let Err(found) = Arma3::validate(&s) else {
+            panic!("{bad} was accepted");
+        };
+        assert_eq!(found.len(), 1, "{bad}: {found:?}");
+        assert_eq!(found[0].field, "extra_params");
+        assert!(
+            found[0].message.contains(named),
+            "{bad}: {}",
+            found[0].message
+        );
+        assert!(
+            matches!(Arma3::launch(&ctx(), &s), Err(AdapterError::Invalid(m)) if m.contains(named)),
+            "{bad}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ fn launch_builds_one_argument_per_element() {
     let spec = Arma3::launch(&ctx(), &s).expect("launch");
     assert_eq!(spec.program, "arma3server_x64");
     let dir = "/srv/garrison/servers/7";
+    let runtime = "/srv/garrison/runtimes/arma3";
     assert_eq!(
         spec.args,
         vec![
@@ -27,16 +28,14 @@ fn launch_builds_one_argument_per_element() {
             format!("-profiles={dir}/profiles"),
             "-name=server".to_string(),
             format!("-bepath={dir}/battleye"),
-            "-mod=@CBA_A3;@ace".to_string(),
-            "-serverMod=@admin tools".to_string(),
+            format!("-mod={runtime}/@CBA_A3;{runtime}/@ace"),
+            format!("-serverMod={runtime}/@admin tools"),
             "-autoInit".to_string(),
             "-loadMissionToMemory".to_string(),
         ]
     );
-    assert_eq!(
-        spec.working_dir.as_deref(),
-        Some("/srv/garrison/runtimes/arma3")
-    );
+    // The game reads `mpmissions` in its working directory: the server's own.
+    assert_eq!(spec.working_dir.as_deref(), Some(dir));
     assert!(spec.wait_for_ready);
     assert!(spec.env.is_empty());
 }
@@ -138,7 +137,8 @@ fn content_dirs_and_log_sources() {
     assert_eq!(dirs[0].kind, ContentKind::Missions);
     assert_eq!(
         (dirs[0].dir.root, dirs[0].dir.path.as_str()),
-        (Root::Runtime, "mpmissions")
+        (Root::Instance, "mpmissions"),
+        "each server's missions are its own, never in the shared game directory"
     );
     assert_eq!(dirs[0].extensions, vec![".pbo"]);
     assert_eq!(dirs[0].entries, EntryKind::File);

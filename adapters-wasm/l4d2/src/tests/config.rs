@@ -441,3 +441,49 @@ fn two_servers_render_to_different_files() {
         Err(AdapterError::Invalid(_))
     ));
 }
+
+#[test]
+fn extra_params_are_allow_listed_and_the_refusal_names_the_parameter() {
+    let ok = settings(vec![(
+        "extra_params",
+        items(&["-nohltv", "-tickrate", "60", "+fps_max 300"]),
+    )]);
+    assert_eq!(errors(&ok), Vec::<String>::new());
+    for (bad, named) in [
+        (&["+plugin_load", "addons/evil"][..], "+plugin_load"),
+        (
+            &["+log_address_add", "203.0.113.1:27500"][..],
+            "+log_address_add",
+        ),
+        (
+            &["-nohltv +logaddress_add 203.0.113.1:27500"][..],
+            "+logaddress_add",
+        ),
+        (&["-steamcmd_script", "x.txt"][..], "-steamcmd_script"),
+    ] {
+        let s = settings(vec![("extra_params", items(bad))]);
+        let Err(found) = L4d2::validate(&s) else {
+            panic!("{bad:?} was accepted");
+        };
+        assert_eq!(found.len(), 1, "{bad:?}: {found:?}");
+        assert_eq!(found[0].field, "extra_params");
+        assert!(found[0].message.contains(named), "{}", found[0].message);
+        assert!(
+            matches!(L4d2::launch(&ctx(), &s), Err(AdapterError::Invalid(m)) if m.contains(named)),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn extra_cvars_that_load_code_or_send_logs_away_are_refused() {
+    for name in [
+        "plugin_load",
+        "LOGADDRESS_ADD",
+        "log_address_add",
+        "sv_downloadurl",
+    ] {
+        let s = settings(vec![("extra_cvars", rows(&[(name, "x")]))]);
+        assert_eq!(errors(&s), vec!["extra_cvars"], "{name}");
+    }
+}

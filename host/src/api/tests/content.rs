@@ -490,3 +490,77 @@ async fn games_without_missions_or_mods_answer_409_naming_the_capability() {
         .await
         .expect_problem(StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn missions_in_a_runtime_shared_by_servers_are_guarded() {
+    let app = TestApp::new().await;
+    let runtime = tempfile::tempdir().expect("runtime");
+    let first = content_server(&app, runtime.path()).await;
+    let second = content_server(&app, runtime.path()).await;
+    // An operator who manages the first server (their own) may not change the shared maps.
+    let (operator, token) = app.user("tenant", crate::store::Role::Operator).await;
+    app.store
+        .call(move |conn| {
+            conn.execute(
+                "UPDATE servers SET owner_id = ?1 WHERE id = ?2",
+                rusqlite::params![operator.id, first],
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("owner");
+    let denied = app
+        .send(
+            Call::new(
+                Method::PUT,
+                &format!("/api/v1/servers/{first}/missions/files/shared.dat"),
+            )
+            .bearer(&token)
+            .bytes(&b"x"[..]),
+        )
+        .await
+        .expect_problem(StatusCode::FORBIDDEN);
+    assert!(denied.to_string().contains("shared"), "{denied}");
+    assert!(!runtime.path().join("maps/shared.dat").exists());
+    let denied = app
+        .send(
+            Call::new(
+                Method::DELETE,
+                &format!("/api/v1/servers/{first}/missions/files/shared.dat"),
+            )
+            .bearer(&token),
+        )
+        .await;
+    denied.expect(StatusCode::FORBIDDEN);
+
+    // An administrator may; but a file the second server's rotation names is neither
+    // replaced nor deleted through the first.
+    upload(&app, first, "shared.dat", b"one")
+        .await
+        .expect(StatusCode::CREATED);
+    app.admin(
+        Method::PUT,
+        &format!("/api/v1/servers/{second}/missions/rotation"),
+        Some(json!({"rows": [{"file": "shared", "mode": "easy"}]})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let busy = upload(&app, first, "shared.dat", b"two")
+        .await
+        .expect_problem(StatusCode::CONFLICT);
+    assert!(
+        busy.to_string().contains("content"),
+        "names the server using it: {busy}"
+    );
+    app.admin(
+        Method::DELETE,
+        &format!("/api/v1/servers/{first}/missions/files/shared.dat"),
+        None,
+    )
+    .await
+    .expect(StatusCode::CONFLICT);
+    assert_eq!(
+        std::fs::read(runtime.path().join("maps/shared.dat")).expect("kept"),
+        b"one"
+    );
+}

@@ -118,12 +118,14 @@ impl Servers {
 
     /// Stores the mission `file` from `body` (chunks), replacing a file of that name. The
     /// name must pass [`super::names::check_upload_name`]; more than `declared` or the
-    /// upload limit is [`ContentError::TooLarge`] and leaves nothing behind.
+    /// upload limit is [`ContentError::TooLarge`] and leaves nothing behind. In a directory
+    /// shared by every server of the game, see [`Servers::guard_shared`].
     pub async fn upload_mission<S, B, E>(
         &self,
         server: &Server,
         file: &str,
         declared: Option<u64>,
+        may_change_shared: bool,
         mut body: S,
     ) -> Result<Uploaded, ContentError>
     where
@@ -134,7 +136,13 @@ impl Servers {
         use futures_util::StreamExt;
         use tokio::io::AsyncWriteExt;
 
+        // Both spellings of a name are one file (see `crate::names`).
+        let file = &crate::names::nfc(file);
         let located = self.content_dir(server, ContentKind::Missions).await?;
+        super::names::check_upload_name(file, &located.dir.extensions)
+            .map_err(ContentError::InvalidName)?;
+        self.guard_shared(server, &located, file, may_change_shared)
+            .await?;
         let limit = self.upload_limit();
         if declared.is_some_and(|n| n > limit) {
             return Err(ContentError::TooLarge(limit));
@@ -203,8 +211,15 @@ impl Servers {
         })
     }
 
-    /// Deletes the mission `file`; refused while the rotation names it.
-    pub async fn delete_mission(&self, server: &Server, file: &str) -> Result<(), ContentError> {
+    /// Deletes the mission `file`; refused while the rotation names it (in a directory
+    /// shared by every server of the game, see [`Servers::guard_shared`]).
+    pub async fn delete_mission(
+        &self,
+        server: &Server,
+        file: &str,
+        may_change_shared: bool,
+    ) -> Result<(), ContentError> {
+        let file = &crate::names::nfc(file);
         let located = self.content_dir(server, ContentKind::Missions).await?;
         super::names::check_upload_name(file, &located.dir.extensions)
             .map_err(|_| ContentError::NotFound(format!("mission file {file}")))?;
@@ -221,6 +236,8 @@ impl Servers {
                 .unwrap_or_default();
             return Err(ContentError::InUse(format!("The mission {name}"), setting));
         }
+        self.guard_shared(server, &located, file, may_change_shared)
+            .await?;
         let (root, path, dir, name) = (
             located.root.clone(),
             located.path.clone(),

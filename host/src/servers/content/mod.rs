@@ -64,6 +64,14 @@ pub enum ContentError {
     /// The entry is in use by a selection.
     #[error("{0} is selected in the setting `{1}`; take it out first")]
     InUse(String, String),
+    /// Another server's selection names the entry of a shared directory.
+    #[error("{0} is used by the server {1}; it cannot be replaced or deleted while it is")]
+    UsedElsewhere(String, String),
+    /// The directory is shared by every server of the game and the caller may not change it.
+    #[error(
+        "the {0} directory is shared by every server of this game; only administrators change it"
+    )]
+    Shared(&'static str),
     /// The upload is larger than the limit (bytes).
     #[error("the upload is larger than {0} bytes")]
     TooLarge(u64),
@@ -177,6 +185,60 @@ impl Servers {
             root,
             path,
         })
+    }
+
+    /// Guards a change of the entry `file` in a directory the adapter keeps in the game's
+    /// shared runtime (a directory in the server's own instance directory needs no guard):
+    /// only callers that `may_change_shared` (administrators) change it, and every other
+    /// server of the game whose selection names the entry is consulted — a file in use is
+    /// neither replaced nor deleted (an upload of a new file replaces nothing).
+    pub async fn guard_shared(
+        &self,
+        server: &Server,
+        located: &Located,
+        file: &str,
+        may_change_shared: bool,
+    ) -> Result<(), ContentError> {
+        if located.dir.dir.root != crate::adapters::model::Root::Runtime {
+            return Ok(());
+        }
+        let kind = located.dir.kind;
+        if !may_change_shared {
+            return Err(ContentError::Shared(kind.capability()));
+        }
+        if tokio::fs::symlink_metadata(located.path.join(file))
+            .await
+            .is_err()
+        {
+            return Ok(()); // a new file: nothing uses it yet
+        }
+        let Some(name) = names::entry_name(file, &located.dir) else {
+            return Ok(());
+        };
+        let others = self
+            .inner
+            .store
+            .call(|conn| crate::store::servers::list(conn))
+            .await
+            .map_err(ServersError::from)?;
+        for other in others {
+            if other.id == server.id || other.adapter_id != server.adapter_id {
+                continue;
+            }
+            let Ok(theirs) = self.content_dir(&other, kind).await else {
+                continue;
+            };
+            if theirs.path != located.path {
+                continue;
+            }
+            if theirs
+                .selected(&other.settings)?
+                .is_some_and(|s| s.names().contains(&name))
+            {
+                return Err(ContentError::UsedElsewhere(name, other.name));
+            }
+        }
+        Ok(())
     }
 
     /// Sets the one setting `key` to `value`, keeping every other setting (secrets

@@ -9,9 +9,11 @@ use crate::adapters::model::ContentDir;
 /// Longest entry name accepted, in bytes.
 pub const MAX_NAME_BYTES: usize = 200;
 
-/// Checks an upload's file name: one path component, printable, not hidden, not `.`/`..`,
-/// at most [`MAX_NAME_BYTES`], ending with one of `extensions` (any case; empty accepts any).
-/// The error says what is wrong, for people.
+/// Checks an upload's file name: one path component, printable (no control or format
+/// characters, see [`crate::names`]), in Unicode normal form C (callers normalise with
+/// [`crate::names::nfc`] first, so both spellings of a name are one file), not hidden, not
+/// `.`/`..`, at most [`MAX_NAME_BYTES`], ending with one of `extensions` (any case; empty
+/// accepts any). The error says what is wrong, for people.
 pub fn check_upload_name(name: &str, extensions: &[String]) -> Result<(), String> {
     if name.is_empty() {
         return Err("the name is empty".into());
@@ -31,8 +33,11 @@ pub fn check_upload_name(name: &str, extensions: &[String]) -> Result<(), String
     if name.starts_with('.') {
         return Err("the name may not start with a dot (hidden files)".into());
     }
-    if name.chars().any(|c| c.is_control()) {
-        return Err("the name contains control characters".into());
+    if let Some(why) = crate::names::refusal(name) {
+        return Err(format!("the name {why}"));
+    }
+    if crate::names::nfc(name) != name {
+        return Err("the name is not in Unicode normal form C".into());
     }
     if name.trim() != name {
         return Err("the name may not start or end with spaces".into());
@@ -103,6 +108,9 @@ mod tests {
             "nul\0.dat",
             ".hidden.dat",
             "line\nbreak.dat",
+            "evil\u{202E}tad.exe.dat",
+            "zero\u{200B}width.dat",
+            "Cafe\u{301}.dat",
             " padded.dat",
             "x.txt",
             "x.dat.txt",

@@ -34,7 +34,7 @@ const MAX_WAIT: Duration = Duration::from_millis(50);
 /// Runs the simulator with the process's arguments (program name excluded); returns the exit
 /// code.
 pub fn run(program: &str, raw_args: &[String]) -> i32 {
-    match Setup::load(raw_args) {
+    match Setup::load(program, raw_args) {
         Ok(setup) => setup.serve(program, raw_args),
         Err(message) => {
             eprintln!("arma3server_x64: {message}");
@@ -56,9 +56,10 @@ struct Setup {
 }
 
 impl Setup {
-    fn load(raw_args: &[String]) -> Result<Self, String> {
-        let (flags, rest) = flags::split(raw_args)?;
+    fn load(program: &str, raw_args: &[String]) -> Result<Self, String> {
+        let (_, rest) = flags::split(raw_args)?;
         let args = args::parse(&rest)?;
+        let (flags, _) = flags::split_with_files(program, args.port, raw_args)?;
         let server = match &args.config {
             Some(path) => config::load_server_cfg(path)?,
             None => ServerConfig::default(),
@@ -281,6 +282,10 @@ fn announce_ready(rpt: &mut Rpt, args: &args::GameArgs, world: &World, rcon: Opt
     rpt.line("BattlEye Server: Initialized (v1.220, Arma 3 2.16.151618)");
     rpt.line("Roles assigned.");
     rpt.line("Reading mission ...");
+    for line in mission_files(world.missions()) {
+        rpt.line(&line);
+        stdout_line(&line);
+    }
     rpt.line("Mission read.");
     rpt.line("Game started.");
     stdout_line("Host identity created.");
@@ -288,6 +293,31 @@ fn announce_ready(rpt: &mut Rpt, args: &args::GameArgs, world: &World, rcon: Opt
         stdout_line(&format!("BattlEye RCon listening on {addr}"));
     }
     stdout_line("Game started.");
+}
+
+/// Looks up each mission of the rotation as the game does — `mpmissions/<template>.pbo`, or
+/// an unpacked `mpmissions/<template>/` folder, in the working directory — and says what it
+/// found, so tests can tell which server's file a game run read.
+fn mission_files(missions: &[config::Mission]) -> Vec<String> {
+    missions
+        .iter()
+        .map(|m| {
+            let packed = Path::new("mpmissions").join(format!("{}.pbo", m.template));
+            let folder = Path::new("mpmissions").join(&m.template);
+            match (std::fs::metadata(&packed), folder.is_dir()) {
+                (Ok(meta), _) if meta.is_file() => format!(
+                    "Mission file: mpmissions/{}.pbo, {} bytes",
+                    m.template,
+                    meta.len()
+                ),
+                (_, true) => format!("Mission file: mpmissions/{}/ (unpacked)", m.template),
+                _ => format!(
+                    "Warning Message: Mission {} not found in mpmissions",
+                    m.template
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Writes queued world events to the RPT and sends their server messages.

@@ -75,8 +75,9 @@ fn game_dir(program: &str, game: &str) -> PathBuf {
 
 impl Setup {
     fn load(program: &str, raw_args: &[String]) -> Result<Self, String> {
-        let (flags, rest) = flags::split(raw_args)?;
+        let (_, rest) = flags::split(raw_args)?;
         let args = args::parse(&rest)?;
+        let (flags, _) = flags::split_with_files(program, args.port, raw_args)?;
         let game_dir = game_dir(program, &args.game);
         let config = config::load(&game_dir, &args.exec)?;
         Ok(Self {
