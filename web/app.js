@@ -84,14 +84,12 @@ function App() {
   const user = me.value;
   useEffect(() => { document.getElementById('app').removeAttribute('aria-busy'); }, []);
   if (user === undefined) return html`<p class="loading">Loading…</p>`;
-  if (user === null || p.startsWith('/login')) {
-    if (user && !user.password_change_required) {
-      queueMicrotask(() => navigate(nextPage(), { replace: true }));
-      return null;
-    }
-    return html`<${Login} />`;
-  }
+  if (user === null) return html`<${Login} />`;
   if (user.password_change_required) return html`<${Header} /><main><${ChoosePassword} /></main>`;
+  if (p.startsWith('/login')) {
+    queueMicrotask(() => navigate(nextPage(), { replace: true }));
+    return null;
+  }
   const server = p.match(/^\/servers\/(\d+)(?:\/([a-z]+))?\/?$/);
   let page;
   if (server) page = html`<${ServerPage} id=${Number(server[1])} tab=${server[2] || 'overview'} />`;

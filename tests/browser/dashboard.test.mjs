@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -60,7 +60,12 @@ async function adminToken() {
 
 function watchPage(p, who) {
   p.on('pageerror', (e) => problems.push(`${who} page error: ${e.message}`));
-  p.on('console', (m) => { if (m.type() === 'error') problems.push(`${who} console error: ${m.text()}`); });
+  // Chromium logs every failed request; a 401 is the expected answer to a wrong password or
+  // to asking who is signed in while nobody is.
+  p.on('console', (m) => {
+    if (m.type() !== 'error' || /Failed to load resource: .* 401/.test(m.text())) return;
+    problems.push(`${who} console error: ${m.text()} (${m.location().url})`);
+  });
   p.on('dialog', (d) => { problems.push(`${who} unexpected dialog: ${d.message()}`); d.dismiss(); });
 }
 
@@ -111,6 +116,13 @@ after(async () => {
     try { process.kill(-host.pid, 'SIGTERM'); } catch { /* gone */ }
     await new Promise((r) => { const t = setTimeout(r, 5000); host.once('exit', () => { clearTimeout(t); r(); }); });
     try { process.kill(-host.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  // Games the host could not stop (a failed test may leave it without a session): ended by
+  // their process ids, found by the scratch data directory in their command lines.
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir)) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone or not ours */ }
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });

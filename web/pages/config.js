@@ -54,7 +54,7 @@ export function Config({ server, adapter }) {
   const fieldsOf = (section, advanced) => schema.filter((f) => (f.section || 'General') === section && !!f.advanced === advanced);
   const render = (f) => html`<${Field} key=${f.key} field=${f} value=${settings[f.key]} error=${errors[f.key] || local[f.key]} onChange=${(v) => change(f, v)} />`;
   return html`
-    <form class="config" onSubmit=${save}>
+    <form class="config" noValidate onSubmit=${save}>
       <fieldset disabled=${readOnly}>
       ${sections.map((section) => html`<section class="card">
         <h2>${section}</h2>

@@ -2,7 +2,7 @@
 import { useState } from '../vendor/hooks.mjs';
 import { html } from '../html.js';
 import * as api from '../api.js';
-import { me, loadMe, navigate, nextPage } from '../app.js';
+import { loadMe } from '../app.js';
 
 export function Login() {
   const [username, setUsername] = useState('');
@@ -16,7 +16,6 @@ export function Login() {
     try {
       await api.post('/auth/session', { username, password });
       await loadMe();
-      if (me.value && !me.value.password_change_required) navigate(nextPage(), { replace: true });
     } catch (e) {
       if (e.status === 429) setError(`Too many failed sign-ins. Try again in ${e.retryAfter || 'a few'} seconds.`);
       else if (e.status === 401) setError('Wrong username or password.');
@@ -55,7 +54,6 @@ export function ChoosePassword() {
     try {
       await api.post('/auth/password', { current_password: current, new_password: next });
       await loadMe();
-      navigate(nextPage(), { replace: true });
     } catch (e) {
       setErrors({
         current_password: e.field('current_password'),
