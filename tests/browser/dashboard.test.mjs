@@ -318,11 +318,14 @@ test("a viewer's page has no start or stop buttons", async () => {
 test('at 390 px wide nothing scrolls sideways', async () => {
   const token = await adminToken();
   const arma = (await servers(token)).find((s) => s.adapter === 'arma3');
-  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
   watchPage(phone, 'phone');
   for (const [name, path] of [['servers', '/servers'], ['console', `/servers/${arma.id}/console`], ['players', `/servers/${arma.id}/players`], ['config', `/servers/${arma.id}/config`]]) {
     await phone.goto(`${base}${path}`);
     await phone.locator('main h1').waitFor();
+    assert.equal(await phone.getByRole('heading', { name: 'Sign in to Garrison' }).count(), 0);
+    if (name !== 'servers') await phone.getByRole('navigation', { name: 'Server' }).waitFor();
     await phone.waitForTimeout(500);
     const width = await phone.evaluate(() => document.documentElement.scrollWidth);
     await shot(`phone-${name}`, phone);

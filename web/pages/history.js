@@ -24,8 +24,8 @@ export function Jobs({ server }) {
     <tbody>${jobs.map((j) => html`<tr key=${j.id}>
       <td>#${j.id} ${j.kind}</td><td><span class=${`badge job-${j.state}`}>${j.state}</span>${j.progress != null && j.state === 'running' ? ` ${Math.round(j.progress * 100)} %` : ''}</td>
       <td>${time(j.created_at)} by ${j.requested_by}</td><td>${j.error || ''}</td>
-      <td class="actions"><button type="button" aria-expanded=${open === j.id} onClick=${() => setOpen(open === j.id ? null : j.id)}>Log of job ${j.id}</button>
-        ${server.access === 'manage' && ['queued', 'running'].includes(j.state) && html`<button type="button" class="danger" onClick=${() => cancel(j)}>Cancel job ${j.id}</button>`}</td>
+      <td><span class="actions"><button type="button" aria-expanded=${open === j.id} onClick=${() => setOpen(open === j.id ? null : j.id)}>Log of job ${j.id}</button>
+        ${server.access === 'manage' && ['queued', 'running'].includes(j.state) && html`<button type="button" class="danger" onClick=${() => cancel(j)}>Cancel job ${j.id}</button>`}</span></td>
     </tr>`)}</tbody></table></div>
     ${open && html`<${JobLog} id=${open} />`}`;
 }

@@ -37,8 +37,7 @@ export function Login() {
         ${error && html`<p class="error" role="alert">${error}</p>`}
         <button type="submit" class="primary" disabled=${busy}>Sign in</button>
       </form>
-      <p class="muted">The first start prints the <code>admin</code> password and writes it to
-        <code>garrison-data/initial-admin-password</code>.</p>
+      <p class="muted">The first start prints the <code>admin</code> password and writes it to${' '}<code>garrison-data/initial-admin-password</code>.</p>
     </main>`;
 }
 

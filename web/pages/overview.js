@@ -10,14 +10,17 @@ import { bytes, time } from '../format.js';
 const RANGES = [['15 min', 15 * 60e3], ['1 h', 3600e3], ['24 h', 86400e3], ['7 d', 7 * 86400e3]];
 const LABELS = { cpu_percent: 'CPU %', memory_bytes: 'Memory', players: 'Players', server_fps: 'Server FPS' };
 
-function Chart({ name, points }) {
+function Chart({ name, points, range }) {
+  const span = useRef(range);
+  span.current = range;
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
     const width = Math.max(240, box.current.clientWidth);
     const opts = {
       width, height: 160,
-      scales: { x: { time: true } },
+      // The x axis always spans the chosen range, ending now, however few points there are.
+      scales: { x: { time: true, range: () => [(Date.now() - span.current) / 1000, Date.now() / 1000] } },
       series: [{}, { label: LABELS[name] || name, stroke: 'currentColor', width: 1.5, value: (u, v) => (v == null ? '—' : name === 'memory_bytes' ? bytes(v) : v.toFixed(1)) }],
       axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 60, values: (u, vals) => vals.map((v) => (name === 'memory_bytes' ? bytes(v) : v)) }],
     };
@@ -28,7 +31,7 @@ function Chart({ name, points }) {
   }, [name]);
   useEffect(() => {
     plot.current?.setData([points.map((p) => p[0] / 1000), points.map((p) => p[1])]);
-  }, [points]);
+  }, [points, range]);
   return html`<figure class="chart card"><figcaption>${LABELS[name] || name}</figcaption><div ref=${box} role="img" aria-label=${`${LABELS[name] || name} over time`}></div></figure>`;
 }
 
@@ -61,13 +64,14 @@ export function Overview({ server }) {
       },
     });
   }, [server.id, range]);
-  const names = Object.keys(series).filter((n) => n !== 'processes');
+  // Ports and process counts are figures, not things to watch over time.
+  const names = Object.keys(series).filter((n) => n !== 'processes' && !n.endsWith('_port'));
   return html`
     <div class="range" role="group" aria-label="Time range">
       ${RANGES.map(([label, ms]) => html`<button type="button" aria-pressed=${range === ms} onClick=${() => setRange(ms)}>${label}</button>`)}
     </div>
     ${names.length === 0 ? html`<p class="empty">No figures yet: they are sampled while the server runs.</p>`
-      : html`<div class="charts">${names.map((n) => html`<${Chart} key=${n} name=${n} points=${series[n]} />`)}</div>`}
+      : html`<div class="charts">${names.map((n) => html`<${Chart} key=${n} name=${n} points=${series[n]} range=${range} />`)}</div>`}
     <h2>Recent events</h2>
     <${EventList} events=${events} />`;
 }

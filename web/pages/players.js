@@ -35,9 +35,9 @@ export function Players({ server }) {
       <tbody>${online.map((p) => html`<tr key=${p.key}>
         <td>${p.name}</td><td>${p.ping_ms ?? '—'} ${p.ping_ms != null ? 'ms' : ''}</td><td>${ago(p.joined_at)} ago</td>
         <td class="ids">${[p.slot && `slot ${p.slot}`, p.unique_id, p.address].filter(Boolean).join(' · ')}</td>
-        ${manage && html`<td class="actions">
+        ${manage && html`<td><span class="actions">
           <button type="button" aria-label=${`Kick ${p.name}`} onClick=${() => setActing({ player: p, what: 'kick' })}>Kick</button>
-          <button type="button" class="danger" aria-label=${`Ban ${p.name}`} onClick=${() => setActing({ player: p, what: 'ban' })}>Ban</button></td>`}
+          <button type="button" class="danger" aria-label=${`Ban ${p.name}`} onClick=${() => setActing({ player: p, what: 'ban' })}>Ban</button></span></td>`}
       </tr>`)}</tbody></table></div>`}
     ${acting && html`<${PlayerAction} server=${server} ...${acting}
       onClose=${(message) => { setActing(null); if (message) { setNotice(message); load(); } }} />`}

@@ -72,7 +72,7 @@ export function ServerPage({ id, tab }) {
         <div>
           <h1>${server.name}</h1>
           <p class="muted">${adapter.name || server.adapter} · <${StateBadge} server=${server} />
-            ${server.actual_state === 'running' && html` · up ${ago(server.updated_at)}`}
+            ${html` · changed ${ago(server.updated_at)} ago`}
             ${server.last_error && html` · <span class="error">${server.last_error}</span>`}</p>
           ${job && html`<p class="job" role="status">${job.kind} ${job.state}${job.progress != null ? ` ${Math.round(job.progress * 100)} %` : ''}</p>`}
         </div>
