@@ -18,6 +18,7 @@ fn main() {
         .expect("host/ lives in the workspace root");
     let adapters = root.join("adapters-wasm");
 
+    embed_web(&root.join("web"));
     watch(&adapters);
     println!("cargo::rerun-if-changed={}", root.join("wit").display());
     println!("cargo::rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -153,4 +154,51 @@ fn builtin_list(path: &Path) -> Result<Vec<(String, String)>, String> {
             },
         )
         .collect()
+}
+
+/// File names the dashboard serves, by extension; anything else under `web/` (scripts,
+/// checksums, licences) stays out of the binary.
+const WEB_EXTENSIONS: &[&str] = &["html", "js", "mjs", "css", "svg", "png", "ico", "txt"];
+
+/// Writes `$OUT_DIR/web_assets.rs`: a table `(path relative to web/, include_bytes!(file))` of
+/// every dashboard file, sorted, so the binary serves `web/` without reading the disk.
+fn embed_web(web: &Path) {
+    println!("cargo::rerun-if-changed={}", web.display());
+    let mut files = Vec::new();
+    collect_web(web, web, &mut files);
+    files.sort();
+    let mut table = String::from("&[\n");
+    for (relative, path) in &files {
+        table.push_str(&format!(
+            "    ({relative:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    table.push_str("]\n");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    if let Err(e) = std::fs::write(out_dir.join("web_assets.rs"), table) {
+        println!("cargo::error=cannot write the dashboard's asset table: {e}");
+    }
+}
+
+fn collect_web(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            println!("cargo::rerun-if-changed={}", path.display());
+            collect_web(root, &path, files);
+            continue;
+        }
+        let served = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| WEB_EXTENSIONS.contains(&e));
+        if let (true, Ok(relative)) = (served, path.strip_prefix(root)) {
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            files.push((relative, path));
+        }
+    }
 }

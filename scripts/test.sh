@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the host workspace (unit tests, integration tests with the
-# adapter fixtures and the CLI) and the adapters' own workspace natively.
+# adapter fixtures and the CLI), the adapters' own workspace natively, the API fuzzer and the
+# dashboard's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,3 +9,6 @@ cargo test --workspace --locked
 cargo test --workspace --locked --manifest-path adapters-wasm/Cargo.toml
 # The REST API against its OpenAPI document: no input may cause a 5xx.
 ./scripts/fuzz-api.sh
+# The dashboard in Debian's chromium (playwright-core), against the debug binaries.
+cargo build --locked -p garrison -p garrison-sim
+./tests/browser/run.sh

@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
@@ -84,8 +84,64 @@ fn bearer(parts: &Parts) -> Result<&str, AuthError> {
     Ok(credential)
 }
 
+/// The name of the dashboard's session cookie (see [`super::auth::session_login`]).
+pub const SESSION_COOKIE: &str = "garrison_session";
+
+/// Marks a request authenticated by the session cookie rather than a bearer credential (in
+/// the request's extensions), so that answers renewing the session renew the cookie.
+#[derive(Debug, Clone, Copy)]
+pub struct ByCookie;
+
+/// The value of the session cookie, if the request carries one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// Whether a browser request comes from a page of this host: `Sec-Fetch-Site: same-origin`
+/// when the browser sends it, else an `Origin` whose host is the request's `Host`. A request
+/// with neither is refused (every browser sends `Origin` on cross-site `POST`s and on
+/// WebSocket handshakes). This is what stops cross-site request forgery with the cookie.
+pub fn same_origin(headers: &axum::http::HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return site.as_bytes() == b"same-origin";
+    }
+    let (Some(origin), Some(host)) = (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    origin_host.is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+/// Whether the browser sees this host over TLS (its `Origin`, or a proxy's
+/// `X-Forwarded-Proto`): the session cookie is then marked `Secure`.
+pub fn over_tls(headers: &axum::http::HeaderMap) -> bool {
+    let origin_https = headers
+        .get(header::ORIGIN)
+        .is_some_and(|v| v.as_bytes().starts_with(b"https://"));
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    origin_https || forwarded_https
+}
+
 /// The authenticated caller: any endpoint that takes a `Caller` needs a valid bearer token or
-/// API key and answers 401 otherwise. The caller is also handed to the audit log.
+/// API key and answers 401 otherwise. Without an `Authorization` header, the dashboard's
+/// session cookie is accepted instead; a request that changes something (any method but
+/// `GET`, `HEAD`, `OPTIONS`) with the cookie must then come from this host's own pages
+/// ([`same_origin`]), or it is refused with 403. The caller is also handed to the audit log.
 impl<S> FromRequestParts<S> for Caller
 where
     Auth: FromRef<S>,
@@ -98,7 +154,25 @@ where
             return Ok(caller.clone());
         }
         let auth = Auth::from_ref(state);
-        let caller = auth.authenticate(bearer(parts)?).await?;
+        let caller = match bearer(parts) {
+            Ok(credential) => auth.authenticate(credential).await?,
+            Err(AuthError::MissingToken) => {
+                let Some(cookie) = session_cookie(&parts.headers) else {
+                    return Err(AuthError::MissingToken.into());
+                };
+                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                if !safe && !same_origin(&parts.headers) {
+                    return Err(ApiError::forbidden(
+                        "a request with the session cookie must come from this host's own \
+                         pages (Origin or Sec-Fetch-Site)",
+                    ));
+                }
+                let caller = auth.authenticate(cookie).await?;
+                parts.extensions.insert(ByCookie);
+                caller
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Some(slot) = parts.extensions.get::<AuditSlot>() {
             slot.set_caller(&caller);
         }

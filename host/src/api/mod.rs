@@ -9,7 +9,8 @@
 //! Every mutating call is written to the audit log by [`audit::record`].
 //!
 //! Layout: `error` (problems), `extract` (extractors), `page` (pagination), `audit`,
-//! `openapi`, and one module per resource.
+//! `openapi`, `web` (the embedded dashboard and the security headers of every answer), and
+//! one module per resource.
 
 mod adapters;
 mod api_keys;
@@ -29,6 +30,7 @@ mod servers;
 pub mod stream;
 mod system;
 mod users;
+pub mod web;
 pub mod ws;
 
 use std::sync::OnceLock;
@@ -78,6 +80,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::info))
         .routes(routes!(openapi_json))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::session_login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
@@ -152,12 +155,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
     Router::new()
-        .route("/", get(dashboard))
         .route("/api/v1/ws", get(ws::handler))
         .route("/metrics", get(prometheus::scrape))
         .merge(v1)
-        .fallback(error::not_found)
+        .fallback(web::fallback)
         .with_state(state)
+        // Server-sent events and WebSocket upgrades are left uncompressed by the default
+        // predicate (event streams by content type, upgrades have no body).
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn(web::security_headers))
 }
 
 /// `GET /api/v1/openapi.json`: this API's OpenAPI 3.1 document. No auth.
@@ -170,11 +176,6 @@ pub fn router(state: AppState) -> Router {
 )]
 async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
     axum::Json(openapi_document())
-}
-
-/// The dashboard page (`web/`, embedded). It talks to the API like any other client.
-async fn dashboard() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("../../../web/index.html"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! **Authenticating.** The first client message is `{"type":"auth","token":"…"}` (a session
 //! token or a `gar_` API key, as for `Authorization: Bearer`); clients that cannot send one
-//! may pass `?token=` instead. The answer is `{"type":"authenticated","user_id","username",
+//! may pass `?token=` instead; a browser's handshake from this host's own pages (`Origin`)
+//! with the dashboard's session cookie needs neither. The answer is `{"type":"authenticated","user_id","username",
 //! "role"}`. A bad or missing credential closes the socket with code 4001.
 //!
 //! **Subscribing.** `{"type":"subscribe","servers":[1,2]}` or `{"type":"subscribe","all":true}`
@@ -40,6 +41,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -51,7 +53,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::AppState;
-use super::extract::Query;
+use super::extract::{Query, same_origin, session_cookie};
 use crate::auth::{AuthError, Caller, server_access, visible_servers};
 use crate::events::{Event, EventKind};
 use crate::serve::Connection;
@@ -124,12 +126,20 @@ pub async fn handler(
     State(state): State<AppState>,
     Query(query): Query<WsQuery>,
     connection_over: Option<axum::Extension<Connection>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Some(axum::Extension(over)) = connection_over {
         over.for_websocket();
     }
-    upgrade.on_upgrade(move |socket| connection(state, socket, query.token))
+    // The dashboard's session cookie stands in for the `auth` message, but only on a
+    // handshake from this host's own pages: a WebSocket is not bound by the same-origin rule.
+    let token = query.token.or_else(|| {
+        session_cookie(&headers)
+            .filter(|_| same_origin(&headers))
+            .map(str::to_owned)
+    });
+    upgrade.on_upgrade(move |socket| connection(state, socket, token))
 }
 
 async fn connection(state: AppState, socket: WebSocket, token: Option<String>) {

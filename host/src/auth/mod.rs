@@ -216,6 +216,19 @@ impl Auth {
         &self.inner.signer
     }
 
+    /// Whether `user` is the generated first administrator still holding the password the
+    /// host printed: its file is still there and the account has not changed since.
+    pub async fn has_initial_password(&self, user: &User) -> bool {
+        let Some(dir) = &self.inner.data_dir else {
+            return false;
+        };
+        user.username == INITIAL_ADMIN
+            && user.created_at == user.updated_at
+            && tokio::fs::try_exists(dir.join(INITIAL_PASSWORD_FILE))
+                .await
+                .unwrap_or(false)
+    }
+
     // ---- passwords ----
 
     /// Hashes a password on a blocking thread.

@@ -237,13 +237,15 @@ async fn the_endpoint_matrix() {
 }
 
 /// Every operation in the OpenAPI document (which is generated from the routes, so it covers
-/// endpoints added later) refuses anonymous callers, except the three public ones.
+/// endpoints added later) refuses anonymous callers, except the public ones (health, the two sign-ins, the document).
 #[tokio::test]
 async fn no_endpoint_is_reachable_without_auth_except_health_login_and_the_document() {
     let app = TestApp::new().await;
     let public = [
         "GET /api/v1/system/health",
         "POST /api/v1/auth/login",
+        // The browser's sign-in (the session in a cookie).
+        "POST /api/v1/auth/session",
         "GET /api/v1/openapi.json",
     ];
     let document = serde_json::to_value(super::super::openapi_document()).expect("json");

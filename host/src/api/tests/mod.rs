@@ -15,6 +15,7 @@ mod openapi;
 mod server_routes;
 mod trust;
 mod users;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -161,6 +162,14 @@ impl Call {
             "application/octet-stream".parse().expect("header"),
         );
         *self.request.body_mut() = body.into();
+        self
+    }
+
+    /// With one more header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.request
+            .headers_mut()
+            .append(name, value.parse().expect("header"));
         self
     }
 
