@@ -263,6 +263,12 @@ test('the other tabs render: overview graphs, events, settings', async () => {
   await page.goto(`${base}/servers/${arma.id}`);
   await page.getByRole('img', { name: /CPU % over time/ }).waitFor({ timeout: 30000 });
   await shot('overview');
+  // The system's dark preference is followed.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(background, 'rgb(246, 247, 249)');
+  await shot('overview-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.getByRole('link', { name: 'Events' }).click();
   assert.match(page.url(), /\/events$/);
   await page.getByLabel('Type').waitFor();

@@ -6,6 +6,8 @@
 //! needs the operator role and makes the caller its owner. The live side of a server
 //! (players, console, logs, metrics, events) is in [`super::server_live`].
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -52,6 +54,8 @@ pub struct ServerView<'a> {
     pub rcon: Option<&'static str>,
     /// What the caller may do: `view` or `manage`.
     pub access: &'static str,
+    /// Players on the server now, while it runs (the game's own count, as last polled).
+    pub players_online: Option<u32>,
     /// Created (RFC 3339).
     pub created_at: &'a str,
     /// Last changed (RFC 3339).
@@ -80,7 +84,21 @@ impl From<RestartPolicy> for RestartView {
     }
 }
 
-fn view<'a>(state: &AppState, server: &'a Server, access: Access) -> ServerView<'a> {
+/// How many players each server has on it now.
+async fn player_counts(state: &AppState) -> Result<HashMap<i64, u32>, ApiError> {
+    Ok(state
+        .store
+        .call(|conn| crate::store::players::online_counts(conn))
+        .await?)
+}
+
+fn view<'a>(
+    state: &AppState,
+    server: &'a Server,
+    access: Access,
+    players: &HashMap<i64, u32>,
+) -> ServerView<'a> {
+    let running = server.actual_state.as_str() == "running";
     let rcon = state.servers.rcon_status(server.id).map(|s| {
         use crate::telemetry::rcon::RconStatus;
         match s {
@@ -107,6 +125,7 @@ fn view<'a>(state: &AppState, server: &'a Server, access: Access) -> ServerView<
             Access::View => "view",
             Access::Manage => "manage",
         },
+        players_online: running.then(|| players.get(&server.id).copied().unwrap_or(0)),
         created_at: &server.created_at,
         updated_at: &server.updated_at,
     }
@@ -169,12 +188,13 @@ pub async fn list(
             .call(move |conn| Visibility::load(conn, &who))
             .await?
     };
+    let players = player_counts(&state).await?;
     let start = all.partition_point(|s| s.id <= after);
     let views = all[start..]
         .iter()
         .filter_map(|s| Some((s, visibility.access(s.id, s.owner_id)?)))
         .take(limit as usize + 1)
-        .map(|(server, access)| view(&state, server, access))
+        .map(|(server, access)| view(&state, server, access, &players))
         .collect();
     Ok(Json(Page::from_rows(views, limit, |s: &ServerView| s.id)).into_response())
 }
@@ -254,7 +274,12 @@ pub async fn create(
     audit.set_target(format!("server {}", server.id));
     Ok((
         StatusCode::CREATED,
-        Json(view(&state, &server, Access::Manage)),
+        Json(view(
+            &state,
+            &server,
+            Access::Manage,
+            &player_counts(&state).await?,
+        )),
     )
         .into_response())
 }
@@ -276,7 +301,7 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let (server, access) = visible(&state, &caller, id).await?;
-    Ok(Json(view(&state, &server, access)).into_response())
+    Ok(Json(view(&state, &server, access, &player_counts(&state).await?)).into_response())
 }
 
 /// `PATCH /servers/{id}` body: only what changes.
@@ -361,7 +386,13 @@ pub async fn update(
         stop_grace_secs: update.stop_grace_secs,
     };
     let server = state.servers.update_meta(&server, changes).await?;
-    Ok(Json(view(&state, &server, Access::Manage)).into_response())
+    Ok(Json(view(
+        &state,
+        &server,
+        Access::Manage,
+        &player_counts(&state).await?,
+    ))
+    .into_response())
 }
 
 /// `DELETE /api/v1/servers/{id}`: queues the delete job (the game is killed, its files are

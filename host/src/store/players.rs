@@ -108,6 +108,14 @@ pub fn online(conn: &Connection, server_id: i64) -> Result<Vec<OnlinePlayer>, St
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// How many players each server has on it now (servers with none are absent).
+pub fn online_counts(conn: &Connection) -> Result<std::collections::HashMap<i64, u32>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT server_id, COUNT(*) FROM players_online GROUP BY server_id")?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, u32>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Records `change` on `server_id`; returns the players on it afterwards and the history
 /// rows appended.
 pub fn apply(
