@@ -1,5 +1,5 @@
 // One server: a header with its state and actions, and tabs that are real URLs.
-import { useEffect, useState } from '../vendor/hooks.mjs';
+import { useEffect, useRef, useState } from '../vendor/hooks.mjs';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
@@ -29,10 +29,14 @@ export function ServerPage({ id, tab }) {
   const [adapter, setAdapter] = useState(null);
   const [job, setJob] = useState(null);
   const [error, setError] = useState('');
+  // The last state the live connection reported: a reload answered before it arrived must
+  // not put the older state back.
+  const seen = useRef({ tick: 0, state: null });
   async function load() {
+    const since = seen.current.tick;
     try {
       const s = await api.get(`/servers/${id}`);
-      setServer(s);
+      setServer(seen.current.tick > since ? { ...s, actual_state: seen.current.state } : s);
       setError('');
       if (!adapter || adapter.id !== s.adapter) setAdapter(await api.get(`/adapters/${encodeURIComponent(s.adapter)}`));
     } catch (e) { setError(e.status === 404 ? 'There is no server with this id, or you may not see it.' : e.message); }
@@ -43,7 +47,10 @@ export function ServerPage({ id, tab }) {
       servers: [id],
       reload: load,
       on(m) {
-        if (m.type === 'status') setServer((s) => s && { ...s, actual_state: m.state });
+        if (m.type === 'status') {
+          seen.current = { tick: seen.current.tick + 1, state: m.state };
+          setServer((s) => s && { ...s, actual_state: m.state });
+        }
         if (m.type === 'job') {
           setJob(['queued', 'running'].includes(m.job.state) ? m.job : null);
           if (!['queued', 'running'].includes(m.job.state)) load();

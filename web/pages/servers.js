@@ -1,5 +1,5 @@
 // Every server the user may see, live: state, players, CPU and memory, RCon; actions per row.
-import { useEffect, useState } from '../vendor/hooks.mjs';
+import { useEffect, useRef, useState } from '../vendor/hooks.mjs';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
@@ -11,9 +11,17 @@ export function ServerList() {
   const [servers, setServers] = useState(null);
   const [figures, setFigures] = useState({});
   const [error, setError] = useState('');
+  // States the live connection reported; a reload whose answer was made before one of them
+  // arrived must not put the older state back.
+  const seen = useRef({ tick: 0, states: new Map() });
   async function load() {
+    const since = seen.current.tick;
     try {
-      setServers(await api.all('/servers'));
+      const rows = await api.all('/servers');
+      setServers(rows.map((s) => {
+        const newer = seen.current.states.get(s.id);
+        return newer && newer.tick > since ? { ...s, ...newer.state } : s;
+      }));
       setError('');
     } catch (e) { setError(e.message); }
   }
@@ -24,7 +32,10 @@ export function ServerList() {
       reload: load,
       on(m) {
         if (m.type === 'status') {
-          setServers((list) => list && list.map((s) => (s.id === m.server_id ? { ...s, actual_state: m.state, ...(m.desired_state ? { desired_state: m.desired_state } : {}) } : s)));
+          const state = { actual_state: m.state, ...(m.desired_state ? { desired_state: m.desired_state } : {}) };
+          seen.current.tick += 1;
+          seen.current.states.set(m.server_id, { tick: seen.current.tick, state });
+          setServers((list) => list && list.map((s) => (s.id === m.server_id ? { ...s, ...state } : s)));
         } else if (m.type === 'players') {
           setFigures((f) => ({ ...f, [m.server_id]: { ...f[m.server_id], players: m.online.length } }));
         } else if (m.type === 'metrics') {
