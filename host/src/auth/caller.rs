@@ -104,13 +104,10 @@ pub async fn server_access(
     caller: &Caller,
     server_id: i64,
 ) -> Result<Access, AuthError> {
-    let user_id = caller.user_id;
-    let facts = store
-        .call(move |conn| access_facts(conn, user_id, server_id, false))
-        .await?;
-    facts
-        .and_then(|(owner, grant)| access_for(caller, owner, grant))
-        .ok_or_else(|| AuthError::NotFound(format!("server {server_id}")))
+    match access_to(store, caller, server_id).await? {
+        Some((access, false)) => Ok(access),
+        _ => Err(AuthError::NotFound(format!("server {server_id}"))),
+    }
 }
 
 /// What `caller` may do with the history (jobs) of server `server_id`, also once it is
@@ -122,39 +119,48 @@ pub async fn history_access(
     caller: &Caller,
     server_id: i64,
 ) -> Result<Access, AuthError> {
-    let user_id = caller.user_id;
-    let facts = store
-        .call(move |conn| {
-            let live = access_facts(conn, user_id, server_id, false)?.is_some();
-            Ok(access_facts(conn, user_id, server_id, true)?.map(|facts| (facts, live)))
-        })
-        .await?;
-    facts
-        .and_then(|((owner, grant), live)| {
-            access_for(caller, owner, grant).map(|a| if live { a } else { Access::View })
-        })
-        .ok_or_else(|| AuthError::NotFound(format!("server {server_id}")))
+    match access_to(store, caller, server_id).await? {
+        Some((access, false)) => Ok(access),
+        Some((_, true)) => Ok(Access::View),
+        None => Err(AuthError::NotFound(format!("server {server_id}"))),
+    }
 }
 
-/// What decides access to one server: its owner and the caller's grant on it.
-type AccessFacts = (Option<i64>, Option<GrantRole>);
+/// The caller's access to server `server_id` (deleted or not) and whether it is deleted;
+/// `None` when there is no such server or it is not the caller's to see.
+async fn access_to(
+    store: &Store,
+    caller: &Caller,
+    server_id: i64,
+) -> Result<Option<(Access, bool)>, AuthError> {
+    let user_id = caller.user_id;
+    let facts = store
+        .call(move |conn| access_facts(conn, user_id, server_id))
+        .await?;
+    Ok(facts.and_then(|(owner, grant, deleted)| {
+        access_for(caller, owner, grant).map(|access| (access, deleted))
+    }))
+}
 
-/// The owner of a live server and the grant `user_id` holds on it; `None` if there is no such
-/// server.
+/// What decides access to one server: its owner, the caller's grant on it, and whether it is
+/// deleted.
+type AccessFacts = (Option<i64>, Option<GrantRole>, bool);
+
+/// The owner of server `server_id` (deleted or not), the grant `user_id` holds on it and
+/// whether it is deleted; `None` if there is no such server.
 fn access_facts(
     conn: &Connection,
     user_id: i64,
     server_id: i64,
-    include_deleted: bool,
 ) -> Result<Option<AccessFacts>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT s.owner_id, g.role FROM servers s
+            "SELECT s.owner_id, g.role, s.deleted_at IS NOT NULL FROM servers s
              LEFT JOIN server_grants g ON g.server_id = s.id AND g.user_id = ?2
-             WHERE s.id = ?1 AND (s.deleted_at IS NULL OR ?3)",
+             WHERE s.id = ?1",
         )?
-        .query_row(params![server_id, user_id, include_deleted], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+        .query_row(params![server_id, user_id], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })
         .optional()?)
 }
