@@ -122,8 +122,8 @@ impl TestHost {
             .send()
             .await
             .expect("request");
-        let status = response.status().as_u16();
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let (status, body) = checked("POST", "/api/v1/auth/login", response).await;
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         match body["token"].as_str() {
             Some(token) if status == 200 => Ok(token.to_string()),
             _ => Err(status),
@@ -150,6 +150,7 @@ impl TestHost {
         credential: Option<&str>,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        let method_name = method.to_string();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(credential) = credential {
             request = request.bearer_auth(credential);
@@ -158,11 +159,8 @@ impl TestHost {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        let (status, body) = checked(&method_name, path, response).await;
+        (status, serde_json::from_slice(&body).unwrap_or_default())
     }
 
     /// Polls the server at `server` (its path below the base URL) with `credential` until its
@@ -214,6 +212,40 @@ impl TestHost {
             task.await.expect("host task").expect("host ran cleanly");
         }
     }
+}
+
+/// The published OpenAPI document every answer the tests read is held against.
+pub fn contract() -> &'static garrison_contract::Contract {
+    static CONTRACT: OnceLock<garrison_contract::Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        let doc = garrison::api::openapi_document().clone();
+        garrison_contract::Contract::new(doc)
+    })
+}
+
+/// Reads `response` (to `method path`, `path` below the base URL) whole and checks it
+/// against the document: a status, content type or body it does not declare fails the
+/// test. The status and the body.
+pub async fn checked(method: &str, path: &str, response: reqwest::Response) -> (u16, Vec<u8>) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
+    garrison_contract::enforce(contract().check_response(
+        method,
+        path,
+        status,
+        content_type.as_deref(),
+        &body,
+    ));
+    (status, body)
 }
 
 /// Boots the real host on 127.0.0.1:0 with a fresh data directory.

@@ -42,6 +42,7 @@ pub struct ApiKeyListQuery {
     pub all: bool,
     /// Items per page: 1 to 500, default 50.
     #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::page::bounded::<_, 1, 500>")]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

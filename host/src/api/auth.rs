@@ -21,10 +21,13 @@ use crate::auth::{Caller, Session};
 use crate::store::{Role, User};
 
 /// A browser's session (`POST /auth/session`): like [`Session`] without the token, which is
-/// in the cookie.
+/// in the cookie. (Documented with no other properties, so a client can tell it from a
+/// `Session`.)
 #[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BrowserSession {
     /// RFC 3339 UTC; refresh (`POST /auth/refresh`) before then.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// Seconds until it expires.
     pub expires_in: u64,
@@ -166,6 +169,19 @@ pub async fn session_login(
     browser_answer(session, &headers)
 }
 
+/// What `POST /auth/refresh` answers: a [`Session`] with a new token, or a
+/// [`BrowserSession`] when called with the session cookie (the new token is in the cookie).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Refreshed {
+    /// Called with a bearer token.
+    #[schema(title = "Session")]
+    Bearer(Session),
+    /// Called with the session cookie.
+    #[schema(title = "BrowserSession")]
+    Browser(BrowserSession),
+}
+
 /// `POST /api/v1/auth/refresh`: a new session token for a valid (unexpired, unrevoked) one.
 /// Called with the session cookie, the new token replaces the cookie and the answer is a
 /// `BrowserSession` (no token).
@@ -175,7 +191,7 @@ pub async fn session_login(
     tag = "auth",
     responses(
         (status = 200, description = "A fresh session (a `BrowserSession` with a new cookie \
-            when called with the cookie)", body = Session),
+            when called with the cookie)", body = Refreshed),
         (status = 400, description = "Called with an API key, which needs no refresh"),
     )
 )]
@@ -190,7 +206,7 @@ pub async fn refresh(
     if by_cookie.is_some() {
         return browser_answer(session, &headers);
     }
-    Ok(Json(session).into_response())
+    Ok(Json(Refreshed::Bearer(session)).into_response())
 }
 
 /// `POST /api/v1/auth/logout`: ends every session of the caller (all their session tokens

@@ -49,8 +49,10 @@ pub struct BanView {
     /// Minutes left; none when permanent.
     pub minutes_left: Option<u32>,
     /// When a timed kept ban ends (RFC 3339).
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// When the ban was given (RFC 3339; kept bans only).
+    #[schema(format = DateTime)]
     pub created_at: Option<String>,
     /// The user who gave it (kept bans only).
     pub user_id: Option<i64>,
@@ -175,7 +177,7 @@ fn order(caller: &Caller, minutes: Option<u32>, reason: String) -> BanOrder {
 #[utoipa::path(
     get,
     path = "/servers/{id}/bans",
-    tag = "players",
+    tag = "bans",
     params(("id" = i64, Path, description = "Server id")),
     responses(
         (status = 200, description = "The bans", body = BanList),
@@ -220,7 +222,7 @@ pub struct NewBan {
 #[utoipa::path(
     post,
     path = "/servers/{id}/bans",
-    tag = "players",
+    tag = "bans",
     params(("id" = i64, Path, description = "Server id")),
     request_body = NewBan,
     responses(
@@ -270,6 +272,7 @@ pub async fn add(
     post,
     path = "/servers/{id}/players/{player}/ban",
     tag = "players",
+    operation_id = "ban",
     params(
         ("id" = i64, Path, description = "Server id"),
         ("player" = String, Path, description = "The player's key or slot"),
@@ -329,7 +332,7 @@ fn ban_ref(text: &str) -> Result<BanRef, ApiError> {
 #[utoipa::path(
     delete,
     path = "/servers/{id}/bans/{ban}",
-    tag = "players",
+    tag = "bans",
     params(
         ("id" = i64, Path, description = "Server id"),
         ("ban" = String, Path, description = "The ban's id: a kept ban's number or `game:<id>`"),

@@ -45,8 +45,9 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong, for people.
     pub detail: String,
-    /// The fields that break a rule, for validation problems.
+    /// The fields that break a rule, for validation problems (absent otherwise).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<FieldError>,
 }
 

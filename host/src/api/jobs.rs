@@ -26,6 +26,8 @@ pub struct JobsQuery {
     /// Only jobs on this server.
     pub server_id: Option<i64>,
     /// Items per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::page::bounded::<_, 1, 500>")]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -38,6 +40,8 @@ pub struct LinesQuery {
     /// Only lines with a seq above this (default 0: from the first line).
     pub after: Option<i64>,
     /// Lines per page: 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::page::bounded::<_, 1, 500>")]
     pub limit: Option<u32>,
 }
 
@@ -176,7 +180,10 @@ pub async fn cancel(
     params(("id" = i64, Path, description = "Job id"), LinesQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "SSE: resume after this seq")),
     responses(
-        (status = 200, description = "A page of lines (JSON), or an event stream (`event: line`, `id: <seq>`, then `event: end`)", body = JobLines),
+        (status = 200, description = "A page of lines as JSON; with `Accept: text/event-stream`, server-sent events instead: `event: line` with `id: <seq>` and `data:` the line as JSON (a `JobLogLine`), then one `event: end` with `data:` the finished job as JSON (a `Job`) when the job is over. Reconnecting with `Last-Event-ID` goes on after that line.", content(
+            (JobLines = "application/json"),
+            (JobLogLine = "text/event-stream"),
+        )),
         (status = 404, description = "No such job, or not the caller's to see"),
     )
 )]

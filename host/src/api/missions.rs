@@ -146,6 +146,7 @@ pub struct RotationUpdate {
     /// The rotation in play order: for a table setting, objects keyed by column (see
     /// `rotation.columns` of the list); for a list setting, mission names. Every row must
     /// name a mission file present (by its name without extension).
+    #[schema(value_type = Vec<crate::servers::content::missions::RotationRow>)]
     pub rows: Vec<Value>,
 }
 

@@ -137,10 +137,14 @@ fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (routes, document)
 }
 
-/// The OpenAPI document of the whole API.
-pub fn openapi_document() -> &'static utoipa::openapi::OpenApi {
-    static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| routes_and_document().1)
+/// The OpenAPI document of the whole API, as served.
+pub fn openapi_document() -> &'static serde_json::Value {
+    static DOCUMENT: OnceLock<serde_json::Value> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut document = serde_json::to_value(routes_and_document().1).unwrap_or_default();
+        openapi::finish_json(&mut document);
+        document
+    })
 }
 
 /// The whole API.
@@ -174,7 +178,7 @@ pub fn router(state: AppState) -> Router {
     security(()),
     responses((status = 200, description = "The OpenAPI document", body = Object))
 )]
-async fn openapi_json() -> axum::Json<&'static utoipa::openapi::OpenApi> {
+async fn openapi_json() -> axum::Json<&'static serde_json::Value> {
     axum::Json(openapi_document())
 }
 

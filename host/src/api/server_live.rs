@@ -23,7 +23,6 @@ use crate::store::players::{self, OnlinePlayer, PlayerRecord};
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PlayersView {
     /// Everyone on the server now, in order of arrival.
-    #[schema(value_type = Vec<Object>)]
     pub online: Vec<OnlinePlayer>,
 }
 
@@ -58,6 +57,7 @@ pub async fn online(
 pub struct HistoryQuery {
     /// Items per page: 1 to 500, default 50.
     #[param(minimum = 1, maximum = 500)]
+    #[serde(default, deserialize_with = "super::page::bounded::<_, 1, 500>")]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page (a last-seen time).
     pub cursor: Option<String>,
@@ -67,7 +67,6 @@ pub struct HistoryQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryPage {
     /// Players, most recently seen first.
-    #[schema(value_type = Vec<Object>)]
     pub items: Vec<PlayerRecord>,
     /// Pass as `cursor` for the next page; none at the end.
     pub next_cursor: Option<String>,
@@ -220,8 +219,12 @@ pub struct LogQuery {
     pub before: Option<i64>,
     /// Lines with a sequence above this, oldest first (catching up); wins over `before`.
     pub after: Option<i64>,
+    /// `next_cursor` of the previous page: goes on in the direction that page was read
+    /// (wins over `before` and `after`).
+    pub cursor: Option<String>,
     /// Lines per page: 1 to 1000, default 200.
     #[param(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "super::page::bounded::<_, 1, 1000>")]
     pub limit: Option<u32>,
 }
 
@@ -229,8 +232,10 @@ pub struct LogQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogPage {
     /// Lines, in the order asked for.
-    #[schema(value_type = Vec<Object>)]
     pub items: Vec<LogLine>,
+    /// Pass as `cursor` for the next page in the same direction; `null` when there are no
+    /// more lines that way (now).
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/servers/{id}/logs`: stored log lines (every source, parsed), paged by
@@ -253,14 +258,33 @@ pub async fn logs(
 ) -> Result<Json<LogPage>, ApiError> {
     visible(&state, &caller, id).await?;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    let items = state
+    let (forward, from) = match query.cursor.as_deref() {
+        Some(cursor) => {
+            let (forward, key) = super::page::decode_directed(cursor)?;
+            (forward, Some(key))
+        }
+        None => match query.after {
+            Some(after) => (true, Some(after)),
+            None => (false, query.before),
+        },
+    };
+    let mut items = state
         .store
-        .call(move |conn| match query.after {
-            Some(after) => logs::after(conn, id, after, limit),
-            None => logs::before(conn, id, query.before, limit),
+        .call(move |conn| {
+            if forward {
+                logs::after(conn, id, from.unwrap_or(0), limit + 1)
+            } else {
+                logs::before(conn, id, from, limit + 1)
+            }
         })
         .await?;
-    Ok(Json(LogPage { items }))
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = items
+        .last()
+        .filter(|_| more)
+        .map(|last| super::page::encode_directed(forward, last.seq));
+    Ok(Json(LogPage { items, next_cursor }))
 }
 
 /// `GET /servers/{id}/metrics` query.
@@ -286,7 +310,6 @@ pub struct MetricsView {
     /// Bucket width (ms).
     pub step_ms: i64,
     /// One series per metric name: (bucket start ms, average) points.
-    #[schema(value_type = Vec<Object>)]
     pub series: Vec<Series>,
 }
 
@@ -345,9 +368,10 @@ pub async fn metrics(
     get,
     path = "/servers/{id}/events",
     tag = "servers",
+    operation_id = "events",
     params(("id" = i64, Path, description = "Server id"), PageQuery),
     responses(
-        (status = 200, description = "A page of events", body = Page<Object>),
+        (status = 200, description = "A page of events", body = Page<ServerEvent>),
         (status = 404, description = "No such server the caller may see"),
     )
 )]

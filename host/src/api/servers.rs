@@ -21,7 +21,8 @@ use super::{ApiError, AppState};
 use crate::auth::{self, Access, Caller, Visibility};
 use crate::servers::Authority;
 use crate::servers::manage::ServerChanges;
-use crate::store::servers::{RestartPolicy, Server};
+use crate::store::jobs::Job;
+use crate::store::servers::{ActualState, DesiredState, RestartPolicy, Server};
 use crate::store::{JobKind, NewJob, Role};
 
 /// A server as the API shows it (settings are at `/servers/{id}/config`). It borrows the
@@ -36,11 +37,10 @@ pub struct ServerView<'a> {
     pub adapter: &'a str,
     /// The user who created it.
     pub owner_id: Option<i64>,
-    /// What the users asked for: `running` or `stopped`.
-    pub desired_state: &'static str,
-    /// What the host observes: `unmanaged`, `stopped`, `starting`, `running`, `stopping`
-    /// or `crashed`.
-    pub actual_state: &'static str,
+    /// What the users asked for.
+    pub desired_state: DesiredState,
+    /// What the host observes.
+    pub actual_state: ActualState,
     /// Exit code of the last crash.
     pub exit_code: Option<i32>,
     /// Why the last job or run failed, if it did.
@@ -49,17 +49,44 @@ pub struct ServerView<'a> {
     pub restart: RestartView,
     /// Seconds between SIGTERM and SIGKILL when stopping.
     pub stop_grace_secs: u32,
-    /// The remote console's status while running: `connecting`, `connected`,
-    /// `auth_failed`, `disconnected`; none without one.
-    pub rcon: Option<&'static str>,
-    /// What the caller may do: `view` or `manage`.
-    pub access: &'static str,
+    /// The remote console's status while the server runs; none without one.
+    pub rcon: Option<RconState>,
+    /// What the caller may do with the server.
+    pub access: AccessLevel,
     /// Players on the server now, while it runs (the game's own count, as last polled).
     pub players_online: Option<u32>,
     /// Created (RFC 3339).
+    #[schema(format = DateTime)]
     pub created_at: &'a str,
     /// Last changed (RFC 3339).
+    #[schema(format = DateTime)]
     pub updated_at: &'a str,
+}
+
+/// The state of a server's remote console connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RconState {
+    /// Connecting, or waiting to try again.
+    Connecting,
+    /// Connected and signed in.
+    Connected,
+    /// The game refused the password (set the right one in the server's settings).
+    AuthFailed,
+    /// Lost; it will be tried again.
+    Disconnected,
+    /// Not kept: the server is not running.
+    Stopped,
+}
+
+/// What a caller may do with a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessLevel {
+    /// See it: state, logs, players, history.
+    View,
+    /// Also change, start, stop and delete it.
+    Manage,
 }
 
 /// A restart policy.
@@ -98,15 +125,15 @@ fn view<'a>(
     access: Access,
     players: &HashMap<i64, u32>,
 ) -> ServerView<'a> {
-    let running = server.actual_state.as_str() == "running";
+    let running = server.actual_state == ActualState::Running;
     let rcon = state.servers.rcon_status(server.id).map(|s| {
         use crate::telemetry::rcon::RconStatus;
         match s {
-            RconStatus::Connecting { .. } => "connecting",
-            RconStatus::Connected => "connected",
-            RconStatus::AuthFailed(_) => "auth_failed",
-            RconStatus::Disconnected { .. } => "disconnected",
-            RconStatus::Stopped => "stopped",
+            RconStatus::Connecting { .. } => RconState::Connecting,
+            RconStatus::Connected => RconState::Connected,
+            RconStatus::AuthFailed(_) => RconState::AuthFailed,
+            RconStatus::Disconnected { .. } => RconState::Disconnected,
+            RconStatus::Stopped => RconState::Stopped,
         }
     });
     ServerView {
@@ -114,16 +141,16 @@ fn view<'a>(
         name: &server.name,
         adapter: &server.adapter_id,
         owner_id: server.owner_id,
-        desired_state: server.desired_state.as_str(),
-        actual_state: server.actual_state.as_str(),
+        desired_state: server.desired_state,
+        actual_state: server.actual_state,
         exit_code: server.exit_code,
         last_error: server.last_error.as_deref(),
         restart: server.restart.into(),
         stop_grace_secs: server.stop_grace_secs,
         rcon,
         access: match access {
-            Access::View => "view",
-            Access::Manage => "manage",
+            Access::View => AccessLevel::View,
+            Access::Manage => AccessLevel::Manage,
         },
         players_online: running.then(|| players.get(&server.id).copied().unwrap_or(0)),
         created_at: &server.created_at,
@@ -209,7 +236,7 @@ pub struct NewServerRequest {
     pub adapter: String,
     /// Settings: field key → value, as the adapter's config schema describes.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, serde_json::Value>)]
     pub settings: Value,
 }
 
@@ -403,8 +430,9 @@ pub async fn update(
     tag = "servers",
     params(("id" = i64, Path, description = "Server id")),
     responses(
-        (status = 202, description = "The delete job", body = Object),
+        (status = 202, description = "The delete job (follow it at `/jobs/{id}`)", body = Job),
         (status = 403, description = "View access only"),
+        (status = 409, description = "A job that excludes this one is queued or running"),
         (status = 404, description = "No such server the caller may see"),
     )
 )]
@@ -413,7 +441,7 @@ pub async fn delete(
     caller: Caller,
     audit: AuditSlot,
     Path(id): Path<i64>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Job>), ApiError> {
     audit.set_target(format!("server {id}"));
     managed(&state, &caller, id).await?;
     queue(&state, &caller, id, JobKind::Delete).await
@@ -424,13 +452,12 @@ async fn queue(
     caller: &Caller,
     id: i64,
     kind: JobKind,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Job>), ApiError> {
     let job = state
         .jobs
         .enqueue(NewJob::for_server(id, kind, caller.username.clone()))
         .await
         .map_err(|e| ApiError::conflict(e.to_string()))?;
-    let job = serde_json::to_value(job).map_err(ApiError::internal)?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
 
@@ -463,9 +490,10 @@ pub enum Action {
         ("action" = inline(Action), Path, description = "start, stop, restart, kill, install or update"),
     ),
     responses(
-        (status = 202, description = "The queued job", body = Object),
+        (status = 202, description = "The queued job (follow it at `/jobs/{id}`)", body = Job),
         (status = 400, description = "Unknown action"),
         (status = 403, description = "View access only"),
+        (status = 409, description = "A job that excludes this one is queued or running"),
         (status = 404, description = "No such server the caller may see"),
     )
 )]
@@ -474,7 +502,7 @@ pub async fn action(
     caller: Caller,
     audit: AuditSlot,
     Path((id, action)): Path<(i64, Action)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Job>), ApiError> {
     audit.set_target(format!("server {id}"));
     managed(&state, &caller, id).await?;
     let kind = match action {
@@ -494,7 +522,7 @@ pub struct ConfigView {
     /// The adapter whose schema the settings follow (see `/adapters/{id}`).
     pub adapter: String,
     /// Field key → value; a secret field shows only `{"set": true|false}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, serde_json::Value>)]
     pub settings: serde_json::Map<String, Value>,
 }
 
@@ -528,7 +556,7 @@ pub async fn get_config(
 pub struct ConfigUpdate {
     /// Every setting (field key → value). A secret left out, `null` or sent back masked
     /// keeps its stored value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, serde_json::Value>)]
     pub settings: Value,
 }
 

@@ -36,12 +36,10 @@ pub struct Info {
     uptime_secs: u64,
     /// Adapters loaded (all versions).
     adapters: usize,
-    /// Servers the caller may see, by observed state.
-    #[schema(value_type = Object)]
+    /// Servers the caller may see: observed state → how many.
     servers: std::collections::BTreeMap<String, usize>,
     /// The host's latest resource figures (CPU, memory, disk of the data directory), by
     /// name; administrators only, empty until the first sample.
-    #[schema(value_type = Object)]
     host: std::collections::BTreeMap<String, f64>,
 }
 

@@ -118,6 +118,7 @@ pub struct Session {
     /// The bearer token.
     pub token: String,
     /// RFC 3339 UTC; refresh before then.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// Seconds until it expires.
     pub expires_in: u64,

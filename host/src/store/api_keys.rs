@@ -22,10 +22,13 @@ pub struct ApiKey {
     /// The most the key may do (also capped by the owner's current role).
     pub role: Role,
     /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// RFC 3339 UTC, updated at most about once a minute.
+    #[schema(format = DateTime)]
     pub last_used_at: Option<String>,
     /// RFC 3339 UTC; a revoked key stops working at once.
+    #[schema(format = DateTime)]
     pub revoked_at: Option<String>,
 }
 

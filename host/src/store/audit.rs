@@ -14,6 +14,7 @@ pub struct AuditEntry {
     /// Row id; higher is later.
     pub id: i64,
     /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub at: String,
     /// The user who acted, when known.
     pub user_id: Option<i64>,

@@ -26,13 +26,14 @@ pub mod kind {
 }
 
 /// A stored event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ServerEvent {
     /// Row id; also the order and the pagination cursor.
     pub id: i64,
     /// The server it happened to.
     pub server_id: i64,
     /// RFC 3339 UTC, written by the store.
+    #[schema(format = DateTime)]
     pub at: String,
     /// What happened (see [`kind`]).
     pub kind: String,

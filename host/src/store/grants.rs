@@ -29,6 +29,7 @@ pub struct Grant {
     /// What the grant allows.
     pub role: GrantRole,
     /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

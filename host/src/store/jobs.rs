@@ -100,10 +100,13 @@ pub struct Job {
     /// A cancel was requested while it ran; the worker terminates the step.
     pub cancel_requested: bool,
     /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// When it was claimed.
+    #[schema(format = DateTime)]
     pub started_at: Option<String>,
     /// When it finished.
+    #[schema(format = DateTime)]
     pub finished_at: Option<String>,
 }
 
@@ -202,6 +205,7 @@ pub struct JobLogLine {
     /// The text, without the line ending.
     pub line: String,
     /// When the store received it (RFC 3339 UTC).
+    #[schema(format = DateTime)]
     pub at: String,
 }
 

@@ -29,7 +29,7 @@ pub struct NewLogLine {
 }
 
 /// A stored line.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// Position in the server's log, from 1.
     pub seq: i64,

@@ -27,7 +27,7 @@ pub struct Sample {
 }
 
 /// A downsampled series.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Series {
     /// Metric name.
     pub name: String,

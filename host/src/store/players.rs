@@ -14,7 +14,7 @@ use super::events::{self, NewEvent, ServerEvent};
 use super::text::now;
 
 /// A player on a server now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OnlinePlayer {
     /// The host's key for the player on this server (stable identity, else slot and name).
     pub key: String,
@@ -32,11 +32,12 @@ pub struct OnlinePlayer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ping_ms: Option<u32>,
     /// When the host first saw this session (RFC 3339; set by the store).
+    #[schema(format = DateTime)]
     pub joined_at: String,
 }
 
 /// Everything known about a player a server has seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PlayerRecord {
     /// The host's key for the player on this server.
     pub key: String,
@@ -51,8 +52,10 @@ pub struct PlayerRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_address: Option<String>,
     /// First seen (RFC 3339).
+    #[schema(format = DateTime)]
     pub first_seen: String,
     /// Last seen (RFC 3339).
+    #[schema(format = DateTime)]
     pub last_seen: String,
     /// How many times they joined.
     pub sessions: i64,

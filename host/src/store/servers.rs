@@ -10,6 +10,7 @@ use super::{StoreError, expect_changed};
 
 text_enum! {
     /// What the user asked a server to be.
+    #[derive(utoipa::ToSchema)]
     pub enum DesiredState as "desired state" {
         /// Keep it running (restart it after a crash, within the restart policy).
         Running = "running",
@@ -20,6 +21,7 @@ text_enum! {
 
 text_enum! {
     /// What the supervisor last observed.
+    #[derive(utoipa::ToSchema)]
     pub enum ActualState as "actual state" {
         /// A process the host does not control (e.g. found running but not reattachable).
         Unmanaged = "unmanaged",

@@ -64,8 +64,10 @@ pub struct User {
     #[serde(skip)]
     pub token_generation: i64,
     /// RFC 3339 UTC.
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// RFC 3339 UTC, bumped by every change.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 

@@ -6,7 +6,7 @@ use super::plans::PathRef;
 use crate::adapters::bindings::exports::garrison::adapter::logs;
 
 /// Severity of a log record.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Debug chatter.
@@ -31,7 +31,7 @@ pub struct LogRecord {
 }
 
 /// A player as a log line names them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PlayerRef {
     /// In-session id.
     pub slot: Option<String>,
@@ -55,7 +55,7 @@ impl From<logs::PlayerRef> for PlayerRef {
 }
 
 /// What a log record means.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GameEvent {
     /// A player is connecting.

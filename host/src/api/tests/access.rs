@@ -248,7 +248,7 @@ async fn no_endpoint_is_reachable_without_auth_except_health_login_and_the_docum
         "POST /api/v1/auth/session",
         "GET /api/v1/openapi.json",
     ];
-    let document = serde_json::to_value(super::super::openapi_document()).expect("json");
+    let document = super::super::openapi_document().clone();
     let paths = document["paths"].as_object().expect("paths");
     let mut checked = 0;
     for (path, item) in paths {

@@ -59,6 +59,16 @@ fn adapters() -> AdapterRuntime {
         .clone()
 }
 
+/// The published document every answer is held against: a status it does not declare, a
+/// content type it does not list or a body its schema refuses fails the test.
+pub fn contract() -> &'static garrison_contract::Contract {
+    static CONTRACT: OnceLock<garrison_contract::Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        let doc = super::openapi_document().clone();
+        garrison_contract::Contract::new(doc)
+    })
+}
+
 /// [`PASSWORD`] hashed once: argon2 is slow on purpose, and most tests only need users.
 fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
@@ -262,8 +272,11 @@ impl TestApp {
         app
     }
 
-    /// Sends a request.
+    /// Sends a request; the answer is checked against the OpenAPI document (see
+    /// [`contract`]).
     pub async fn send(&self, call: Call) -> Answer {
+        let method = call.request.method().clone();
+        let target = call.request.uri().to_string();
         let response = self
             .router
             .clone()
@@ -276,6 +289,17 @@ impl TestApp {
             .await
             .expect("body")
             .to_vec();
+        garrison_contract::enforce(
+            contract().check_response(
+                method.as_str(),
+                &target,
+                status.as_u16(),
+                headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok()),
+                &body,
+            ),
+        );
         Answer {
             status,
             headers,

@@ -37,8 +37,22 @@ pub struct Rotation {
     pub columns: Vec<Column>,
     /// The rows in play order: objects keyed by column for a table, mission names for a
     /// list.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<RotationRow>)]
     pub rows: Vec<Value>,
+}
+
+/// The shape of one rotation row, for the document: the rows are the rotation setting's own
+/// values, which the settings schema (a list of names or a table) has checked already.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RotationRow {
+    /// A mission's name (a list setting).
+    #[schema(title = "RotationMission")]
+    Mission(String),
+    /// A table row: column key → value (a table setting).
+    #[schema(title = "RotationTableRow")]
+    Row(std::collections::BTreeMap<String, serde_json::Value>),
 }
 
 /// A server's missions.
