@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 cargo test --workspace --locked
 cargo test --workspace --locked --manifest-path adapters-wasm/Cargo.toml
-# The REST API against its OpenAPI document: no input may cause a 5xx.
+# The REST API against its OpenAPI document, as a viewer, an operator and an administrator:
+# answers conform to the document, no input causes a 5xx, sessions survive, no panic.
 ./scripts/fuzz-api.sh
 # The dashboard in Debian's chromium (playwright-core), against the debug binaries.
 cargo build --locked -p garrison -p garrison-sim
