@@ -3,9 +3,11 @@
 # OpenAPI document a real host serves, type-checks tests/client/workflow.py against it with
 # mypy --strict, and runs that workflow (sign in, API key, create, start, players, logs, kick,
 # audit, stop, delete) against the host, whose Left 4 Dead 2 install is the game-server
-# simulator with three players on. Fails if generation warns, the workflow needs what the
-# generated types do not offer, or any step gets an answer the document does not promise.
-# Installs the tools into the venv under target/ on first use.
+# simulator with three players on. Then does the same for the README's TypeScript client
+# (openapi-typescript + openapi-fetch, tests/client/workflow.ts, checked with tsc --strict).
+# Fails if a generator warns, a workflow needs what the generated types do not offer, or any
+# step gets an answer the document does not promise. Installs the Python tools into the venv
+# under target/ and the npm packages into tests/client/node_modules on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/host.sh
@@ -67,6 +69,36 @@ if ! GARRISON_URL=$base GARRISON_ADMIN_PASSWORD=$(cat "$data/initial-admin-passw
     GARRISON_GAME_PORT=$(free_port) PYTHONPATH=$out \
     "$venv/bin/python" tests/client/workflow.py; then
     failed+=("the workflow through the generated client")
+fi
+
+echo "== the TypeScript client (openapi-typescript + openapi-fetch), as the README shows it"
+if [ ! -x tests/client/node_modules/.bin/tsc ]; then
+    (cd tests/client && npm ci --no-audit --no-fund --silent)
+fi
+ts=$out/ts
+mkdir -p "$ts"
+cp tests/client/workflow.ts "$ts/"
+ln -s "$PWD/tests/client/node_modules" "$ts/node_modules"
+printf '{"type": "module"}\n' >"$ts/package.json"
+if ! typed=$(tests/client/node_modules/.bin/openapi-typescript "$out/openapi.json" \
+    -o "$ts/garrison-api.d.ts" 2>&1); then
+    printf '%s\n' "$typed" >&2
+    failed+=("openapi-typescript could not generate the types")
+else
+    printf '%s\n' "$typed"
+    if grep -qiE 'warn|error' <<<"$typed"; then
+        failed+=("openapi-typescript warned (output above)")
+    fi
+    if ! tests/client/node_modules/.bin/tsc --strict --target es2022 --module nodenext \
+        --types node --typeRoots tests/client/node_modules/@types --skipLibCheck \
+        --noEmitOnError --outDir "$ts" "$ts/workflow.ts"; then
+        failed+=("tests/client/workflow.ts does not type-check against the generated types")
+    elif ! GARRISON_PASSWORD=typescript-password \
+        ./target/debug/garrison user create typescript --admin --data-dir "$data" ||
+        ! GARRISON_URL=$base GARRISON_USERNAME=typescript GARRISON_PASSWORD=typescript-password \
+            GARRISON_GAME_PORT=$(free_port) node "$ts/workflow.js"; then
+        failed+=("the TypeScript workflow")
+    fi
 fi
 
 if grep -n 'panicked' "$data/host.log" >&2; then
