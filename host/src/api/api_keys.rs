@@ -19,6 +19,11 @@ use crate::store::api_keys::{self, ApiKey};
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyRequest {
     /// A name to recognise the key by (1 to 100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// The most the key may do; at most the caller's role, which is the default.
     pub role: Option<Role>,

@@ -52,7 +52,8 @@ fn browser_answer(session: Session, headers: &HeaderMap) -> Result<Response, Api
         expires_in: session.expires_in,
         user: session.user,
     };
-    let mut response = Json(body).into_response();
+    // Serialised like a `BrowserSession` (the enum is untagged); one type for both answers.
+    let mut response = Json(Refreshed::Browser(body)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, set);
     response
         .headers_mut()
@@ -77,6 +78,7 @@ pub struct PasswordChange {
     /// The password now.
     pub current_password: String,
     /// The new password: at least 8 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 

@@ -209,11 +209,18 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewBan {
     /// Identity to ban (Steam id, GUID, address), online or not.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub identity: String,
     /// Length in minutes, at most ten years; none or 0 bans permanently.
+    #[schema(maximum = 5_256_000)]
     pub minutes: Option<u32>,
     /// Reason (at most 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub reason: String,
 }
 

@@ -112,8 +112,10 @@ pub async fn history(
 pub struct PlayerAction {
     /// Reason shown to the player (at most 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub reason: String,
     /// Ban length in minutes; none or 0 bans permanently (ignored for kicks).
+    #[schema(maximum = 5_256_000)]
     pub minutes: Option<u32>,
 }
 
@@ -164,6 +166,11 @@ pub async fn kick(
 #[serde(deny_unknown_fields)]
 pub struct ConsoleCommand {
     /// The command, as typed into the game's console (one line, at most 1000 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub command: String,
 }
 

@@ -20,8 +20,14 @@ use crate::store::{Role, User};
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// 1 to 64 letters, digits, `.`, `_`, `-`, `@`; unique regardless of case.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._@-]*$"
+    )]
     pub username: String,
     /// At least 8 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     /// Host-wide role; `viewer` when absent.
     pub role: Option<Role>,
@@ -42,6 +48,7 @@ pub struct UserPatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
     /// The new password: at least 8 characters.
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
