@@ -13,6 +13,8 @@ import { ServerPage } from './pages/server.js';
 
 // The signed-in user (`/auth/me`), null when signed out, undefined while unknown.
 export const me = signal(undefined);
+// Set when the host ended the session (revoked, expired) rather than the user signing out.
+export const sessionEnded = signal(false);
 export const path = signal(location.pathname);
 
 export function navigate(to, { replace = false } = {}) {
@@ -35,9 +37,15 @@ document.addEventListener('click', (event) => {
 
 // A request answered 401: back to sign-in, keeping the page to return to.
 api.whenUnauthorized(() => signedOut());
+// The live connection's credential was refused: asking who is signed in answers 401 (and so
+// signs out) when the session was revoked or has expired.
+live.whenAuthLost(async () => {
+  try { await api.get('/auth/me'); } catch { /* a 401 already signed out */ }
+});
 
-function signedOut() {
+function signedOut({ byUser = false } = {}) {
   if (me.value === null) return;
+  sessionEnded.value = !byUser && !!me.value;
   me.value = null;
   live.stop();
   if (!location.pathname.startsWith('/login')) {
@@ -49,6 +57,7 @@ function signedOut() {
 export async function loadMe() {
   try {
     me.value = await api.get('/auth/me');
+    sessionEnded.value = false;
     live.start();
   } catch (e) {
     if (e.status === 401 || me.value === undefined) signedOut();
@@ -57,7 +66,7 @@ export async function loadMe() {
 
 export async function signOut() {
   try { await api.post('/auth/logout'); } catch { /* signed out either way */ }
-  signedOut();
+  signedOut({ byUser: true });
 }
 
 // Sessions last 15 minutes: renew the cookie every 5 while the tab is open.

@@ -1,7 +1,9 @@
 // The one WebSocket of the tab. Pages subscribe to the servers on screen with `watch`, which
 // hands them every message for those servers; `connected` says whether live updates flow.
 // The socket authenticates with the session cookie. After a `resync` or a reconnect, every
-// watcher's `reload` runs so pages fetch what they missed through REST.
+// watcher's `reload` runs so pages fetch what they missed through REST. When the host says
+// the credential is no longer good (`auth_expired`, close code 4001), the app is asked to
+// check the session (`whenAuthLost`): a revoked or expired one returns to sign-in.
 import { signal } from './vendor/signals.mjs';
 
 export const connected = signal(true);
@@ -10,6 +12,8 @@ let socket = null;
 let backoff = 500;
 let timer = null;
 let stopped = true;
+let onAuthLost = () => {};
+export function whenAuthLost(fn) { onAuthLost = fn; }
 
 function wanted() {
   const ids = new Set();
@@ -49,6 +53,7 @@ function open() {
       return;
     }
     if (message.type === 'resync') { reloadAll(); return; }
+    if (message.type === 'auth_expired') { onAuthLost(); return; }
     for (const w of watchers) {
       if (w.all || w.servers.includes(message.server_id)) w.on(message);
     }
@@ -56,9 +61,11 @@ function open() {
   ws.onclose = (event) => {
     socket = null;
     if (stopped) return;
-    // An expired cookie session closes with 4001; the app refreshes it, so reconnect soon
-    // without calling it an interruption.
-    if (event.code !== 4001) connected.value = false;
+    // A credential the host no longer takes closes with 4001: the app checks the session
+    // (signing out stops this socket for good); otherwise reconnect soon without calling it
+    // an interruption.
+    if (event.code === 4001) onAuthLost();
+    else connected.value = false;
     clearTimeout(timer);
     timer = setTimeout(open, event.code === 4001 ? 1000 : backoff);
     backoff = Math.min(backoff * 2, 15000);

@@ -116,10 +116,12 @@ impl SecretBox {
         String::from_utf8(plaintext).map_err(|_| SecretError::Open)
     }
 
-    /// Seals, in place, every secret field of a settings object that is not sealed yet.
+    /// Seals, in place, every secret field of a settings object that is not sealed yet. An
+    /// empty secret (cleared) stays empty, so that it shows as not set.
     pub fn seal_settings(&self, schema: &[Field], settings: &mut Map<String, Value>) {
         for field in secret_fields(schema) {
             if let Some(Value::String(value)) = settings.get_mut(&field.key)
+                && !value.is_empty()
                 && !is_sealed(value)
             {
                 *value = self.seal(&field.key, value);

@@ -5,126 +5,35 @@
 // Run: tests/browser/run.sh (builds nothing; uses target/debug or GARRISON_BIN).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { Host, bin, launchBrowser, shot as shotOf, until, watchPage as watch } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = process.env.GARRISON_BIN || join(root, 'target/debug/garrison');
-const shots = join(root, 'target/browser-screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const NEW_PASSWORD = 'a-new-admin-password';
 
 let host; let dataDir; let base; let browser; let context; let page;
 const problems = [];
 
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on('error', fail);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
-}
-
-async function until(what, fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function apiAs(token, method, path, body) {
-  const r = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function adminToken() {
-  const r = await fetch(`${base}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: NEW_PASSWORD }),
-  });
-  return (await r.json()).token;
-}
-
-function watchPage(p, who) {
-  p.on('pageerror', (e) => problems.push(`${who} page error: ${e.message}`));
-  // Chromium logs every failed request; a 401 is the expected answer to a wrong password or
-  // to asking who is signed in while nobody is.
-  p.on('console', (m) => {
-    if (m.type() !== 'error' || /Failed to load resource: .* 401/.test(m.text())) return;
-    problems.push(`${who} console error: ${m.text()} (${m.location().url})`);
-  });
-  p.on('dialog', (d) => { problems.push(`${who} unexpected dialog: ${d.message()}`); d.dismiss(); });
-}
-
-async function shot(name, p = page) {
-  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-async function servers(token) {
-  return (await apiAs(token, 'GET', '/servers')).items;
-}
+const apiAs = (token, method, path, body) => host.api(token, method, path, body);
+const adminToken = () => host.login('admin', NEW_PASSWORD);
+const servers = (token) => host.servers(token);
+const watchPage = (p, who) => watch(p, who, problems);
+const shot = (name, p = page) => shotOf(p, name);
 
 before(async () => {
-  assert.ok(existsSync(bin), `${bin} is missing: build with cargo build -p garrison -p garrison-sim`);
-  mkdirSync(shots, { recursive: true });
-  dataDir = mkdtempSync(join(tmpdir(), 'garrison-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  host = spawn(bin, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
-    '--metrics-interval', '1s', '--player-poll', '1s'], {
-    env: { ...process.env, GARRISON_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
-  });
-  host.stderr.on('data', () => {});
-  await until('the host', async () => (await fetch(`${base}/api/v1/system/health`)).ok, 60000);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  host = await Host.start();
+  ({ dataDir, base } = host);
+  browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   context.setDefaultTimeout(20000);
   page = await context.newPage();
   watchPage(page, 'admin');
 });
 
-// Game servers outlive a host restart by design, so they are stopped through the API first.
-async function stopGames() {
-  let token = await adminToken().catch(() => null);
-  if (!token) {
-    const initial = readFileSync(join(dataDir, 'initial-admin-password'), 'utf8').trim();
-    const r = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: initial }) });
-    token = (await r.json()).token;
-  }
-  const list = await servers(token);
-  for (const s of list) await apiAs(token, 'POST', `/servers/${s.id}/actions/stop`).catch(() => {});
-  await until('the games to stop', async () => (await servers(token)).every((s) => ['stopped', 'unmanaged', 'crashed'].includes(s.actual_state)), 30000);
-}
-
 after(async () => {
   await browser?.close().catch(() => {});
-  if (host && host.exitCode === null) await stopGames().catch((e) => console.error(`stopping the games: ${e.message}`));
-  if (host && host.exitCode === null) {
-    try { process.kill(-host.pid, 'SIGTERM'); } catch { /* gone */ }
-    await new Promise((r) => { const t = setTimeout(r, 5000); host.once('exit', () => { clearTimeout(t); r(); }); });
-    try { process.kill(-host.pid, 'SIGKILL'); } catch { /* gone */ }
-  }
-  // Games the host could not stop (a failed test may leave it without a session): ended by
-  // their process ids, found by the scratch data directory in their command lines.
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir)) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone or not ours */ }
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  // A failed test may leave the admin with the first password still.
+  const token = (await adminToken().catch(() => null)) || (await host?.login('admin', host.initialPassword()).catch(() => null));
+  await host?.stop(token);
 });
 
 test('sign in: a wrong password is refused, the first admin must choose a password', async () => {
@@ -136,7 +45,7 @@ test('sign in: a wrong password is refused, the first admin must choose a passwo
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('alert').filter({ hasText: 'Wrong username or password.' }).waitFor();
-  const initial = readFileSync(join(dataDir, 'initial-admin-password'), 'utf8').trim();
+  const initial = host.initialPassword();
   await page.getByLabel('Password').fill(initial);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Choose your password' }).waitFor();

@@ -36,7 +36,7 @@ export function Field({ field, value, error, onChange }) {
       ${!field.required && html`<option value="">—</option>`}
       ${k.options.map((o) => html`<option value=${o.value}>${o.label}</option>`)}</select>`;
   } else if (k.type === 'secret') {
-    input = html`<${Secret} common=${common} value=${value} onChange=${onChange} />`;
+    input = html`<${Secret} common=${common} label=${field.label} value=${value} onChange=${onChange} />`;
   } else if (k.type === 'list') {
     input = html`<textarea ...${common} rows="3" placeholder=${k.item_hint || 'One entry per line'}
       value=${(value || []).join('\n')} onInput=${(e) => onChange(e.currentTarget.value.split('\n').filter((l) => l.trim() !== ''))}></textarea>`;
@@ -57,18 +57,18 @@ export function Field({ field, value, error, onChange }) {
 
 // A secret is never shown: "set" / "not set", with "Replace" and "Clear". The value sent back
 // is the mask (kept), a new string, or "" (cleared).
-function Secret({ common, value, onChange }) {
+function Secret({ common, label, value, onChange }) {
   const replacing = typeof value === 'string' && value !== '';
   const cleared = value === '';
   const isSet = value && typeof value === 'object' && value.set;
   if (replacing || value?.replacing) {
     return html`<span class="secret"><input type="password" autocomplete="new-password" ...${common}
       value=${typeof value === 'string' ? value : ''} onInput=${(e) => onChange(e.currentTarget.value || { replacing: true })} />
-      <button type="button" onClick=${() => onChange({ set: isSet })}>Keep</button></span>`;
+      <button type="button" aria-label=${`Keep the stored ${label}`} onClick=${() => onChange({ set: isSet })}>Keep</button></span>`;
   }
   return html`<span class="secret"><span id=${common.id}>${cleared ? 'will be cleared' : isSet ? 'set' : 'not set'}</span>
-    <button type="button" onClick=${() => onChange({ replacing: true })}>Replace</button>
-    ${isSet && html`<button type="button" onClick=${() => onChange('')}>Clear</button>`}</span>`;
+    <button type="button" aria-label=${`Replace ${label}`} onClick=${() => onChange({ replacing: true })}>Replace</button>
+    ${isSet && html`<button type="button" aria-label=${`Clear ${label}`} onClick=${() => onChange('')}>Clear</button>`}</span>`;
 }
 
 function Table({ field, rows, onChange }) {
@@ -84,6 +84,6 @@ function Table({ field, rows, onChange }) {
   return html`<div class="table-wrap"><table class="field-table">
     <thead><tr>${columns.map((c) => html`<th scope="col">${c.label}</th>`)}<th><span class="sr-only">Remove</span></th></tr></thead>
     <tbody>${rows.map((row, i) => html`<tr>${columns.map((c) => html`<td>${cell(row, i, c)}</td>`)}
-      <td><button type="button" aria-label=${`Remove row ${i + 1}`} onClick=${() => onChange(rows.filter((_, j) => j !== i))}>×</button></td></tr>`)}</tbody>
-  </table><button type="button" onClick=${() => onChange([...rows, {}])}>Add row</button></div>`;
+      <td><button type="button" aria-label=${`Remove row ${i + 1} of ${field.label}`} onClick=${() => onChange(rows.filter((_, j) => j !== i))}>×</button></td></tr>`)}</tbody>
+  </table><button type="button" aria-label=${`Add a row to ${field.label}`} onClick=${() => onChange([...rows, {}])}>Add row</button></div>`;
 }

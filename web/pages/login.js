@@ -2,7 +2,7 @@
 import { useState } from '../vendor/hooks.mjs';
 import { html } from '../html.js';
 import * as api from '../api.js';
-import { loadMe } from '../app.js';
+import { loadMe, sessionEnded } from '../app.js';
 
 export function Login() {
   const [username, setUsername] = useState('');
@@ -27,6 +27,7 @@ export function Login() {
   return html`
     <main class="narrow">
       <h1>Sign in to Garrison</h1>
+      ${sessionEnded.value && html`<p class="notice" role="status">Your session has ended. Sign in again to go on where you were.</p>`}
       <form onSubmit=${submit} class="card">
         <label for="login-user">Username</label>
         <input id="login-user" name="username" autocomplete="username" required

@@ -4,7 +4,7 @@ import { html } from '../html.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
 import { ago } from '../format.js';
-import { StateBadge } from '../components/state.js';
+import { StateBadge, Uptime, fromStatus } from '../components/state.js';
 import { Actions } from '../components/actions.js';
 import { Overview } from './overview.js';
 import { Console } from './console.js';
@@ -36,7 +36,7 @@ export function ServerPage({ id, tab }) {
     const since = seen.current.tick;
     try {
       const s = await api.get(`/servers/${id}`);
-      setServer(seen.current.tick > since ? { ...s, actual_state: seen.current.state } : s);
+      setServer(seen.current.tick > since ? { ...s, ...seen.current.state } : s);
       setError('');
       if (!adapter || adapter.id !== s.adapter) setAdapter(await api.get(`/adapters/${encodeURIComponent(s.adapter)}`));
     } catch (e) { setError(e.status === 404 ? 'There is no server with this id, or you may not see it.' : e.message); }
@@ -48,8 +48,9 @@ export function ServerPage({ id, tab }) {
       reload: load,
       on(m) {
         if (m.type === 'status') {
-          seen.current = { tick: seen.current.tick + 1, state: m.state };
-          setServer((s) => s && { ...s, actual_state: m.state });
+          const state = fromStatus(m);
+          seen.current = { tick: seen.current.tick + 1, state };
+          setServer((s) => s && { ...s, ...state });
         }
         if (m.type === 'job') {
           setJob(['queued', 'running'].includes(m.job.state) ? m.job : null);
@@ -79,7 +80,9 @@ export function ServerPage({ id, tab }) {
         <div>
           <h1>${server.name}</h1>
           <p class="muted">${adapter.name || server.adapter} · <${StateBadge} server=${server} />
-            ${html` · changed ${ago(server.updated_at)} ago`}
+            ${server.started_at && ['starting', 'running', 'stopping'].includes(server.actual_state)
+              ? html` · <${Uptime} server=${server} />`
+              : html` · changed ${ago(server.updated_at)} ago`}
             ${server.last_error && html` · <span class="error">${server.last_error}</span>`}</p>
           ${job && html`<p class="job" role="status">${job.kind} ${job.state}${job.progress != null ? ` ${Math.round(job.progress * 100)} %` : ''}</p>`}
         </div>

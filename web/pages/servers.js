@@ -4,7 +4,7 @@ import { html } from '../html.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
 import { bytes, percent } from '../format.js';
-import { StateBadge } from '../components/state.js';
+import { StateBadge, fromStatus } from '../components/state.js';
 import { Actions } from '../components/actions.js';
 
 export function ServerList() {
@@ -32,7 +32,7 @@ export function ServerList() {
       reload: load,
       on(m) {
         if (m.type === 'status') {
-          const state = { actual_state: m.state, ...(m.desired_state ? { desired_state: m.desired_state } : {}) };
+          const state = fromStatus(m);
           seen.current.tick += 1;
           seen.current.states.set(m.server_id, { tick: seen.current.tick, state });
           setServers((list) => list && list.map((s) => (s.id === m.server_id ? { ...s, ...state } : s)));

@@ -55,6 +55,12 @@ pub struct ServerView<'a> {
     pub access: AccessLevel,
     /// Players on the server now, while it runs (the game's own count, as last polled).
     pub players_online: Option<u32>,
+    /// When the game process that runs now started (RFC 3339); null without one. With a
+    /// process reattached after a host restart, when it first started.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<String>,
+    /// How the automatic restarts after crashes stand.
+    pub restarts: RestartsView,
     /// Created (RFC 3339).
     #[schema(format = DateTime)]
     pub created_at: &'a str,
@@ -101,6 +107,20 @@ pub struct RestartView {
     pub window_secs: u32,
 }
 
+/// How a server's automatic restarts after crashes stand.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct RestartsView {
+    /// Automatic restarts within the restart policy's window (`restart.window_secs`), one
+    /// waiting for its backoff included; 0 after a start or restart by a user.
+    pub count: u32,
+    /// The most the policy allows within the window; after that the host gives up and the
+    /// server stays crashed.
+    pub max: u32,
+    /// Whether the host restarts the crashed server shortly (`count` is that restart's
+    /// number): "crashed, restarting 2/3".
+    pub restarting: bool,
+}
+
 impl From<RestartPolicy> for RestartView {
     fn from(p: RestartPolicy) -> Self {
         RestartView {
@@ -136,6 +156,28 @@ fn view<'a>(
             RconStatus::Stopped => RconState::Stopped,
         }
     });
+    let restarts = state.servers.restarts(server.id).map_or(
+        RestartsView {
+            count: 0,
+            max: server.restart.max,
+            restarting: false,
+        },
+        |r| RestartsView {
+            count: r.count,
+            max: r.max,
+            restarting: r.restarting,
+        },
+    );
+    let started_at = server
+        .process
+        .and_then(|p| {
+            crate::supervisor::process::ProcessId {
+                pid: i32::try_from(p.pid).ok()?,
+                start_time: p.start_time,
+            }
+            .started_at()
+        })
+        .map(crate::events::rfc3339);
     ServerView {
         id: server.id,
         name: &server.name,
@@ -153,6 +195,8 @@ fn view<'a>(
             Access::Manage => AccessLevel::Manage,
         },
         players_online: running.then(|| players.get(&server.id).copied().unwrap_or(0)),
+        started_at,
+        restarts,
         created_at: &server.created_at,
         updated_at: &server.updated_at,
     }

@@ -17,6 +17,7 @@ use crate::store::events::ServerEvent;
 use crate::store::jobs::{Job, JobLogLine};
 use crate::store::logs::LogLine;
 use crate::store::players::OnlinePlayer;
+use crate::supervisor::server::RestartStatus;
 
 /// How many events the bus holds for its slowest consumer.
 pub const CAPACITY: usize = 4096;
@@ -78,6 +79,11 @@ impl Event {
     }
 }
 
+/// `time` as RFC 3339 text in UTC with milliseconds, as the store writes its times.
+pub fn rfc3339(time: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
 /// Now, in ms since the Unix epoch.
 pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -116,6 +122,11 @@ pub enum EventKind {
         state: String,
         /// Why, when known (e.g. a crash's exit status).
         detail: String,
+        /// When the game process of the new state started (RFC 3339); none without one.
+        started_at: Option<String>,
+        /// The automatic restarts after crashes within the restart policy's window, and
+        /// whether one follows this state.
+        restarts: RestartStatus,
     },
     /// A row appended to the server's event history.
     #[serde(rename = "event")]

@@ -89,6 +89,9 @@ fn settings_are_sealed_opened_and_masked_by_schema() {
     assert_eq!(settings, again);
     let masked = masked_settings(&schema(), &settings);
     assert_eq!(masked["rcon_password"], json!({"set": true}));
+    // An empty (cleared) secret is not sealed into something that looks set.
+    assert_eq!(settings["steam_password"], "");
+    assert_eq!(masked["steam_password"], json!({"set": false}));
     assert_eq!(masked["hostname"], "My Server");
     secrets
         .open_settings(&schema(), &mut settings)

@@ -37,7 +37,8 @@ use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
 use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
-    Adoption, LaunchPlan, RestartPolicy, ServerState, ServerSupervisor, SupervisorError,
+    Adoption, LaunchPlan, RestartPolicy, RestartStatus, ServerState, ServerSupervisor,
+    SupervisorError,
 };
 use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
@@ -354,6 +355,17 @@ impl Servers {
                 )
             })
             .clone()
+    }
+
+    /// How server `id`'s automatic restarts stand; none when no supervisor runs it yet
+    /// (it has not been started, stopped or adopted by this host run).
+    pub fn restarts(&self, id: i64) -> Option<RestartStatus> {
+        self.inner
+            .supervisors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .map(ServerSupervisor::restarts)
     }
 
     /// Checks `typed` settings with the adapter's `validate`, and for a

@@ -20,7 +20,7 @@ use crate::store::Store;
 use crate::store::events::{self, NewEvent};
 use crate::store::servers::{self, ActualState, Observed, ProcessIdentity};
 use crate::supervisor::process::ProcessId;
-use crate::supervisor::server::{BoxFuture, Observer, ServerState, StopActions};
+use crate::supervisor::server::{BoxFuture, Observer, RestartStatus, ServerState, StopActions};
 use crate::telemetry::rcon::{self, RconHandle, RconOptions, RconStatus, RconTarget};
 
 use super::live::ProcessNote;
@@ -31,6 +31,7 @@ enum Note {
         to: ServerState,
         process: Option<ProcessId>,
         detail: String,
+        restarts: RestartStatus,
     },
     Event {
         server_id: i64,
@@ -61,15 +62,26 @@ impl StoreObserver {
                     Note::State {
                         server_id,
                         to,
+                        process,
                         detail,
-                        ..
-                    } => Some((*server_id, to.as_str().to_owned(), detail.clone())),
+                        restarts,
+                    } => Some((
+                        *server_id,
+                        EventKind::Status {
+                            state: to.as_str().to_owned(),
+                            detail: detail.clone(),
+                            started_at: process
+                                .and_then(|p| p.started_at())
+                                .map(crate::events::rfc3339),
+                            restarts: *restarts,
+                        },
+                    )),
                     Note::Event { .. } => None,
                 };
                 match store.call(move |conn| record(conn, note)).await {
                     Ok(event) => {
-                        if let Some((server_id, state, detail)) = status {
-                            bus.publish(Event::new(server_id, EventKind::Status { state, detail }));
+                        if let Some((server_id, status)) = status {
+                            bus.publish(Event::new(server_id, status));
                         }
                         bus.publish(Event::new(
                             event.server_id,
@@ -95,6 +107,7 @@ fn record(
             to,
             process,
             detail,
+            ..
         } => {
             let state = ActualState::from_str(to.as_str()).unwrap_or(ActualState::Unmanaged);
             let (exit_code, last_error) = match &to {
@@ -143,12 +156,14 @@ impl Observer for StoreObserver {
         to: &ServerState,
         process: Option<ProcessId>,
         detail: &str,
+        restarts: RestartStatus,
     ) {
         let _ = self.notes.send(Note::State {
             server_id,
             to: *to,
             process,
             detail: detail.to_string(),
+            restarts,
         });
     }
 

@@ -7,6 +7,7 @@
 //! it never signals or waits.
 
 use std::fs;
+use std::time::{Duration, SystemTime};
 
 /// A process as the host records it: pid and start time together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +49,32 @@ impl ProcessId {
             None => false,
         }
     }
+
+    /// When the process started, on the wall clock: its start time counts clock ticks since
+    /// boot, and boot was as long ago as the boot-time clock says. None if the clock cannot
+    /// be read or the figures do not fit.
+    pub fn started_at(&self) -> Option<SystemTime> {
+        let since_boot = rustix::time::clock_gettime(rustix::time::ClockId::Boottime);
+        let since_boot = Duration::new(
+            u64::try_from(since_boot.tv_sec).ok()?,
+            u32::try_from(since_boot.tv_nsec).ok()?,
+        );
+        let booted = SystemTime::now().checked_sub(since_boot)?;
+        booted.checked_add(ticks(self.start_time)?)
+    }
+}
+
+/// `ticks` clock ticks (`/proc`'s unit, `sysconf(_SC_CLK_TCK)` per second) as a duration.
+fn ticks(ticks: u64) -> Option<Duration> {
+    let per_second = rustix::param::clock_ticks_per_second();
+    if per_second == 0 {
+        return None;
+    }
+    let nanos = u128::from(ticks % per_second) * 1_000_000_000 / u128::from(per_second);
+    Some(Duration::new(
+        ticks / per_second,
+        u32::try_from(nanos).ok()?,
+    ))
 }
 
 impl std::fmt::Display for ProcessId {
@@ -137,5 +164,26 @@ mod tests {
         };
         assert!(!other.is_alive_and_same());
         assert_eq!(ProcessId::of(-1), None);
+    }
+
+    #[test]
+    fn a_process_started_when_the_wall_clock_says() {
+        let before = SystemTime::now();
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("5")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = i32::try_from(child.id()).expect("pid fits");
+        let started = ProcessId::of(pid).and_then(|id| id.started_at());
+        let _ = child.kill();
+        let _ = child.wait();
+        let started = started.expect("a start time");
+        // Ticks are 10 ms on most systems; allow for them and for a slow machine.
+        let early = before - Duration::from_millis(100);
+        let late = SystemTime::now() + Duration::from_millis(100);
+        assert!(
+            started >= early && started <= late,
+            "{started:?} is not between {early:?} and {late:?}"
+        );
     }
 }

@@ -47,7 +47,8 @@ use self::command::{Command, Reply};
 pub use self::error::SupervisorError;
 pub use self::observer::{BoxFuture, Observer, StopActions};
 pub use self::plan::{DEFAULT_STARTUP_TIMEOUT, LaunchPlan, StopSignal, StopStep};
-pub use self::restart::RestartPolicy;
+use self::restart::RestartRecord;
+pub use self::restart::{RestartPolicy, RestartStatus};
 pub use self::state::ServerState;
 use self::task::Task;
 use crate::supervisor::process::ProcessId;
@@ -78,6 +79,8 @@ pub struct ServerSupervisor {
     commands: mpsc::Sender<Command>,
     /// The task's published state.
     state: watch::Receiver<ServerState>,
+    /// The task's automatic restarts, counted when asked.
+    restarts: watch::Receiver<RestartRecord>,
 }
 
 impl ServerSupervisor {
@@ -98,14 +101,27 @@ impl ServerSupervisor {
             initial
         };
         let (state_tx, state) = watch::channel(initial);
+        let (restarts_tx, restarts) = watch::channel(RestartRecord {
+            policy,
+            ..RestartRecord::default()
+        });
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE);
-        let task = Task::new(server_id, policy, observer, actions, state_tx, commands_rx);
+        let task = Task::new(
+            server_id,
+            policy,
+            observer,
+            actions,
+            state_tx,
+            restarts_tx,
+            commands_rx,
+        );
         // Owned through the command channel: the task ends when every handle is gone.
         tokio::spawn(task.run());
         ServerSupervisor {
             server_id,
             commands,
             state,
+            restarts,
         }
     }
 
@@ -122,6 +138,12 @@ impl ServerSupervisor {
     /// The state right now.
     pub fn current(&self) -> ServerState {
         *self.state.borrow()
+    }
+
+    /// The automatic restarts after crashes within the policy's window, counted now, and
+    /// whether one is waiting for its backoff.
+    pub fn restarts(&self) -> RestartStatus {
+        self.restarts.borrow().status(tokio::time::Instant::now())
     }
 
     /// Launches the server. Answers once the process has started (starting or running);

@@ -464,3 +464,143 @@ async fn a_player_joining_and_leaving_is_one_event_each_on_the_socket() {
         .collect();
     assert_eq!(ids, published);
 }
+
+/// A generic server running `script` with `sh`, restarted at most `max` times after crashes.
+async fn shell_server(app: &TestApp, script: &str, max: u32) -> i64 {
+    use axum::http::{Method, StatusCode};
+    let server = app
+        .admin(
+            Method::POST,
+            "/api/v1/servers",
+            Some(json!({"name": "shell", "adapter": "generic", "settings": {
+                "executable": "/bin/sh", "args": ["-c", script], "stop_signal_grace_secs": 1,
+            }})),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json();
+    let id = server["id"].as_i64().expect("id");
+    app.admin(
+        Method::PATCH,
+        &format!("/api/v1/servers/{id}"),
+        Some(json!({"restart": {"enabled": true, "max": max, "window_secs": 600}})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    id
+}
+
+/// The next `status` message of the socket that satisfies `pred`.
+async fn status_where(client: &mut Client, pred: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let message = next_of(client, "status").await;
+        if pred(&message) {
+            return message;
+        }
+    }
+}
+
+/// An RFC 3339 time as the API writes it, parsed.
+fn time(value: &Value) -> std::time::SystemTime {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("a time, not {value}"));
+    humantime::parse_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[tokio::test]
+async fn a_running_server_says_since_when_over_rest_and_the_socket() {
+    use axum::http::Method;
+    let app = TestApp::new().await;
+    let id = shell_server(&app, "exec sleep 30", 3).await;
+    let path = format!("/api/v1/servers/{id}");
+    let before = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(before["started_at"], Value::Null, "{before}");
+    assert_eq!(
+        before["restarts"],
+        json!({"count": 0, "max": 3, "restarting": false})
+    );
+
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &app.admin_token, &[id]).await;
+    let asked = std::time::SystemTime::now();
+    app.admin(Method::POST, &format!("{path}/actions/start"), None)
+        .await;
+    let running = status_where(&mut client, |m| m["state"] == "running").await;
+    let started = time(&running["started_at"]);
+    // Clock ticks are coarse (10 ms); a second either way is plenty.
+    let slack = Duration::from_secs(1);
+    assert!(
+        started + slack >= asked && started <= std::time::SystemTime::now() + slack,
+        "{running}"
+    );
+    assert_eq!(
+        running["restarts"],
+        json!({"count": 0, "max": 3, "restarting": false})
+    );
+
+    let view = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(view["actual_state"], "running");
+    let again = time(&view["started_at"]);
+    let apart = again
+        .duration_since(started)
+        .unwrap_or_else(|e| e.duration());
+    assert!(apart < Duration::from_millis(50), "{view} and {running}");
+
+    app.admin(Method::POST, &format!("{path}/actions/kill"), None)
+        .await;
+    let stopped = status_where(&mut client, |m| m["state"] == "stopped").await;
+    assert_eq!(stopped["started_at"], Value::Null, "{stopped}");
+    let view = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(view["started_at"], Value::Null, "{view}");
+}
+
+#[tokio::test]
+async fn a_crashing_server_says_which_restart_follows_and_when_the_host_gave_up() {
+    use axum::http::Method;
+    let app = TestApp::new().await;
+    let id = shell_server(&app, "sleep 0.3; exit 3", 1).await;
+    let path = format!("/api/v1/servers/{id}");
+    let addr = serve(&app).await;
+    let mut client = subscribed(addr, &app.admin_token, &[id]).await;
+    app.admin(Method::POST, &format!("{path}/actions/start"), None)
+        .await;
+
+    // The first crash: a restart follows, the first of one allowed.
+    let crashed = status_where(&mut client, |m| m["state"] == "crashed").await;
+    assert_eq!(
+        crashed["restarts"],
+        json!({"count": 1, "max": 1, "restarting": true}),
+        "{crashed}"
+    );
+    assert_eq!(crashed["started_at"], Value::Null);
+    // The backoff is 2 s: the server still waits for its restart.
+    let view = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(view["actual_state"], "crashed", "{view}");
+    assert_eq!(
+        view["restarts"],
+        json!({"count": 1, "max": 1, "restarting": true})
+    );
+
+    // Restarted, it runs with the restart counted.
+    let running = status_where(&mut client, |m| m["state"] == "running").await;
+    assert_eq!(
+        running["restarts"],
+        json!({"count": 1, "max": 1, "restarting": false})
+    );
+    assert!(running["started_at"].is_string(), "{running}");
+
+    // The second crash: the limit is reached, nothing follows.
+    let gave_up = status_where(&mut client, |m| m["state"] == "crashed").await;
+    assert_eq!(
+        gave_up["restarts"],
+        json!({"count": 1, "max": 1, "restarting": false}),
+        "{gave_up}"
+    );
+    let view = app.admin(Method::GET, &path, None).await.json();
+    assert_eq!(
+        view["restarts"],
+        json!({"count": 1, "max": 1, "restarting": false}),
+        "{view}"
+    );
+}

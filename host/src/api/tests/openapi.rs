@@ -128,3 +128,32 @@ async fn the_document_is_served_without_auth_and_describes_the_api() {
     // No secret-bearing internals leak into the schemas.
     assert!(!text.contains("password_hash") && !text.contains("token_generation"));
 }
+
+#[tokio::test]
+async fn a_server_says_when_its_game_started_and_how_its_restarts_stand() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let view = &doc["components"]["schemas"]["ServerView"];
+    let started = &view["properties"]["started_at"];
+    assert_eq!(started["format"], "date-time", "{started}");
+    assert_eq!(
+        started["type"],
+        serde_json::json!(["string", "null"]),
+        "{started}"
+    );
+    let restarts = &view["properties"]["restarts"];
+    assert_eq!(
+        restarts["$ref"], "#/components/schemas/RestartsView",
+        "{restarts}"
+    );
+    let schema = &doc["components"]["schemas"]["RestartsView"];
+    for field in ["count", "max", "restarting"] {
+        assert!(
+            schema["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|f| f == field)),
+            "{field} is required: {schema}"
+        );
+    }
+    assert_eq!(schema["properties"]["restarting"]["type"], "boolean");
+}

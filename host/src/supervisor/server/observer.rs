@@ -12,7 +12,7 @@ use std::pin::Pin;
 
 use crate::supervisor::process::ProcessId;
 
-use super::ServerState;
+use super::{RestartStatus, ServerState};
 
 /// A boxed, sendable future, so the traits stay usable as `dyn`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -20,7 +20,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Receives every state change and event of every supervised server.
 pub trait Observer: Send + Sync + 'static {
     /// The server moved from `from` to `to`. `process` is the game process that belongs to
-    /// the new state (none once it has ended); `detail` says why, in words for an operator.
+    /// the new state (none once it has ended); `detail` says why, in words for an operator;
+    /// `restarts` how the automatic restarts stand with it (after a crash: whether one
+    /// follows).
     fn state_changed(
         &self,
         server_id: i64,
@@ -28,6 +30,7 @@ pub trait Observer: Send + Sync + 'static {
         to: &ServerState,
         process: Option<ProcessId>,
         detail: &str,
+        restarts: RestartStatus,
     );
 
     /// Something worth a line in the server's history: `kind` is a short machine-readable

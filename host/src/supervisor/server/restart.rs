@@ -36,6 +36,37 @@ impl Default for RestartPolicy {
     }
 }
 
+/// How a server's automatic restarts stand, for those watching it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct RestartStatus {
+    /// Automatic restarts after crashes within the policy's window (a pending one counted).
+    pub count: u32,
+    /// The most the policy allows within the window.
+    pub max: u32,
+    /// Whether a restart after a crash is waiting for its backoff.
+    pub restarting: bool,
+}
+
+/// What the supervisor publishes about its restarts: enough to count them at any later
+/// moment, since restarts leave the window as time passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct RestartRecord {
+    pub window: RestartWindow,
+    pub policy: RestartPolicy,
+    pub restarting: bool,
+}
+
+impl RestartRecord {
+    /// The status at `now`.
+    pub fn status(&self, now: Instant) -> RestartStatus {
+        RestartStatus {
+            count: u32::try_from(self.window.count(&self.policy, now)).unwrap_or(u32::MAX),
+            max: self.policy.max,
+            restarting: self.restarting,
+        }
+    }
+}
+
 /// When the limit is reached: how many restarts happened within how long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct GaveUp {
@@ -56,7 +87,7 @@ impl std::fmt::Display for GaveUp {
 }
 
 /// The automatic restarts of one server within the policy's window.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct RestartWindow {
     /// When each counted restart was decided, oldest first.
     times: VecDeque<Instant>,
@@ -79,6 +110,14 @@ impl RestartWindow {
         }
         self.times.push_back(now);
         Ok(self.times.len())
+    }
+
+    /// How many counted restarts are still within the policy's window at `now`.
+    pub fn count(&self, policy: &RestartPolicy, now: Instant) -> usize {
+        match now.checked_sub(policy.window) {
+            Some(start) => self.times.iter().filter(|t| **t > start).count(),
+            None => self.times.len(),
+        }
     }
 
     /// Forgets every counted restart (the user started the server themselves).
@@ -140,6 +179,9 @@ mod tests {
                 .is_err()
         );
         // The first restart has left the window; the second is still in it.
+        assert_eq!(window.count(&policy, t0 + Duration::from_secs(59)), 2);
+        assert_eq!(window.count(&policy, t0 + Duration::from_secs(61)), 1);
+        assert_eq!(window.count(&policy, t0 + Duration::from_secs(91)), 0);
         assert_eq!(window.record(&policy, t0 + Duration::from_secs(61)), Ok(2));
         window.clear();
         assert_eq!(window.record(&policy, t0 + Duration::from_secs(62)), Ok(1));

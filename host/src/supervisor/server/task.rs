@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use crate::supervisor::process::{Exit, ProcessError, ProcessId, RunningProcess, attach, spawn};
 
 use super::command::{Command, Reply};
-use super::restart::{RestartWindow, human};
+use super::restart::{RestartRecord, RestartStatus, RestartWindow, human};
 use super::sequence::{OrderedStop, Target};
 use super::{LaunchPlan, Observer, RestartPolicy, ServerState, StopActions, SupervisorError};
 
@@ -56,6 +56,8 @@ pub(super) struct Task {
     restart_at: Option<(Instant, usize)>,
     /// Automatic restarts counted against the policy.
     restarts: RestartWindow,
+    /// Where the restarts and whether one is pending are published for the handles.
+    restart_record: watch::Sender<RestartRecord>,
     /// Stop and kill commands answered once the process has ended.
     stop_waiters: Vec<Reply<()>>,
     /// A restart command: the launch that follows the stop, answered once launched.
@@ -72,6 +74,7 @@ impl Task {
         observer: Arc<dyn Observer>,
         actions: Arc<dyn StopActions>,
         state: watch::Sender<ServerState>,
+        restart_record: watch::Sender<RestartRecord>,
         commands: mpsc::Receiver<Command>,
     ) -> Task {
         Task {
@@ -88,6 +91,7 @@ impl Task {
             ready_deadline: None,
             restart_at: None,
             restarts: RestartWindow::default(),
+            restart_record,
             stop_waiters: Vec::new(),
             start_after_stop: None,
             unmanaged: None,
@@ -110,6 +114,7 @@ impl Task {
                 () = sleep_until(self.restart_at.map(|(at, _)| at)) => self.on_restart_due(),
                 () = run_sequence(&mut self.sequence) => {}
             }
+            self.publish_restarts();
         };
         if let Some(process) = &self.process {
             tracing::info!(
@@ -489,8 +494,26 @@ impl Task {
         }
     }
 
-    /// The one place the state changes: the watch channel and the observer together.
+    /// Publishes the restarts counted and whether one is pending, when they changed.
+    fn publish_restarts(&self) {
+        let record = RestartRecord {
+            window: self.restarts.clone(),
+            policy: self.policy,
+            restarting: self.restart_at.is_some(),
+        };
+        self.restart_record.send_if_modified(|old| {
+            let changed = *old != record;
+            if changed {
+                *old = record;
+            }
+            changed
+        });
+    }
+
+    /// The one place the state changes: the watch channels and the observer together.
     fn set(&mut self, to: ServerState, detail: &str) {
+        self.publish_restarts();
+        let restarts: RestartStatus = self.restart_record.borrow().status(Instant::now());
         let from = self.state.send_replace(to);
         let process = self.process.as_ref().map(RunningProcess::id);
         tracing::info!(
@@ -501,7 +524,7 @@ impl Task {
             "server state changed"
         );
         self.observer
-            .state_changed(self.server_id, &from, &to, process, detail);
+            .state_changed(self.server_id, &from, &to, process, detail, restarts);
     }
 
     fn event(&self, kind: &str, message: &str) {

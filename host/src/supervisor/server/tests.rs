@@ -47,6 +47,7 @@ enum Record {
         to: ServerState,
         process: Option<ProcessId>,
         detail: String,
+        restarts: RestartStatus,
     },
     Event {
         kind: String,
@@ -71,6 +72,17 @@ impl Recorder {
             .into_iter()
             .filter_map(|r| match r {
                 Record::Changed { to, .. } => Some(to),
+                Record::Event { .. } => None,
+            })
+            .collect()
+    }
+
+    /// How the restarts stood at each state entered, in order.
+    fn restarts(&self) -> Vec<RestartStatus> {
+        self.records()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Changed { restarts, .. } => Some(restarts),
                 Record::Event { .. } => None,
             })
             .collect()
@@ -117,6 +129,7 @@ impl Observer for Recorder {
         to: &ServerState,
         process: Option<ProcessId>,
         detail: &str,
+        restarts: RestartStatus,
     ) {
         self.records
             .lock()
@@ -126,6 +139,7 @@ impl Observer for Recorder {
                 to: *to,
                 process,
                 detail: detail.to_string(),
+                restarts,
             });
     }
 
@@ -393,6 +407,24 @@ async fn a_crashing_server_is_restarted_until_the_limit_then_stays_crashed() {
         ]
     );
     assert_eq!(h.recorder.events("crashed").len(), 3);
+    // Each crash says whether a restart follows, and which one of how many.
+    let status = |count, restarting| RestartStatus {
+        count,
+        max: 2,
+        restarting,
+    };
+    assert_eq!(
+        h.recorder.restarts(),
+        vec![
+            status(0, false),
+            status(1, true),
+            status(1, false),
+            status(2, true),
+            status(2, false),
+            status(2, false),
+        ]
+    );
+    assert_eq!(h.supervisor.restarts(), status(2, false));
     assert_eq!(
         h.recorder.events("restarting"),
         vec![
@@ -415,6 +447,7 @@ async fn a_crashing_server_is_restarted_until_the_limit_then_stays_crashed() {
         .await
         .expect("a crashed server can be started");
     assert_eq!(h.supervisor.current(), ServerState::Running);
+    assert_eq!(h.supervisor.restarts(), status(0, false));
 }
 
 #[tokio::test]
