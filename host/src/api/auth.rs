@@ -78,7 +78,7 @@ pub struct PasswordChange {
     /// The password now.
     pub current_password: String,
     /// The new password: at least 8 characters.
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(min_length = 8, max_length = 1024)]
     pub new_password: String,
 }
 

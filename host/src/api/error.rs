@@ -62,6 +62,15 @@ impl ApiError {
         }
     }
 
+    /// 415: the body is not JSON (or not sent as JSON).
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "The body must be JSON, sent with `Content-Type: application/json`.",
+        )
+    }
+
     /// 400: the request is malformed (bad JSON, wrong types, unknown fields, bad cursor).
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "Bad request", detail)
@@ -347,11 +356,7 @@ impl From<JsonRejection> for ApiError {
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(
                 "The request body is larger than this endpoint accepts.",
             ),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported media type",
-                "The body must be JSON, sent with `Content-Type: application/json`.",
-            ),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::unsupported_media_type(),
             _ => ApiError::bad_request(format!("{}.", rejection.body_text())),
         }
     }

@@ -178,7 +178,7 @@ pub async fn cancel(
     path = "/jobs/{id}/logs",
     tag = "jobs",
     params(("id" = i64, Path, description = "Job id"), LinesQuery,
-        ("Last-Event-ID" = Option<i64>, Header, description = "SSE: resume after this seq")),
+        ("Last-Event-ID" = Option<String>, Header, description = "SSE: resume after this line (the `id` of the last event received)")),
     responses(
         (status = 200, description = "A page of lines as JSON; with `Accept: text/event-stream`, server-sent events instead: `event: line` with `id: <seq>` and `data:` the line as JSON (a `JobLogLine`), then one `event: end` with `data:` the finished job as JSON (a `Job`) when the job is over. Reconnecting with `Last-Event-ID` goes on after that line.", content(
             (JobLines = "application/json"),

@@ -157,7 +157,8 @@ pub async fn disable_mod(
 #[serde(deny_unknown_fields)]
 pub struct WorkshopUpdate {
     /// Steam Workshop item numbers, each once.
-    pub items: Vec<u64>,
+    #[schema(value_type = Vec<i64>, minimum = 0)]
+    pub items: Vec<i64>,
 }
 
 /// `PUT /api/v1/servers/{id}/mods/workshop`: replaces the Workshop items the game downloads.
@@ -187,11 +188,22 @@ pub async fn put_workshop(
     Json(update): Json<WorkshopUpdate>,
 ) -> Result<Json<Mods>, ApiError> {
     audit.set_target(format!("server {id} workshop items"));
+    let items = update
+        .items
+        .iter()
+        .map(|&item| u64::try_from(item))
+        .collect::<Result<Vec<u64>, _>>()
+        .map_err(|_| {
+            ApiError::validation(vec![super::FieldError {
+                field: "items".into(),
+                message: "Workshop item numbers are 0 or more".into(),
+            }])
+        })?;
     let server = managed(&state, &caller, id).await?;
     Ok(Json(
         state
             .servers
-            .set_workshop_items(&server, update.items, authority(&caller))
+            .set_workshop_items(&server, items, authority(&caller))
             .await?,
     ))
 }

@@ -260,7 +260,8 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation
 ///   with a `title`, and a `discriminator` mapping each tag to it, so client generators name
 ///   the variants instead of inventing `FieldKindType0`;
 /// - a list page (`Page_User`, …) refers to its items' schema instead of holding a copy;
-/// - public operations have `security: []`.
+/// - public operations have `security: []`;
+/// - tuples are bounded by length rather than by `items: false`.
 pub fn finish_json(doc: &mut Value) {
     // An operation that needs no credential says so with an empty list (`[{}]`, "any one of
     // no requirements", makes some generators ask for a token anyway).
@@ -275,6 +276,7 @@ pub fn finish_json(doc: &mut Value) {
             }
         }
     }
+    fixed_length_tuples(doc);
     let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -298,6 +300,29 @@ pub fn finish_json(doc: &mut Value) {
         {
             *items = json!({ "$ref": format!("#/components/schemas/{item}") });
         }
+    }
+}
+
+/// A tuple (`prefixItems` with `items: false`) said with lengths instead: the same set of
+/// values, and generators that read no boolean schemas can read it.
+fn fixed_length_tuples(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let length = object
+                .get("prefixItems")
+                .and_then(Value::as_array)
+                .map(Vec::len);
+            if let Some(length) = length
+                && object.get("items") == Some(&Value::Bool(false))
+            {
+                object.remove("items");
+                object.insert("minItems".into(), json!(length));
+                object.insert("maxItems".into(), json!(length));
+            }
+            object.values_mut().for_each(fixed_length_tuples);
+        }
+        Value::Array(items) => items.iter_mut().for_each(fixed_length_tuples),
+        _ => {}
     }
 }
 

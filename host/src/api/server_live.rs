@@ -344,8 +344,8 @@ pub async fn metrics(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let to = query.to.unwrap_or(now);
-    let from = query.from.unwrap_or(to - 3_600_000);
-    if from >= to || to - from > 366 * 86_400_000 {
+    let from = query.from.unwrap_or(to.saturating_sub(3_600_000));
+    if from >= to || to.saturating_sub(from) > 366 * 86_400_000 {
         return Err(ApiError::validation(vec![super::FieldError {
             field: "from".into(),
             message: "must be before `to`, at most a year apart".into(),

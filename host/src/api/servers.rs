@@ -102,8 +102,10 @@ pub struct RestartView {
     /// Whether crashes are followed by a restart.
     pub enabled: bool,
     /// Restarts allowed within the window before the host gives up (0 to 100).
+    #[schema(maximum = 100)]
     pub max: u32,
     /// The window, in seconds (1 to 86400).
+    #[schema(minimum = 1, maximum = 86400)]
     pub window_secs: u32,
 }
 
@@ -275,6 +277,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewServerRequest {
     /// Display name (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Adapter id (see `/adapters`).
     pub adapter: String,
@@ -379,11 +382,13 @@ pub async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerUpdate {
-    /// New display name.
+    /// New display name (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// New restart policy.
     pub restart: Option<RestartView>,
     /// New stop grace, 0 to 3600 seconds.
+    #[schema(maximum = 3600)]
     pub stop_grace_secs: Option<u32>,
 }
 

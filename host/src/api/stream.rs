@@ -213,7 +213,7 @@ async fn follow_server(
     tag = "servers",
     operation_id = "log_stream",
     params(("id" = i64, Path, description = "Server id"),
-        ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this seq")),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this line (the `id` of the last event received)")),
     responses(
         (status = 200, description = "Server-sent events, one per line: `event: line`, `id: <seq>`, `data:` the line as JSON (this schema). Reconnecting with `Last-Event-ID` goes on after that line.", body = crate::store::logs::LogLine, content_type = "text/event-stream"),
         (status = 404, description = "No such server, or not the caller's to see"),

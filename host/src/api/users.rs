@@ -27,7 +27,7 @@ pub struct NewUserRequest {
     )]
     pub username: String,
     /// At least 8 characters.
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
     /// Host-wide role; `viewer` when absent.
     pub role: Option<Role>,
@@ -48,7 +48,7 @@ pub struct UserPatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordReset {
     /// The new password: at least 8 characters.
-    #[schema(min_length = 8, max_length = 256)]
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }
 

@@ -14,7 +14,9 @@ use super::AuthError;
 /// Shortest accepted password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Longest accepted password, in bytes (bounds the hashing work one request can ask for).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_BYTES: usize = 4 * MAX_PASSWORD_CHARS;
+/// The longest password accepted, in characters (as the API document states it).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// Longest accepted username, in characters.
 pub const MAX_USERNAME_CHARS: usize = 64;
 
@@ -82,10 +84,10 @@ pub fn check_new(field: &'static str, password: &str) -> Result<(), AuthError> {
             format!("must be at least {MIN_PASSWORD_CHARS} characters long"),
         ));
     }
-    if password.len() > MAX_PASSWORD_BYTES {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(AuthError::invalid(
             field,
-            format!("must be at most {MAX_PASSWORD_BYTES} bytes long"),
+            format!("must be at most {MAX_PASSWORD_CHARS} characters long"),
         ));
     }
     Ok(())
