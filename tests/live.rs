@@ -55,6 +55,7 @@ async fn a_client_subscribed_to_all_receives_both_demo_servers_logs_in_order_and
                 continue;
             };
             let message: Value = serde_json::from_str(&text).expect("JSON");
+            garrison_contract::enforce(ws_contract().check_schema("ServerMessage", &message));
             let server = message["server_id"].as_i64().unwrap_or_default();
             match message["type"].as_str() {
                 Some("log") => {
@@ -105,4 +106,12 @@ async fn a_client_subscribed_to_all_receives_both_demo_servers_logs_in_order_and
             .args(["-KILL", "--", &format!("-{pid}")])
             .status();
     }
+}
+
+/// The published WebSocket schema every message received is held against.
+fn ws_contract() -> &'static garrison_contract::Contract {
+    static CONTRACT: std::sync::OnceLock<garrison_contract::Contract> = std::sync::OnceLock::new();
+    CONTRACT.get_or_init(|| {
+        garrison_contract::Contract::new(garrison::api::ws::schema_document().clone())
+    })
 }

@@ -79,6 +79,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::health))
         .routes(routes!(system::info))
         .routes(routes!(openapi_json))
+        .routes(routes!(ws::schema_json))
         .routes(routes!(auth::login))
         .routes(routes!(auth::session_login))
         .routes(routes!(auth::refresh))

@@ -84,24 +84,163 @@ pub struct WsQuery {
 }
 
 /// What a client may send.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum ClientMessage {
+pub enum ClientMessage {
+    /// The first message: the credential (unless given as `?token=` or the cookie).
     Auth {
+        /// A session token or a `gar_` API key.
         token: String,
     },
+    /// Receive the events of these servers (0: the host's own metrics, administrators).
     Subscribe {
+        /// Server ids.
         #[serde(default)]
         servers: Vec<i64>,
+        /// Every server the user may see, including ones created later.
         #[serde(default)]
         all: bool,
     },
+    /// Stop receiving the events of these servers.
     Unsubscribe {
+        /// Server ids.
         #[serde(default)]
         servers: Vec<i64>,
+        /// Every subscription.
         #[serde(default)]
         all: bool,
     },
+}
+
+/// What the host sends besides events: answers and notices about the connection.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Notice {
+    /// The credential was accepted.
+    Authenticated {
+        /// The user.
+        user_id: i64,
+        /// Their username.
+        username: String,
+        /// The role this connection acts with.
+        role: crate::store::Role,
+    },
+    /// Subscribed (the answer to `subscribe`).
+    Subscribed {
+        /// The servers asked for.
+        servers: Vec<i64>,
+        /// Whether the connection follows every visible server.
+        all: bool,
+    },
+    /// Unsubscribed: the answer to `unsubscribe`, or servers the user may no longer see.
+    Unsubscribed {
+        /// The servers.
+        servers: Vec<i64>,
+        /// In an answer: whether every subscription ended.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        all: Option<bool>,
+        /// Why, when the host ended them: `forbidden`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Events were dropped because the client read too slowly: reload through the REST API.
+    Resync {
+        /// How many.
+        missed: u64,
+    },
+    /// A message the host did not understand, or a refused subscription (with `code`
+    /// 4003, then the socket closes).
+    Error {
+        /// The close code that follows, if one does.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<u16>,
+        /// What went wrong.
+        message: String,
+    },
+    /// The session expired: the socket closes with 4001; sign in again and reconnect.
+    AuthExpired,
+}
+
+/// Every message the host sends: a [`Notice`] or an [`Event`].
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ServerMessage {
+    /// About the connection.
+    #[schema(title = "Notice")]
+    Notice(Notice),
+    /// Something that happened on a server.
+    #[schema(title = "Event")]
+    Event(Event),
+}
+
+/// The WebSocket's messages as a JSON Schema (2020-12) document: `$defs` holds
+/// `ClientMessage` (what a client sends) and `ServerMessage` (what the host sends), made
+/// from the types above and the event types, finished like the OpenAPI document.
+pub fn schema_document() -> &'static Value {
+    static DOCUMENT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        use utoipa::{PartialSchema, ToSchema};
+        let mut schemas = Vec::new();
+        ClientMessage::schemas(&mut schemas);
+        Notice::schemas(&mut schemas);
+        Event::schemas(&mut schemas);
+        let mut definitions = serde_json::Map::new();
+        for (name, schema) in schemas {
+            definitions.insert(name, serde_json::to_value(schema).unwrap_or_default());
+        }
+        for (name, schema) in [
+            (ClientMessage::name(), ClientMessage::schema()),
+            (Notice::name(), Notice::schema()),
+            (Event::name(), Event::schema()),
+        ] {
+            definitions.insert(
+                name.into_owned(),
+                serde_json::to_value(schema).unwrap_or_default(),
+            );
+        }
+        definitions.insert(
+            "ServerMessage".into(),
+            json!({
+                "description": "Every message the host sends: a notice about the connection \
+                                or an event of a server.",
+                "oneOf": [
+                    { "$ref": "#/components/schemas/Notice" },
+                    { "$ref": "#/components/schemas/Event" },
+                ],
+            }),
+        );
+        let mut document = json!({ "components": { "schemas": definitions } });
+        super::openapi::finish_json(&mut document);
+        let definitions = document
+            .pointer("/components/schemas")
+            .cloned()
+            .unwrap_or_default();
+        let text = serde_json::to_string(&definitions)
+            .unwrap_or_default()
+            .replace("#/components/schemas/", "#/$defs/");
+        json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "/api/v1/ws/schema.json",
+            "title": "Garrison WebSocket messages (GET /api/v1/ws)",
+            "description": "A client sends `ClientMessage`s and receives `ServerMessage`s, \
+                            one JSON object per text frame.",
+            "$defs": serde_json::from_str::<Value>(&text).unwrap_or_default(),
+        })
+    })
+}
+
+/// `GET /api/v1/ws/schema.json`: the WebSocket's messages as a JSON Schema document. No auth.
+#[utoipa::path(
+    get,
+    path = "/ws/schema.json",
+    tag = "system",
+    operation_id = "ws_schema",
+    security(()),
+    responses((status = 200, description = "A JSON Schema (2020-12) document whose `$defs` \
+        hold `ClientMessage` and `ServerMessage`", body = Object))
+)]
+pub async fn schema_json() -> axum::Json<&'static Value> {
+    axum::Json(schema_document())
 }
 
 /// What the reader hands the connection loop.
@@ -240,8 +379,10 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-fn text(value: &Value) -> Message {
-    Message::Text(Utf8Bytes::from(value.to_string()))
+fn notice(notice: &Notice) -> Message {
+    Message::Text(Utf8Bytes::from(
+        serde_json::to_string(notice).unwrap_or_default(),
+    ))
 }
 
 /// One authenticated connection's state and loop.
@@ -293,13 +434,12 @@ impl Hub {
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        let hello = json!({
-            "type": "authenticated",
-            "user_id": self.caller.user_id,
-            "username": self.caller.username,
-            "role": self.caller.role,
-        });
-        if self.send(text(&hello)).await == Flow::Stop || self.reload().await == Flow::Stop {
+        let hello = Notice::Authenticated {
+            user_id: self.caller.user_id,
+            username: self.caller.username.clone(),
+            role: self.caller.role,
+        };
+        if self.send(notice(&hello)).await == Flow::Stop || self.reload().await == Flow::Stop {
             return;
         }
         let start = Instant::now();
@@ -361,8 +501,7 @@ impl Hub {
                 "a WebSocket client reads too slowly: dropping its events and telling it to resync"
             );
         }
-        self.send(text(&json!({ "type": "resync", "missed": missed })))
-            .await
+        self.send(notice(&Notice::Resync { missed })).await
     }
 
     async fn close_with(&self, code: u16, reason: &str) -> Flow {
@@ -374,13 +513,17 @@ impl Hub {
         match command {
             Command::Alive => Flow::Continue,
             Command::Malformed(why) => {
-                self.send(text(&json!({ "type": "error", "message": why })))
-                    .await
+                self.send(notice(&Notice::Error {
+                    code: None,
+                    message: why,
+                }))
+                .await
             }
             Command::Client(ClientMessage::Auth { .. }) => {
-                self.send(text(
-                    &json!({ "type": "error", "message": "already authenticated" }),
-                ))
+                self.send(notice(&Notice::Error {
+                    code: None,
+                    message: "already authenticated".into(),
+                }))
                 .await
             }
             Command::Client(ClientMessage::Subscribe { servers, all }) => {
@@ -397,9 +540,11 @@ impl Hub {
                         self.sent_seq.remove(id);
                     }
                 }
-                self.send(text(
-                    &json!({ "type": "unsubscribed", "servers": servers, "all": all }),
-                ))
+                self.send(notice(&Notice::Unsubscribed {
+                    servers,
+                    all: Some(all),
+                    reason: None,
+                }))
                 .await
             }
         }
@@ -427,9 +572,10 @@ impl Hub {
             if !allowed {
                 let message = format!("server {id} not found");
                 let _ = self
-                    .send(text(
-                        &json!({ "type": "error", "code": CLOSE_FORBIDDEN, "message": message }),
-                    ))
+                    .send(notice(&Notice::Error {
+                        code: Some(CLOSE_FORBIDDEN),
+                        message: message.clone(),
+                    }))
                     .await;
                 return self.close_with(CLOSE_FORBIDDEN, &message).await;
             }
@@ -442,8 +588,11 @@ impl Hub {
                 return Flow::Stop;
             }
         }
-        let ack = json!({ "type": "subscribed", "servers": servers, "all": self.all });
-        if self.send(text(&ack)).await == Flow::Stop {
+        let ack = Notice::Subscribed {
+            servers,
+            all: self.all,
+        };
+        if self.send(notice(&ack)).await == Flow::Stop {
             return Flow::Stop;
         }
         let mut fresh: Vec<i64> = self
@@ -491,15 +640,9 @@ impl Hub {
             return Flow::Continue;
         };
         self.sent_seq.insert(server_id, last);
-        let message = json!({
-            "type": "log",
-            "server_id": server_id,
-            "time": crate::events::now_millis(),
-            "seq": last,
-            "recent": true,
-            "lines": lines,
-        });
-        self.send(text(&message)).await
+        let mut message = Event::new(server_id, EventKind::Log { lines });
+        message.recent = true;
+        self.send(Message::Text(message.wire().into())).await
     }
 
     async fn event(&mut self, event: &Event) -> Flow {
@@ -534,15 +677,10 @@ impl Hub {
             }
             self.sent_seq.insert(server_id, last);
             if lines.first().is_some_and(|l| l.seq <= after) {
-                let fresh: Vec<_> = lines.iter().filter(|l| l.seq > after).collect();
-                let message = json!({
-                    "type": "log",
-                    "server_id": server_id,
-                    "time": event.time,
-                    "seq": last,
-                    "lines": fresh,
-                });
-                return self.send(text(&message)).await;
+                let fresh: Vec<_> = lines.iter().filter(|l| l.seq > after).cloned().collect();
+                let mut message = Event::new(server_id, EventKind::Log { lines: fresh });
+                message.time = event.time;
+                return self.send(Message::Text(message.wire().into())).await;
             }
         }
         self.send(Message::Text(event.wire().into())).await
@@ -574,7 +712,7 @@ impl Hub {
         match self.state.auth.authenticate(&self.token).await {
             Ok(caller) => self.caller = caller,
             Err(AuthError::Expired) => {
-                let _ = self.send(text(&json!({ "type": "auth_expired" }))).await;
+                let _ = self.send(notice(&Notice::AuthExpired)).await;
                 return self.close_with(CLOSE_BAD_TOKEN, "token expired").await;
             }
             Err(AuthError::Store(_) | AuthError::Task(_)) => return Flow::Continue,
@@ -597,9 +735,11 @@ impl Hub {
             self.servers.remove(id);
             self.sent_seq.remove(id);
         }
-        self.send(text(
-            &json!({ "type": "unsubscribed", "servers": gone, "reason": "forbidden" }),
-        ))
+        self.send(notice(&Notice::Unsubscribed {
+            servers: gone,
+            all: None,
+            reason: Some("forbidden".into()),
+        }))
         .await
     }
 }

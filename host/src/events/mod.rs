@@ -22,15 +22,25 @@ use crate::supervisor::server::RestartStatus;
 /// How many events the bus holds for its slowest consumer.
 pub const CAPACITY: usize = 4096;
 
-/// Something that happened on a server.
-#[derive(Debug, Clone, Serialize)]
+/// Something that happened on a server. Its schema is the one of the WebSocket's event
+/// messages (`GET /api/v1/ws/schema.json`), which are this type serialised by [`Event::wire`].
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(title = "Event")]
 pub struct Event {
-    /// The server (0: the host itself, for host metrics and jobs on a game runtime).
+    /// The server (0: the host itself, for host metrics); `null` for a job on a game runtime.
+    #[schema(value_type = Option<i64>)]
     pub server_id: i64,
     /// When it was made, in ms since the Unix epoch.
     pub time: i64,
-    /// The bus's number for it: increasing host-wide from 1, set by [`EventBus::publish`].
+    /// The bus's number for it, increasing host-wide (gaps are events for others); for
+    /// `log`, the seq of its last line.
+    #[schema(value_type = i64)]
     pub seq: u64,
+    /// Set on the `log` message that brings a newly subscribed server's recent lines (from
+    /// memory) before live ones.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub recent: bool,
     /// What happened.
     #[serde(flatten)]
     pub kind: EventKind,
@@ -46,6 +56,7 @@ impl Event {
             server_id,
             time: now_millis(),
             seq: 0,
+            recent: false,
             kind,
             wire: OnceLock::new(),
         }
@@ -92,7 +103,7 @@ pub fn now_millis() -> i64 {
 }
 
 /// The kinds of events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// New log lines, stored, in sequence order (one event per stored batch).
@@ -118,11 +129,13 @@ pub enum EventKind {
     },
     /// The supervisor saw the server change state (recorded in the store first).
     Status {
-        /// The new state (`stopped`, `starting`, `running`, `stopping`, `crashed`, …).
+        /// The new state.
+        #[schema(value_type = crate::store::servers::ActualState)]
         state: String,
         /// Why, when known (e.g. a crash's exit status).
         detail: String,
         /// When the game process of the new state started (RFC 3339); none without one.
+        #[schema(format = DateTime)]
         started_at: Option<String>,
         /// The automatic restarts after crashes within the restart policy's window, and
         /// whether one follows this state.

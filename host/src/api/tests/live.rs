@@ -11,6 +11,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use axum::http::StatusCode;
+
 use super::TestApp;
 use crate::adapters::model::Level;
 use crate::events::{Event, EventKind};
@@ -58,12 +60,28 @@ async fn send(client: &mut Client, message: Value) {
         .expect("send");
 }
 
-/// The next JSON message (pings and pongs skipped); `None` once closed.
+/// The published WebSocket schema every message the tests receive is held against.
+fn ws_contract() -> &'static garrison_contract::Contract {
+    static CONTRACT: std::sync::OnceLock<garrison_contract::Contract> = std::sync::OnceLock::new();
+    CONTRACT
+        .get_or_init(|| garrison_contract::Contract::new(crate::api::ws::schema_document().clone()))
+}
+
+/// The next JSON message (pings and pongs skipped; each checked against the published
+/// schema); `None` once closed.
 async fn next_json(client: &mut Client) -> Option<Value> {
     tokio::time::timeout(PATIENCE, async {
         loop {
             match client.next().await? {
-                Ok(Message::Text(text)) => return serde_json::from_str(&text).ok(),
+                Ok(Message::Text(text)) => {
+                    let message: Option<Value> = serde_json::from_str(&text).ok();
+                    if let Some(message) = &message {
+                        garrison_contract::enforce(
+                            ws_contract().check_schema("ServerMessage", message),
+                        );
+                    }
+                    return message;
+                }
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => {}
             }
@@ -603,4 +621,57 @@ async fn a_crashing_server_says_which_restart_follows_and_when_the_host_gave_up(
         json!({"count": 1, "max": 1, "restarting": false}),
         "{view}"
     );
+}
+
+#[tokio::test]
+async fn the_messages_are_published_as_a_json_schema_that_holds_what_clients_send() {
+    let app = TestApp::new().await;
+    let answer = app.get("/api/v1/ws/schema.json", None).await;
+    answer.expect(StatusCode::OK);
+    let doc = answer.json();
+    assert_eq!(
+        doc["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let contract = garrison_contract::Contract::new(doc);
+    for message in [
+        json!({ "type": "auth", "token": "gar_x" }),
+        json!({ "type": "subscribe", "servers": [1, 2] }),
+        json!({ "type": "subscribe", "all": true }),
+        json!({ "type": "unsubscribe", "all": true }),
+    ] {
+        assert_eq!(
+            contract.check_schema("ClientMessage", &message),
+            Ok(()),
+            "{message}"
+        );
+    }
+    for message in [
+        json!({ "type": "subscribe", "servers": "all" }),
+        json!({ "type": "shout" }),
+        json!({ "type": "auth" }),
+    ] {
+        assert!(
+            contract.check_schema("ClientMessage", &message).is_err(),
+            "{message}"
+        );
+    }
+    // What the host sends: the notices and events, with their types named.
+    for message in [
+        json!({ "type": "resync", "missed": 3 }),
+        json!({ "type": "auth_expired" }),
+        json!({ "type": "status", "server_id": 1, "time": 1, "seq": 2, "state": "running",
+                "detail": "", "started_at": "2026-12-05T20:00:00.000Z",
+                "restarts": { "count": 0, "max": 3, "restarting": false } }),
+    ] {
+        assert_eq!(
+            contract.check_schema("ServerMessage", &message),
+            Ok(()),
+            "{message}"
+        );
+    }
+    let wrong = json!({ "type": "status", "server_id": 1, "time": 1, "seq": 2,
+                        "state": "Running", "detail": "", "started_at": null,
+                        "restarts": { "count": 0, "max": 3, "restarting": false } });
+    assert!(contract.check_schema("ServerMessage", &wrong).is_err());
 }

@@ -37,7 +37,7 @@ impl Default for RestartPolicy {
 }
 
 /// How a server's automatic restarts stand, for those watching it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct RestartStatus {
     /// Automatic restarts after crashes within the policy's window (a pending one counted).
     pub count: u32,
