@@ -157,7 +157,7 @@ pub async fn disable_mod(
 #[serde(deny_unknown_fields)]
 pub struct WorkshopUpdate {
     /// Steam Workshop item numbers, each once.
-    #[schema(value_type = Vec<i64>, minimum = 0)]
+    #[schema(value_type = std::collections::BTreeSet<i64>, minimum = 1)]
     pub items: Vec<i64>,
 }
 
