@@ -247,6 +247,8 @@ async fn no_endpoint_is_reachable_without_auth_except_health_login_and_the_docum
         // The browser's sign-in (the session in a cookie).
         "POST /api/v1/auth/session",
         "GET /api/v1/openapi.json",
+        // The WebSocket's message schema (a document, like the one above).
+        "GET /api/v1/ws/schema.json",
     ];
     let document = super::super::openapi_document().clone();
     let paths = document["paths"].as_object().expect("paths");
