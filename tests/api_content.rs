@@ -78,19 +78,16 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
     let base = format!("/api/v1/servers/{id}");
 
     // Upload a mission (the raw body) and see it listed.
-    let client = reqwest::Client::new();
-    let uploaded = client
-        .put(format!(
-            "{}{base}/missions/files/co10_Escape.Altis.pbo",
-            host.base
-        ))
-        .bearer_auth(&token)
-        .header("content-type", "application/octet-stream")
-        .body(vec![7u8; 4096])
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(uploaded.status().as_u16(), 201);
+    let (status, uploaded) = host
+        .send_bytes(
+            Method::PUT,
+            &format!("{base}/missions/files/co10_Escape.Altis.pbo"),
+            &token,
+            "application/octet-stream",
+            vec![7u8; 4096],
+        )
+        .await;
+    assert_eq!(status, 201, "{uploaded}");
     // In the server's own directory, never in the game's shared one.
     let own = data_dir.join(format!("servers/{id}/mpmissions/co10_Escape.Altis.pbo"));
     assert!(own.is_file());
@@ -335,23 +332,31 @@ async fn names_are_one_unicode_form_and_hold_no_formatting_characters() {
     }
 
     // Mission files: the NFD spelling of a name replaces the NFC file, not a second one.
-    let client = reqwest::Client::new();
     let upload = |name: &str, size: usize| {
-        client
-            .put(format!(
-                "{}{base}/missions/files/{}",
-                host.base,
-                name.replace('%', "%25").replace(' ', "%20")
-            ))
-            .bearer_auth(&token)
-            .header("content-type", "application/octet-stream")
-            .body(vec![1u8; size])
-            .send()
+        let path = format!(
+            "{base}/missions/files/{}",
+            name.replace('%', "%25").replace(' ', "%20")
+        );
+        let host = &host;
+        let token = token.clone();
+        async move {
+            host.send_bytes(
+                Method::PUT,
+                &path,
+                &token,
+                "application/octet-stream",
+                vec![1u8; size],
+            )
+            .await
+            .0
+        }
     };
-    let first = upload("Caf\u{e9}.Altis.pbo", 10).await.expect("upload");
-    assert_eq!(first.status().as_u16(), 201);
-    let second = upload("Cafe\u{301}.Altis.pbo", 20).await.expect("upload");
-    assert_eq!(second.status().as_u16(), 200, "the same file, replaced");
+    assert_eq!(upload("Caf\u{e9}.Altis.pbo", 10).await, 201);
+    assert_eq!(
+        upload("Cafe\u{301}.Altis.pbo", 20).await,
+        200,
+        "the same file, replaced"
+    );
     let (_, missions) = host
         .request(Method::GET, &format!("{base}/missions"), Some(&token), None)
         .await;
@@ -360,9 +365,6 @@ async fn names_are_one_unicode_form_and_hold_no_formatting_characters() {
     assert_eq!(files[0]["file"], "Caf\u{e9}.Altis.pbo");
     assert_eq!(files[0]["size"], 20);
     // A right-to-left override in a file name is refused.
-    let refused = upload("evil\u{202E}obp.Altis.pbo", 10)
-        .await
-        .expect("upload");
-    assert_eq!(refused.status().as_u16(), 422);
+    assert_eq!(upload("evil\u{202E}obp.Altis.pbo", 10).await, 422);
     host.stop().await;
 }

@@ -197,31 +197,30 @@ async fn adapters_present_at_start_are_loaded_before_serving() {
 async fn administrators_upload_and_remove_adapters_through_the_api() {
     let host = start_host().await;
     let token = host.admin_token().await.to_string();
-    let client = reqwest::Client::new();
     let upload = |bytes: Vec<u8>, credential: String| {
-        client
-            .post(format!("{}/api/v1/adapters", host.base))
-            .bearer_auth(credential)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
+        let host = &host;
+        async move {
+            host.send_bytes(
+                reqwest::Method::POST,
+                "/api/v1/adapters",
+                &credential,
+                "application/wasm",
+                bytes,
+            )
+            .await
+        }
     };
 
     // Not a component: refused with the reason, nothing stored.
-    let refused = upload(b"not wasm".to_vec(), token.clone())
-        .await
-        .expect("request");
-    assert_eq!(refused.status().as_u16(), 422);
+    let (status, refused) = upload(b"not wasm".to_vec(), token.clone()).await;
+    assert_eq!(status, 422, "{refused}");
     let stored = std::fs::read_dir(host.data_dir.path().join("adapters"))
         .expect("drop-in dir")
         .count();
     assert_eq!(stored, 0, "a refused upload leaves nothing behind");
 
-    let installed = upload(wasm("garrison_fixture_echo"), token.clone())
-        .await
-        .expect("request");
-    assert_eq!(installed.status().as_u16(), 201);
-    let body: Value = installed.json().await.expect("json");
+    let (status, body) = upload(wasm("garrison_fixture_echo"), token.clone()).await;
+    assert_eq!(status, 201, "{body}");
     assert_eq!(body["id"], "fixture-echo");
     let (_, list) = host.get_json("/api/v1/adapters").await;
     assert!(

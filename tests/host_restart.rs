@@ -62,6 +62,7 @@ impl Serve {
         token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
+        let method_name = method.to_string();
         let mut request = self
             .client
             .request(method, format!("{}/api/v1{path}", self.base))
@@ -70,8 +71,9 @@ impl Serve {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let (status, body) =
+            common::checked(&method_name, &format!("/api/v1{path}"), response).await;
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
     async fn login(&self, data_dir: &Path) -> String {
@@ -84,7 +86,8 @@ impl Serve {
             .send()
             .await
             .expect("login");
-        let body: Value = response.json().await.expect("json");
+        let (_, body) = common::checked("POST", "/api/v1/auth/login", response).await;
+        let body: Value = serde_json::from_slice(&body).expect("json");
         body["token"].as_str().expect("token").to_string()
     }
 

@@ -60,19 +60,14 @@ async fn tenant(host: &common::TestHost, runtime: &std::path::Path, name: &str) 
 }
 
 async fn upload(host: &common::TestHost, who: &Tenant, bytes: usize) -> (u16, Value) {
-    let answer = reqwest::Client::new()
-        .put(format!(
-            "{}{}/missions/files/{MISSION}",
-            host.base, who.base
-        ))
-        .bearer_auth(&who.token)
-        .header("content-type", "application/octet-stream")
-        .body(vec![7u8; bytes])
-        .send()
-        .await
-        .expect("upload");
-    let status = answer.status().as_u16();
-    (status, answer.json().await.unwrap_or(Value::Null))
+    host.send_bytes(
+        reqwest::Method::PUT,
+        &format!("{}/missions/files/{MISSION}", who.base),
+        &who.token,
+        "application/octet-stream",
+        vec![7u8; bytes],
+    )
+    .await
 }
 
 async fn files(host: &common::TestHost, who: &Tenant) -> Vec<(String, u64)> {

@@ -33,6 +33,7 @@ from garrison_api_client.api.servers import (
     servers_logs,
 )
 from garrison_api_client.models import (
+    Action,
     Job,
     JobKind,
     JobState,
@@ -44,7 +45,6 @@ from garrison_api_client.models import (
     PlayerAction,
     Problem,
     Role,
-    ServersActionAction,
 )
 from garrison_api_client.types import UNSET, Unset
 
@@ -159,7 +159,7 @@ def main() -> None:
     say(f"server {server.id} {server.name!r} is {server.actual_state}")
 
     print("start it and follow the job")
-    start = job_of(servers_action.sync(server.id, ServersActionAction.START, client=client), "start")
+    start = job_of(servers_action.sync(server.id, Action.START, client=client), "start")
     if start.kind != JobKind.START or start.server_id != server.id:
         raise StepFailed(f"start queued {start!r}")
     follow(client, start, "start")
@@ -217,7 +217,7 @@ def main() -> None:
     say(f"{len(actions)} audit entries on {pages} pages")
 
     print("stop the server, delete it and follow both jobs")
-    stop = job_of(servers_action.sync(server.id, ServersActionAction.STOP, client=client), "stop")
+    stop = job_of(servers_action.sync(server.id, Action.STOP, client=client), "stop")
     follow(client, stop, "stop")
     delete = job_of(servers_delete.sync(server.id, client=client), "delete")
     if delete.kind != JobKind.DELETE:

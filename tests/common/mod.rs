@@ -163,6 +163,30 @@ impl TestHost {
         (status, serde_json::from_slice(&body).unwrap_or_default())
     }
 
+    /// `method path` (below the base URL) with `credential` and `body` as raw bytes of
+    /// `content_type`; the status and the parsed JSON body, checked like [`TestHost::request`].
+    pub async fn send_bytes(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        credential: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let method_name = method.to_string();
+        let response = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(credential)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let (status, body) = checked(&method_name, path, response).await;
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
     /// Polls the server at `server` (its path below the base URL) with `credential` until its
     /// `actual_state` is `state`, for at most a minute; returns the server.
     pub async fn wait_for_state(

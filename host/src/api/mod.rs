@@ -177,7 +177,7 @@ pub fn router(state: AppState) -> Router {
     path = "/openapi.json",
     tag = "system",
     security(()),
-    responses((status = 200, description = "The OpenAPI document", body = Object))
+    responses((status = 200, description = "The OpenAPI document", body = openapi::JsonDocument))
 )]
 async fn openapi_json() -> axum::Json<&'static serde_json::Value> {
     axum::Json(openapi_document())

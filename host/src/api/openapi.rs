@@ -35,6 +35,12 @@ const PROBLEM: &str = "application/problem+json";
 
 use super::error::{FieldError, Problem};
 
+/// A JSON document served as it is: the OpenAPI document, the WebSocket schema.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Object)]
+#[allow(dead_code)]
+pub struct JsonDocument(serde_json::Value);
+
 /// Name of the security scheme in the document.
 pub const BEARER: &str = "bearer";
 
@@ -51,7 +57,7 @@ pub const BEARER: &str = "bearer";
     ),
     servers((url = "/", description = "This host (the document is served by the host it \
                                       describes)")),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, super::servers::Action)),
     modifiers(&Conventions),
     tags(
         (name = "auth", description = "Signing in and out, the caller's own account"),

@@ -536,7 +536,7 @@ pub enum Action {
     tag = "servers",
     params(
         ("id" = i64, Path, description = "Server id"),
-        ("action" = inline(Action), Path, description = "start, stop, restart, kill, install or update"),
+        ("action" = Action, Path, description = "What to do"),
     ),
     responses(
         (status = 202, description = "The queued job (follow it at `/jobs/{id}`)", body = Job),

@@ -170,7 +170,7 @@ pub enum ServerMessage {
     Notice(Notice),
     /// Something that happened on a server.
     #[schema(title = "Event")]
-    Event(Event),
+    Event(Box<Event>),
 }
 
 /// The WebSocket's messages as a JSON Schema (2020-12) document: `$defs` holds
@@ -237,7 +237,7 @@ pub fn schema_document() -> &'static Value {
     operation_id = "ws_schema",
     security(()),
     responses((status = 200, description = "A JSON Schema (2020-12) document whose `$defs` \
-        hold `ClientMessage` and `ServerMessage`", body = Object))
+        hold `ClientMessage` and `ServerMessage`", body = super::openapi::JsonDocument))
 )]
 pub async fn schema_json() -> axum::Json<&'static Value> {
     axum::Json(schema_document())

@@ -157,3 +157,44 @@ async fn a_server_says_when_its_game_started_and_how_its_restarts_stand() {
     }
     assert_eq!(schema["properties"]["restarting"]["type"], "boolean");
 }
+
+/// The document says what the values are: every time is `format: date-time` (RFC 3339 text)
+/// or an integer of ms, every schema is named, no operation answers a free-form body.
+#[tokio::test]
+async fn times_are_dated_and_bodies_are_named() {
+    let app = TestApp::new().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let mut times = 0;
+    for (name, schema) in schemas {
+        let properties = schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for (key, property) in properties {
+            let is_time =
+                key.ends_with("_at") || key == "at" || key == "first_seen" || key == "last_seen";
+            let text = property["type"] == "string"
+                || property["type"]
+                    .as_array()
+                    .is_some_and(|types| types.contains(&serde_json::json!("string")));
+            if is_time && text {
+                times += 1;
+                assert_eq!(property["format"], "date-time", "{name}.{key}");
+            }
+        }
+    }
+    assert!(times >= 20, "only {times} times found");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                for (media, content) in response["content"].as_object().into_iter().flatten() {
+                    assert!(
+                        content["schema"].get("$ref").is_some(),
+                        "{method} {path} {status} {media}: an inline body"
+                    );
+                }
+            }
+        }
+    }
+}
