@@ -155,6 +155,36 @@ test('a config value out of range is refused at the field, a valid one is saved'
   assert.equal(stored.settings[id.replace(/^field-/, '')], max);
 });
 
+test("unset settings show the game's defaults, and saving does not pin them", async () => {
+  const token = await adminToken();
+  const server = (await servers(token)).find((s) => s.adapter === 'l4d2') || (await servers(token))[0];
+  const { schema } = await apiAs(token, 'GET', `/adapters/${server.adapter}`);
+  const { settings } = await apiAs(token, 'GET', `/servers/${server.id}/config`);
+  const unset = (f) => settings[f.key] === undefined || settings[f.key] === null;
+  const flag = schema.find((f) => f.kind.type === 'flag' && f.default === true && unset(f) && !f.advanced);
+  const number = schema.find((f) => ['integer', 'port'].includes(f.kind.type) && typeof f.default === 'number' && unset(f) && !f.advanced);
+  assert.ok(flag || number, `the ${server.adapter} form has an unset field with a default`);
+  await page.goto(`${base}/servers/${server.id}/config`);
+  await page.locator('form.config').waitFor();
+  if (flag) {
+    assert.equal(await page.locator(`#field-${flag.key}`).isChecked(), true, `${flag.key} shows its default, on`);
+    assert.match(await page.locator(`#field-${flag.key}-help`).innerText(), /Default: on\./);
+  }
+  if (number) {
+    const input = page.locator(`#field-${number.key}`);
+    assert.equal(await input.inputValue(), '', 'the value stays unset');
+    assert.equal(await input.getAttribute('placeholder'), String(number.default));
+    assert.match(await page.locator(`#field-${number.key}-help`).innerText(), new RegExp(`Default: ${number.default}\\.`));
+  }
+  await shot('config-defaults');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'apply at the next start' }).waitFor();
+  const stored = (await apiAs(token, 'GET', `/servers/${server.id}/config`)).settings;
+  for (const f of [flag, number].filter(Boolean)) {
+    assert.ok(stored[f.key] === undefined || stored[f.key] === null, `${f.key} was not pinned to its default`);
+  }
+});
+
 test("a job's log streams", async () => {
   const token = await adminToken();
   const arma = (await servers(token)).find((s) => s.adapter === 'arma3');

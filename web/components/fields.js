@@ -1,6 +1,8 @@
 // One form field per schema kind (text, multiline, secret, integer, flag, choice, list, port,
 // table), with the checks the schema allows in the page. `check(field, value)` says what is
-// wrong with a value, or null.
+// wrong with a value, or null. A setting left unset takes the adapter's default: the form
+// shows it (a flag or a choice as chosen, text and numbers greyed as a placeholder, with
+// "Default: …" after the help) without saving it.
 import { html } from '../html.js';
 
 export function check(field, value) {
@@ -23,36 +25,50 @@ export function check(field, value) {
 export function Field({ field, value, error, onChange }) {
   const id = `field-${field.key}`;
   const k = field.kind;
-  const described = [field.help && `${id}-help`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
+  const unset = value === undefined || value === null;
+  const fallback = unset && field.default !== undefined && field.default !== null ? field.default : undefined;
+  const placeholder = fallback === undefined || typeof fallback === 'object' ? undefined : String(fallback);
+  const shown = fallback === undefined || k.type === 'secret' ? null : describe(field, fallback);
+  const described = [(field.help || shown) && `${id}-help`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
   const common = { id, 'aria-invalid': error ? 'true' : undefined, 'aria-describedby': described };
   let input;
   if (k.type === 'flag') {
-    input = html`<input type="checkbox" ...${common} checked=${!!value} onChange=${(e) => onChange(e.currentTarget.checked)} />`;
+    input = html`<input type="checkbox" ...${common} checked=${!!(unset ? fallback : value)} onChange=${(e) => onChange(e.currentTarget.checked)} />`;
   } else if (k.type === 'integer' || k.type === 'port') {
     input = html`<input type="number" ...${common} min=${k.type === 'port' ? 1 : k.min} max=${k.type === 'port' ? 65535 : k.max}
-      value=${value ?? ''} onInput=${(e) => { const v = e.currentTarget.value; onChange(v === '' ? null : Number(v)); }} />`;
+      placeholder=${placeholder} value=${value ?? ''} onInput=${(e) => { const v = e.currentTarget.value; onChange(v === '' ? null : Number(v)); }} />`;
   } else if (k.type === 'choice') {
-    input = html`<select ...${common} value=${value ?? ''} onChange=${(e) => onChange(e.currentTarget.value)}>
+    input = html`<select ...${common} value=${value ?? fallback ?? ''} onChange=${(e) => onChange(e.currentTarget.value)}>
       ${!field.required && html`<option value="">—</option>`}
       ${k.options.map((o) => html`<option value=${o.value}>${o.label}</option>`)}</select>`;
   } else if (k.type === 'secret') {
     input = html`<${Secret} common=${common} label=${field.label} value=${value} onChange=${onChange} />`;
   } else if (k.type === 'list') {
-    input = html`<textarea ...${common} rows="3" placeholder=${k.item_hint || 'One entry per line'}
+    input = html`<textarea ...${common} rows="3" placeholder=${Array.isArray(fallback) && fallback.length ? fallback.join('\n') : k.item_hint || 'One entry per line'}
       value=${(value || []).join('\n')} onInput=${(e) => onChange(e.currentTarget.value.split('\n').filter((l) => l.trim() !== ''))}></textarea>`;
   } else if (k.type === 'table') {
-    input = html`<${Table} field=${field} rows=${value || []} onChange=${onChange} />`;
+    input = html`<${Table} field=${field} rows=${value || (Array.isArray(fallback) ? fallback : [])} onChange=${onChange} />`;
   } else if (k.multiline) {
-    input = html`<textarea ...${common} rows="4" maxlength=${k.max_length || undefined} value=${value ?? ''} onInput=${(e) => onChange(e.currentTarget.value)}></textarea>`;
+    input = html`<textarea ...${common} rows="4" maxlength=${k.max_length || undefined} placeholder=${placeholder} value=${value ?? ''} onInput=${(e) => onChange(e.currentTarget.value)}></textarea>`;
   } else {
-    input = html`<input ...${common} maxlength=${k.max_length || undefined} value=${value ?? ''} onInput=${(e) => onChange(e.currentTarget.value)} />`;
+    input = html`<input ...${common} maxlength=${k.max_length || undefined} placeholder=${placeholder} value=${value ?? ''} onInput=${(e) => onChange(e.currentTarget.value)} />`;
   }
   return html`<div class=${`field field-${k.type}`}>
     <label for=${id}>${field.label}${field.required ? ' *' : ''}</label>
     ${input}
-    ${field.help && html`<p class="help" id=${`${id}-help`}>${field.help}</p>`}
+    ${(field.help || shown) && html`<p class="help" id=${`${id}-help`}>${field.help}${shown && html` <span class="default">Default: ${shown}.</span>`}</p>`}
     ${error && html`<p class="error" id=${`${id}-error`}>${error}</p>`}
   </div>`;
+}
+
+// The default as people read it: a choice by its label, a flag as on/off, a list by its entries.
+function describe(field, value) {
+  const k = field.kind;
+  if (k.type === 'flag') return value ? 'on' : 'off';
+  if (k.type === 'choice') return k.options.find((o) => o.value === value)?.label ?? String(value);
+  if (Array.isArray(value)) return value.length ? (k.type === 'table' ? `${value.length} rows` : value.join(', ')) : 'none';
+  if (typeof value === 'object') return null;
+  return String(value);
 }
 
 // A secret is never shown: "set" / "not set", with "Replace" and "Clear". The value sent back

@@ -95,12 +95,34 @@ async fn stored_lines(servers: &Servers, id: i64) -> i64 {
 
 /// Processes whose command line contains `marker`.
 fn processes_with(marker: &str) -> usize {
-    std::fs::read_dir("/proc")
+    // (pid, parent pid) of every process whose command line names the marker.
+    let matching: Vec<(u32, u32)> = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .filter(|cmd| String::from_utf8_lossy(cmd).contains(marker))
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            if !String::from_utf8_lossy(&cmd).contains(marker) {
+                return None;
+            }
+            // `pid (comm) state ppid …`; comm may hold spaces, so read after the last `)`.
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    // A shell's child between fork and exec still carries the shell's command line: it is
+    // the same game, not a second one.
+    matching
+        .iter()
+        .filter(|(_, ppid)| !matching.iter().any(|(pid, _)| pid == ppid))
         .count()
 }
 
