@@ -54,7 +54,8 @@ export function ServerPage({ id, tab }) {
         }
         if (m.type === 'job') {
           setJob(['queued', 'running'].includes(m.job.state) ? m.job : null);
-          if (!['queued', 'running'].includes(m.job.state)) load();
+          // After a delete there is nothing to reload (the page leaves for the list).
+          if (!['queued', 'running'].includes(m.job.state) && m.job.kind !== 'delete') load();
         }
       },
     });
