@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Host, bin, launchBrowser, shot as shotOf, until, watchPage as watch } from './harness.mjs';
+import { Host, bin, openBrowser, shot as shotOf, until, watchPage as watch } from './harness.mjs';
 
 const NEW_PASSWORD = 'a-new-admin-password';
 
@@ -22,11 +22,7 @@ const shot = (name, p = page) => shotOf(p, name);
 before(async () => {
   host = await Host.start();
   ({ dataDir, base } = host);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  context.setDefaultTimeout(20000);
-  page = await context.newPage();
-  watchPage(page, 'admin');
+  ({ browser, context, page } = await openBrowser(problems));
 });
 
 after(async () => {

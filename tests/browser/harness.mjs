@@ -54,6 +54,16 @@ export function launchBrowser() {
 }
 
 // `garrison serve --demo` on a free port with a scratch data directory.
+// A browser with one desktop-sized page whose errors are collected into `problems`.
+export async function openBrowser(problems, who = 'admin') {
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  context.setDefaultTimeout(20000);
+  const page = await context.newPage();
+  watchPage(page, who, problems);
+  return { browser, context, page };
+}
+
 export class Host {
   static async start() {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: build with cargo build -p garrison -p garrison-sim`);

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
-import { Host, bin, launchBrowser, shot as shotOf, until, watchPage as watch } from './harness.mjs';
+import { Host, bin, openBrowser, shot as shotOf, until, watchPage as watch } from './harness.mjs';
 
 const PASSWORD = 'operations-admin-password';
 const SIMULATOR = process.env.GARRISON_SIM || join(dirname(bin), 'garrison-sim');
@@ -41,11 +41,7 @@ before(async () => {
   const admin = await adminToken();
   await api(admin, 'POST', '/users', { username: 'locked', password: 'locked-password', role: 'viewer' });
   await until('the demo games to run', async () => (await host.servers(admin)).every((s) => s.actual_state === 'running'), 60000);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  context.setDefaultTimeout(20000);
-  page = await context.newPage();
-  watchPage(page, 'admin');
+  ({ browser, context, page } = await openBrowser(problems));
 });
 
 after(async () => {
