@@ -509,17 +509,18 @@ fn render(data_dir: &Path, adapter: &str, settings_file: &Path) -> anyhow::Resul
         .map(|s| {
             let field = adapter.schema.iter().find(|f| f.key == s.key);
             let value = match field.map(|f| &f.kind) {
-                Some(FieldKind::Secret) => json!(settings::MASK),
+                Some(FieldKind::Secret) => json!(garrison::secrets::MASK),
                 Some(kind) => settings::value_to_json(kind, &s.value),
                 None => json!(null),
             };
             (s.key.clone(), value)
         })
         .collect();
+    let masker = garrison::secrets::Masker::new(&secrets);
     let files: Vec<_> = files
         .iter()
         .map(|f| {
-            let contents = settings::mask_bytes(&f.contents, &secrets);
+            let contents = masker.bytes(&f.contents);
             json!({
                 "root": f.path.root,
                 "path": f.path.path,
@@ -528,7 +529,7 @@ fn render(data_dir: &Path, adapter: &str, settings_file: &Path) -> anyhow::Resul
             })
         })
         .collect();
-    let mask = |s: &str| settings::mask_text(s, &secrets);
+    let mask = |s: &str| masker.text(s);
     let launch = json!({
         "program": mask(&launch.program),
         "args": launch.args.iter().map(|a| mask(a)).collect::<Vec<_>>(),

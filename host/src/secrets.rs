@@ -193,5 +193,59 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a secret shows as wherever text reaches a person (job logs, command lines shown,
+/// the CLI's rendered files). The API shows secret settings as `{"set": …}` instead.
+pub const MASK: &str = "********";
+
+/// Hides secrets in text and bytes meant for people. Longest first, so that a secret
+/// containing another is masked whole; empty secrets are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    secrets: Vec<String>,
+}
+
+impl Masker {
+    /// A masker for these secrets.
+    pub fn new<S: AsRef<str>>(secrets: impl IntoIterator<Item = S>) -> Self {
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .map(|s| s.as_ref().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Masker { secrets }
+    }
+
+    /// `text` with every secret replaced by [`MASK`].
+    pub fn text(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), MASK);
+            }
+        }
+        text
+    }
+
+    /// `bytes` with every secret replaced by [`MASK`] (for files that need not be text).
+    pub fn bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for secret in &self.secrets {
+            let needle = secret.as_bytes();
+            let mut masked = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
+                masked.extend_from_slice(&rest[..at]);
+                masked.extend_from_slice(MASK.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            masked.extend_from_slice(rest);
+            out = masked;
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests;

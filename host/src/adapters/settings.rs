@@ -14,8 +14,6 @@ use super::model::{ChoiceOption, ColumnKind, Field, FieldError, FieldKind};
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// Most list entries or table rows when the schema sets no limit.
 pub const MAX_ITEMS: usize = 1024;
-/// What secrets are replaced with wherever output is shown to a person.
-pub const MASK: &str = "********";
 
 /// Checks `json` (an object of field key → value) against `schema`, fills defaults, and
 /// returns typed settings in schema order, or every problem found.
@@ -120,29 +118,6 @@ pub fn secret_values(schema: &[Field], settings: &[Setting]) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Replaces every occurrence of each secret in `bytes` with [`MASK`].
-pub fn mask_bytes(bytes: &[u8], secrets: &[String]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        let needle = secret.as_bytes();
-        let mut masked = Vec::with_capacity(out.len());
-        let mut rest = &out[..];
-        while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
-            masked.extend_from_slice(&rest[..at]);
-            masked.extend_from_slice(MASK.as_bytes());
-            rest = &rest[at + needle.len()..];
-        }
-        masked.extend_from_slice(rest);
-        out = masked;
-    }
-    out
-}
-
-/// [`mask_bytes`] for text.
-pub fn mask_text(text: &str, secrets: &[String]) -> String {
-    String::from_utf8_lossy(&mask_bytes(text.as_bytes(), secrets)).into_owned()
 }
 
 fn error(field: &str, message: &str) -> FieldError {

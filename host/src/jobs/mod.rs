@@ -23,7 +23,7 @@ use std::pin::Pin;
 
 pub use context::JobContext;
 pub use queue::{DEFAULT_WORKERS, JobQueue, JobQueueHandle, SAFETY_SWEEP};
-pub use step::{MASK, MAX_LINE_BYTES, StepCommand};
+pub use step::{MAX_LINE_BYTES, StepCommand};
 
 use crate::store::{Job, JobOutcome, StoreError};
 

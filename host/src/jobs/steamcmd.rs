@@ -253,10 +253,7 @@ pub async fn install(
         JobFailure::error(format!("install directory {}: {e}", install_dir.display()))
     })?;
     let contents = script(app, &install_dir)?;
-    let mut shown = contents.clone();
-    for secret in app.secrets() {
-        shown = shown.replace(&secret, super::MASK);
-    }
+    let shown = crate::secrets::Masker::new(app.secrets()).text(&contents);
     let scratch = scratch.to_path_buf();
     // Dropping the handle removes the file, also when this future is dropped (cancelled).
     let file = tokio::task::spawn_blocking(move || write_script(&scratch, &contents))

@@ -20,13 +20,11 @@ use tokio::task::JoinSet;
 
 use super::JobFailure;
 use super::context::{Entry, JobContext};
+use crate::secrets::Masker;
 use crate::store::LogStream;
 
 /// Longer output lines are cut to this many bytes (and marked with `…`).
 pub const MAX_LINE_BYTES: usize = 4096;
-
-/// What a secret is replaced with in the job log.
-pub const MASK: &str = "********";
 
 /// How long a cancelled step has between SIGTERM and SIGKILL.
 const TERMINATE_GRACE: Duration = Duration::from_secs(5);
@@ -47,7 +45,7 @@ pub struct StepCommand {
     pub working_dir: Option<PathBuf>,
     /// Variables added to the host's environment.
     pub env: Vec<(String, String)>,
-    /// Strings replaced with [`MASK`] in the logged command line and in every output line.
+    /// Strings replaced with [`crate::secrets::MASK`] in the logged command line and in every output line.
     pub secrets: Vec<String>,
     /// Turns an output line into a progress percentage for the job.
     pub progress: Option<fn(&str) -> Option<f64>>,
@@ -110,9 +108,9 @@ impl StepCommand {
     pub fn display(&self) -> String {
         // Masked before quoting, so that a secret with spaces shows as one plain mask.
         let masker = Masker::new(&self.secrets);
-        let mut parts = vec![quote(&masker.mask(&self.program.to_string_lossy()))];
-        parts.extend(self.args.iter().map(|arg| quote(&masker.mask(arg))));
-        masker.mask(&parts.join(" "))
+        let mut parts = vec![quote(&masker.text(&self.program.to_string_lossy()))];
+        parts.extend(self.args.iter().map(|arg| quote(&masker.text(arg))));
+        masker.text(&parts.join(" "))
     }
 }
 
@@ -121,31 +119,6 @@ fn quote(arg: &str) -> String {
         arg.to_owned()
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
-/// Replaces secrets in text, longest first so that one secret containing another is masked
-/// whole.
-#[derive(Debug, Clone)]
-struct Masker {
-    secrets: Vec<String>,
-}
-
-impl Masker {
-    fn new(secrets: &[String]) -> Self {
-        let mut secrets: Vec<String> = secrets.iter().filter(|s| !s.is_empty()).cloned().collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Masker { secrets }
-    }
-
-    fn mask(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), MASK);
-            }
-        }
-        text
     }
 }
 
@@ -328,7 +301,7 @@ async fn pump(
                     line.push('…');
                 }
                 let percent = progress.and_then(|parse| parse(&line));
-                ctx.send(Entry::Line(which, masker.mask(&line))).await;
+                ctx.send(Entry::Line(which, masker.text(&line))).await;
                 if let Some(percent) = percent {
                     ctx.set_progress(percent).await;
                 }

@@ -11,9 +11,8 @@ use serde_json::json;
 
 use super::steamcmd::{self, SteamLogin, SteamcmdApp, WorkshopItem};
 use super::step::read_line_capped;
-use super::{
-    JobContext, JobExecutor, JobFailure, JobFuture, JobQueue, MASK, StepCommand, StepSuccess,
-};
+use super::{JobContext, JobExecutor, JobFailure, JobFuture, JobQueue, StepCommand, StepSuccess};
+use crate::secrets::MASK;
 use crate::store::{
     CancelOutcome, Job, JobKind, JobLogLine, JobState, LogStream, NewJob, NewServer, Store, jobs,
     servers,

@@ -188,9 +188,14 @@ fn secrets_are_found_and_masked_everywhere() {
     let settings = from_json(&schema, &json!({"name": "a", "password": "hunter2"})).expect("valid");
     let secrets = secret_values(&schema, &settings);
     assert_eq!(secrets, ["hunter2"]);
+    let masker = crate::secrets::Masker::new(&secrets);
     assert_eq!(
-        mask_text("pass=hunter2; again hunter2hunter2", &secrets),
+        masker.text("pass=hunter2; again hunter2hunter2"),
         "pass=********; again ****************"
     );
-    assert_eq!(mask_bytes(b"no secret here", &secrets), b"no secret here");
+    assert_eq!(masker.bytes(b"no secret here"), b"no secret here");
+    // A secret that contains another is masked whole, not as mask + rest.
+    let masker = crate::secrets::Masker::new(["hunter", "hunter2"]);
+    assert_eq!(masker.text("hunter2 hunter"), "******** ********");
+    assert_eq!(masker.bytes(b"hunter2"), b"********");
 }
