@@ -37,6 +37,7 @@ pub mod servers;
 pub mod store;
 pub mod supervisor;
 pub mod telemetry;
+pub mod time;
 
 use std::future::Future;
 use std::sync::Arc;

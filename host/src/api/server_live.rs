@@ -340,9 +340,7 @@ pub async fn metrics(
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<MetricsView>, ApiError> {
     visible(&state, &caller, id).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = crate::time::now_millis();
     let to = query.to.unwrap_or(now);
     let from = query.from.unwrap_or(to.saturating_sub(3_600_000));
     if from >= to || to.saturating_sub(from) > 366 * 86_400_000 {

@@ -179,7 +179,7 @@ fn view<'a>(
             }
             .started_at()
         })
-        .map(crate::events::rfc3339);
+        .map(crate::time::rfc3339);
     ServerView {
         id: server.id,
         name: &server.name,

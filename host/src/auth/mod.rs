@@ -311,7 +311,7 @@ impl Auth {
         let (token, exp) = self.inner.signer.issue(user.id, user.token_generation);
         Session {
             token,
-            expires_at: token::rfc3339(exp),
+            expires_at: crate::time::rfc3339_secs(exp),
             expires_in: self.inner.signer.ttl().as_secs(),
             user: user.clone(),
         }

@@ -54,7 +54,7 @@ impl Event {
     pub fn new(server_id: i64, kind: EventKind) -> Self {
         Event {
             server_id,
-            time: now_millis(),
+            time: crate::time::now_millis(),
             seq: 0,
             recent: false,
             kind,
@@ -88,18 +88,6 @@ impl Event {
             value.to_string()
         })
     }
-}
-
-/// `time` as RFC 3339 text in UTC with milliseconds, as the store writes its times.
-pub fn rfc3339(time: std::time::SystemTime) -> String {
-    humantime::format_rfc3339_millis(time).to_string()
-}
-
-/// Now, in ms since the Unix epoch.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The kinds of events.

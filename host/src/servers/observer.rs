@@ -72,7 +72,7 @@ impl StoreObserver {
                             detail: detail.clone(),
                             started_at: process
                                 .and_then(|p| p.started_at())
-                                .map(crate::events::rfc3339),
+                                .map(crate::time::rfc3339),
                             restarts: *restarts,
                         },
                     )),

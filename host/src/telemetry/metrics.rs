@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use sysinfo::{Disks, Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 use tokio::task::JoinHandle;
@@ -178,7 +178,7 @@ async fn run(
                 continue;
             }
         };
-        let at = unix_millis();
+        let at = crate::time::now_millis();
         let Ok((back, samples)) = tokio::task::spawn_blocking(move || {
             let samples = sampler.sample(&processes, at);
             (sampler, samples)
@@ -222,12 +222,6 @@ fn publish(bus: &EventBus, samples: &[Sample], at: i64) {
     for (server_id, samples) in by_server {
         bus.publish(Event::new(server_id, EventKind::Metrics { at, samples }));
     }
-}
-
-fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

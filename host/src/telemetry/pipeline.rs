@@ -265,7 +265,7 @@ impl Reader {
     /// Reads every log once. `finish`: the process has ended, release everything.
     fn step(&mut self, finish: bool) -> Step {
         let mut step = Step::default();
-        let at = unix_millis();
+        let at = crate::time::now_millis();
         for source in &mut self.sources {
             if source.subscription.is_none()
                 && let Some(dir) = source.tail.target().dir()
@@ -377,7 +377,7 @@ async fn store_metrics(
     server_id: i64,
     reported: Vec<(String, f64)>,
 ) {
-    let at = unix_millis();
+    let at = crate::time::now_millis();
     let samples: Vec<Sample> = reported
         .iter()
         .map(|(name, value)| Sample {
@@ -421,12 +421,6 @@ fn flush(parser: Option<&mut LogParser>, source: &str) -> Vec<ParsedEntry> {
         }),
         _ => Vec::new(),
     }
-}
-
-fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //!
 //! The tracker knows no game: commands and reply parsing come from the adapter.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -355,7 +355,7 @@ impl Tracker {
         let server_id = self.server_id;
         let line = NewLogLine {
             source: RCON_SOURCE.to_string(),
-            at: unix_millis(),
+            at: crate::time::now_millis(),
             level: Level::Info,
             game_time: None,
             text,
@@ -458,12 +458,6 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-fn unix_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -101,8 +101,12 @@ pub async fn prune(
     now: SystemTime,
     cancel: &CancellationToken,
 ) -> Result<Pruned, StoreError> {
-    let ms = |keep: Duration| unix_millis(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH));
-    let text = |keep: Duration| rfc3339(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH));
+    let ms = |keep: Duration| {
+        crate::time::unix_millis(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH))
+    };
+    let text = |keep: Duration| {
+        crate::time::rfc3339(now.checked_sub(keep).unwrap_or(SystemTime::UNIX_EPOCH))
+    };
     let (logs, raw, rollups) = (
         ms(retention.logs),
         ms(retention.metrics_raw),
@@ -168,37 +172,9 @@ pub async fn prune(
     Ok(pruned)
 }
 
-fn unix_millis(at: SystemTime) -> i64 {
-    at.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, the store's time format.
-fn rfc3339(at: SystemTime) -> String {
-    let ms = unix_millis(at);
-    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let (year, month, day) = crate::store::text::civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_written_like_the_store_writes_them() {
-        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-        assert_eq!(rfc3339(at), "2023-11-14T22:13:20.123Z");
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
-    }
 
     #[tokio::test]
     async fn a_pass_prunes_each_kind_past_its_period() {
@@ -214,8 +190,8 @@ mod tests {
             .expect("server")
             .id;
         let now = SystemTime::now();
-        let old = unix_millis(now - 8 * DAY);
-        let fresh = unix_millis(now);
+        let old = crate::time::unix_millis(now - 8 * DAY);
+        let fresh = crate::time::unix_millis(now);
         let line = move |at| crate::store::logs::NewLogLine {
             source: "console".into(),
             at,
@@ -250,7 +226,7 @@ mod tests {
     async fn audit_rows_past_their_period_are_pruned() {
         let store = Store::open_in_memory().expect("store");
         let now = SystemTime::now();
-        let old = rfc3339(now - 91 * DAY);
+        let old = crate::time::rfc3339(now - 91 * DAY);
         store
             .call(move |c| {
                 for at in [old.as_str(), old.as_str()] {

@@ -268,5 +268,5 @@ impl Servers {
 
 /// Seconds since the epoch as RFC 3339 text.
 fn rfc3339(secs: u64) -> String {
-    crate::auth::token::rfc3339(secs)
+    crate::time::rfc3339_secs(secs)
 }
