@@ -202,6 +202,8 @@ pub struct TestApp {
     pub servers: crate::servers::Servers,
     /// The job workers; none once [`TestApp::idle`] stopped them.
     jobs: Option<crate::jobs::JobQueue>,
+    /// The host's data directory, removed when the app is dropped.
+    pub data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -234,9 +236,15 @@ impl TestApp {
         let secrets =
             crate::secrets::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
                 .expect("key");
-        let data_dir = std::env::temp_dir().join("garrison-api-tests");
-        let servers =
-            crate::servers::Servers::new(store.clone(), adapters(), secrets.clone(), &data_dir);
+        // Each test has a data directory of its own (removed with the app), so tests running
+        // at once never share server directories.
+        let data_dir = tempfile::tempdir().expect("data directory");
+        let servers = crate::servers::Servers::new(
+            store.clone(),
+            adapters(),
+            secrets.clone(),
+            data_dir.path(),
+        );
         let executor = std::sync::Arc::new(crate::servers::executor::ServerExecutor::new(
             servers.clone(),
             None,
@@ -265,6 +273,7 @@ impl TestApp {
             admin_token: String::new(),
             servers,
             jobs: Some(jobs),
+            data_dir,
         };
         let (admin, token) = app.user("admin", Role::Admin).await;
         app.admin = admin;
