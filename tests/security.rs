@@ -258,3 +258,92 @@ async fn each_server_is_reattached_or_marked_with_the_reason_on_its_own() {
         .args(["-f", "sleep 62.0419"])
         .status();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_does_not_open_the_stored_secrets_stops_the_host_and_changes_nothing() {
+    let host = common::start_host().await;
+    let server = create(
+        &host,
+        json!({"name": "keyed", "adapter": "l4d2",
+               "settings": {"rcon_password": "rcon-secret-1", "port": free_tcp_port()}}),
+    )
+    .await;
+    let dir = host.stop_and_keep().await;
+    let key_file = dir.path().join("secret.key");
+    let database = dir.path().join("garrison.db");
+    let stored_key = std::fs::read(&key_file).expect("the key file");
+    let stored_settings = |db: &Path| -> String {
+        rusqlite::Connection::open(db)
+            .expect("database")
+            .query_row("SELECT settings FROM servers", [], |row| row.get(0))
+            .expect("settings")
+    };
+    let before = stored_settings(&database);
+    assert!(
+        !before.contains("rcon-secret-1"),
+        "sealed at rest: {before}"
+    );
+
+    // Another key in the key file (as if copied from another host).
+    let other = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    std::fs::write(&key_file, other).expect("write another key");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let config = garrison::Config::new(dir.path().to_path_buf());
+    let result = tokio::time::timeout(
+        Duration::from_secs(60),
+        garrison::run(config, listener, std::future::pending()),
+    )
+    .await
+    .expect("the host stops by itself");
+    let error = result.expect_err("the host refuses to start").to_string();
+    assert!(
+        error.contains("does not open the secrets stored")
+            && error.contains(&format!(
+                "server {}",
+                server.rsplit('/').next().unwrap_or("")
+            ))
+            && error.contains("rcon_password"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("rcon-secret-1") && !error.contains(other),
+        "{error}"
+    );
+    // Nothing was changed: the key file is the one it found, the sealed value as it was.
+    assert_eq!(std::fs::read_to_string(&key_file).expect("key"), other);
+    assert_eq!(stored_settings(&database), before);
+
+    // The same through GARRISON_SECRET_KEY, which wins over the file (here the right one):
+    // a wrong key and a malformed one stop `garrison serve` with the reason.
+    std::fs::write(&key_file, &stored_key).expect("restore the key");
+    let data = dir.path().to_string_lossy().into_owned();
+    let serve = [
+        "serve",
+        "--data-dir",
+        data.as_str(),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let (ok, _, stderr) = common::garrison_with_env(&serve, &[("GARRISON_SECRET_KEY", other)]);
+    assert!(
+        !ok && stderr.contains("does not open the secrets stored"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = common::garrison_with_env(&serve, &[("GARRISON_SECRET_KEY", "nonsense")]);
+    assert!(
+        !ok && stderr.contains("the secret key is unusable"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rcon-secret-1"));
+    assert_eq!(stored_settings(&database), before);
+
+    // With the right key it starts and the secret still opens.
+    std::fs::write(&key_file, &stored_key).expect("restore the key");
+    let host = common::start_host_in(dir).await;
+    let (status, config) = call(&host, Method::GET, &format!("{server}/config"), None).await;
+    assert_eq!(status, 200, "{config}");
+    assert_eq!(config["settings"]["rcon_password"], json!({"set": true}));
+    host.stop().await;
+}

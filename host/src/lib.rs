@@ -102,12 +102,32 @@ pub async fn start_adapters(config: &Config) -> Result<AdapterRuntime, HostError
 pub async fn open_state(config: &Config) -> Result<(store::Store, secrets::SecretBox), HostError> {
     let database = config.database_path();
     let data_dir = config.data_dir.clone();
-    tokio::task::spawn_blocking(move || {
+    let (store, secrets) = tokio::task::spawn_blocking(move || {
         let store = store::Store::open(&database)?;
         let secrets = secrets::SecretBox::load_or_create(&data_dir)?;
         Ok::<_, HostError>((store, secrets))
     })
-    .await?
+    .await??;
+    // A key that cannot open what is stored (another host's key file, a mistyped
+    // `GARRISON_SECRET_KEY`) stops the host here, before anything is sealed with it, rather
+    // than at some later start of a game.
+    let servers = store.call(|conn| store::servers::list(conn)).await?;
+    for server in &servers {
+        let Some(settings) = server.settings.as_object() else {
+            continue;
+        };
+        if let Some(field) = secrets.first_unopenable(settings) {
+            return Err(HostError::Secrets(secrets::SecretError::Key(format!(
+                "it does not open the secrets stored in the database (server {}, setting \
+                 `{field}`): start with the key they were sealed with ({} or {} in the data \
+                 directory); nothing was changed",
+                server.id,
+                secrets::KEY_ENV,
+                secrets::KEY_FILE
+            ))));
+        }
+    }
+    Ok((store, secrets))
 }
 
 /// Opens authentication for the host: the session signing key (`<data-dir>/jwt.key`) and,

@@ -675,3 +675,55 @@ async fn the_messages_are_published_as_a_json_schema_that_holds_what_clients_sen
                         "restarts": { "count": 0, "max": 3, "restarting": false } });
     assert!(contract.check_schema("ServerMessage", &wrong).is_err());
 }
+
+#[tokio::test]
+async fn a_credential_revoked_by_logout_disabling_or_a_password_reset_closes_the_socket_with_4001()
+{
+    let app = TestApp::new().await;
+    let addr = serve(&app).await;
+    let mut clients = Vec::new();
+    for name in ["leaves", "disabled", "reset"] {
+        let (user, token) = app.user(name, Role::Operator).await;
+        let mut client = connect(addr).await;
+        send(&mut client, json!({ "type": "auth", "token": token })).await;
+        next_of(&mut client, "authenticated").await;
+        send(&mut client, json!({ "type": "subscribe", "all": true })).await;
+        next_of(&mut client, "subscribed").await;
+        clients.push((name, user, token, client));
+    }
+    for (name, user, token, _) in &clients {
+        let answer = match *name {
+            "leaves" => {
+                app.send(
+                    super::Call::new(axum::http::Method::POST, "/api/v1/auth/logout").bearer(token),
+                )
+                .await
+            }
+            "disabled" => {
+                app.admin(
+                    axum::http::Method::PATCH,
+                    &format!("/api/v1/users/{}", user.id),
+                    Some(json!({ "disabled": true })),
+                )
+                .await
+            }
+            _ => {
+                app.admin(
+                    axum::http::Method::POST,
+                    &format!("/api/v1/users/{}/password", user.id),
+                    Some(json!({ "password": "another long password" })),
+                )
+                .await
+            }
+        };
+        assert!(answer.status.is_success(), "{name}: {}", answer.status);
+    }
+    // Each connection finds out at its next re-check of the credential.
+    for (name, _, _, client) in &mut clients {
+        assert_eq!(
+            close_code(client).await,
+            Some(CloseCode::from(4001)),
+            "{name}"
+        );
+    }
+}

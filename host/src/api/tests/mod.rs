@@ -203,7 +203,7 @@ pub struct TestApp {
     /// The job workers; none once [`TestApp::idle`] stopped them.
     jobs: Option<crate::jobs::JobQueue>,
     /// The host's data directory, removed when the app is dropped.
-    pub data_dir: tempfile::TempDir,
+    _data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -273,7 +273,7 @@ impl TestApp {
             admin_token: String::new(),
             servers,
             jobs: Some(jobs),
-            data_dir,
+            _data_dir: data_dir,
         };
         let (admin, token) = app.user("admin", Role::Admin).await;
         app.admin = admin;
