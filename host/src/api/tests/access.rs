@@ -141,6 +141,20 @@ async fn the_endpoint_matrix() {
             None,
             [401, 200, 200, 200, 200, 200],
         ),
+        // Installing and removing adapters is an administrator's (once allowed: this host has
+        // no drop-in directory, 409; a built-in is no drop-in to remove, 404).
+        (
+            Method::POST,
+            "/api/v1/adapters".into(),
+            Some(json!({})),
+            [401, 403, 403, 409, 409, 403],
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/adapters/generic".into(),
+            None,
+            [401, 403, 403, 404, 404, 403],
+        ),
         (
             Method::GET,
             "/api/v1/auth/me".into(),

@@ -169,6 +169,13 @@ async fn every_server_endpoint_answers_each_caller_as_it_should() {
             Needs::Manage(conflict),
         ),
         (Method::GET, "/logs", None, Needs::View(StatusCode::OK)),
+        // An event stream that never ends: only its status is read.
+        (
+            Method::GET,
+            "/logs/stream",
+            None,
+            Needs::View(StatusCode::OK),
+        ),
         (Method::GET, "/metrics", None, Needs::View(StatusCode::OK)),
         (Method::GET, "/events", None, Needs::View(StatusCode::OK)),
         // The generic adapter has neither missions nor mods: allowed callers get the 409.
@@ -227,6 +234,11 @@ async fn every_server_endpoint_answers_each_caller_as_it_should() {
             }
             if let Some(body) = &body {
                 call = call.json(body);
+            }
+            if suffix.ends_with("/stream") {
+                let status = app.status_of(call).await;
+                assert_eq!(status, expected(who, needs), "{method} {path} as {who:?}");
+                continue;
             }
             let answer = app.send(call).await;
             assert_eq!(

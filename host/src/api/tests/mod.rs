@@ -316,6 +316,17 @@ impl TestApp {
         }
     }
 
+    /// Sends a request and gives only the status, without reading the body (for streams
+    /// that never end).
+    pub async fn status_of(&self, call: Call) -> StatusCode {
+        self.router
+            .clone()
+            .oneshot(call.request)
+            .await
+            .expect("response")
+            .status()
+    }
+
     /// `method path` as the administrator, with an optional JSON body.
     pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let mut call = Call::new(method, path).bearer(&self.admin_token);
