@@ -18,6 +18,7 @@
 //!   thread;
 //! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
 //!   reattach after a host restart);
+//! - [`tasks`]: the long-running background tasks, stopped together, a failure reported;
 //! - [`telemetry`]: live data from running servers (log pipeline, RCon driver);
 //! - [`run`]: wires them together and serves until shutdown.
 //!
@@ -36,6 +37,7 @@ pub mod serve;
 pub mod servers;
 pub mod store;
 pub mod supervisor;
+pub mod tasks;
 pub mod telemetry;
 pub mod time;
 
@@ -81,6 +83,9 @@ pub enum HostError {
     /// A background task died.
     #[error("background task: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A long-running background task ended before the host asked it to.
+    #[error("{0}")]
+    Background(tasks::TaskFailure),
 }
 
 /// Starts the adapter runtime for `config`: engine, component cache, built-in adapters.
@@ -210,21 +215,30 @@ pub async fn run(
             Err(e) => tracing::error!("{e}"),
         }
     }
-    let reconciling = tokio_util::sync::CancellationToken::new();
-    let reconciler = servers::reconcile::spawn(
-        servers.clone(),
-        jobs.handle(),
-        config.reconcile_interval,
-        reconciling.clone(),
+    let mut background = tasks::Background::new();
+    background.add(
+        "reconciler",
+        servers::reconcile::spawn(
+            servers.clone(),
+            jobs.handle(),
+            config.reconcile_interval,
+            background.token(),
+        ),
     );
-    let sampler = telemetry::metrics::spawn(
-        store.clone(),
-        servers.events().clone(),
-        &config.data_dir,
-        config.metrics_interval,
-        reconciling.clone(),
+    background.add(
+        "metrics sampler",
+        telemetry::metrics::spawn(
+            store.clone(),
+            servers.events().clone(),
+            &config.data_dir,
+            config.metrics_interval,
+            background.token(),
+        ),
     );
-    let pruner = telemetry::retention::spawn(store.clone(), config.retention, reconciling.clone());
+    background.add(
+        "retention pruner",
+        telemetry::retention::spawn(store.clone(), config.retention, background.token()),
+    );
 
     let state = api::AppState {
         adapters,
@@ -238,20 +252,42 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!("listening on http://{addr}");
     }
+    // Serving ends on `shutdown`, or when a background task fails: the host then stops
+    // with that task's name and reason rather than run on without it.
+    let failed = tokio_util::sync::CancellationToken::new();
+    let serving = serve::serve(listener, app, config.serve, {
+        let failed = failed.clone();
+        async move {
+            tokio::select! {
+                () = shutdown => {},
+                () = failed.cancelled() => {},
+            }
+        }
+    });
+    tokio::pin!(serving);
     // Requests carry the client's address for the audit log and sign-in limits.
-    let served = serve::serve(listener, app, config.serve, shutdown)
-        .await
-        .map_err(HostError::Serve);
-    // Running jobs are interrupted; games keep running for the next host run to reattach.
-    reconciling.cancel();
-    let _ = reconciler.await;
-    let _ = sampler.await;
-    let _ = pruner.await;
+    let (served, failure) = tokio::select! {
+        served = &mut serving => (served, None),
+        failure = background.failure() => {
+            tracing::error!("{failure}; stopping the host");
+            failed.cancel();
+            ((&mut serving).await, Some(failure))
+        }
+    };
+    let served = served.map_err(HostError::Serve);
+    // Shutdown order: serving has stopped; the background tasks stop next (nothing new is
+    // reconciled, sampled or pruned); then running jobs are interrupted; then the
+    // supervisors let go of their games, which keep running for the next host run to
+    // reattach; last the drop-in watcher's thread is joined.
+    background.stop().await;
     jobs.shutdown().await;
     servers.detach_all().await;
     // Stopping the watcher joins its thread: do it off the runtime.
     tokio::task::spawn_blocking(move || drop(watcher)).await?;
-    served
+    match failure {
+        Some(failure) => Err(HostError::Background(failure)),
+        None => served,
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
