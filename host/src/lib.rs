@@ -10,17 +10,47 @@
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
 //! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
 //!   events, jobs) and the recent lines kept per server;
+//! - [`jobs`]: the job queue and its workers (install, start, stop, … as steps with logs,
+//!   exclusivity per server and runtime, cancel);
 //! - [`names`]: names people give things (servers, uploaded files): one Unicode form, no
 //!   invisible formatting characters;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`serve`]: the accept loop and its limits on slow, idle and greedy clients;
+//! - [`servers`]: servers as the API sees them: settings, the adapter's plan, starting,
+//!   reattaching, live sessions (logs, players, RCon), bans, content, the reconciler;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;
 //! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
 //!   reattach after a host restart);
 //! - [`tasks`]: the long-running background tasks, stopped together, a failure reported;
-//! - [`telemetry`]: live data from running servers (log pipeline, RCon driver);
+//! - [`telemetry`]: live data from running servers (log pipeline, RCon driver, metrics,
+//!   retention);
+//! - [`time`]: now in milliseconds, RFC 3339 text, a clock tests can move;
 //! - [`run`]: wires them together and serves until shutdown.
+//!
+//! Two walks through it, naming the functions in order:
+//!
+//! - **A log line, from the game's file to a WebSocket client.** The server's log pipeline
+//!   (`telemetry::pipeline`, one task per running server, spawned by `servers::live` when the
+//!   process starts) wakes on the shared directory watcher, reads what is new from each
+//!   `telemetry::tail::Tail` on a blocking thread, feeds it to the adapter's parser
+//!   (`adapters` log session), and hands the records with the new read positions to
+//!   [`store::Store::append_logs`]; the group commit (`store::group_commit`) stores every
+//!   server's lines of the same few milliseconds in one transaction, then publishes each
+//!   batch as an `events::EventKind::Log` on the [`events::EventBus`]. Each WebSocket
+//!   connection's loop (`api::ws`, `Hub::event`) drops what its client is not subscribed to
+//!   or may not see, and queues the event's JSON (`events::Event::wire`, serialised once)
+//!   for its writer task, which sends it.
+//! - **A start request, to a running process.** `POST /servers/{id}/actions/start`
+//!   (`api::servers::action`) checks manage access and enqueues a start job
+//!   ([`jobs::JobQueueHandle::enqueue`]); a worker (`jobs::queue`) claims it
+//!   (`store::jobs::claim_next`, which enforces one job per server) and runs it through
+//!   `servers::executor::ServerExecutor`: `Servers::prepare` opens the settings' secrets and
+//!   asks the adapter to validate, render and plan the launch, `Servers::write_files` writes
+//!   the rendered files, and the server's supervisor (`supervisor::ServerSupervisor::start`,
+//!   its task's `launch`) spawns the process in its own group, `starting` until the log
+//!   pipeline sees the adapter's `server-ready` (`mark_ready`), then `running`; each state
+//!   change is stored and published by `servers::observer`.
 //!
 //! The `garrison` binary only parses the command line and calls into this library.
 

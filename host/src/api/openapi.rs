@@ -6,7 +6,7 @@
 //! - every operation needs the `bearer` scheme (a session token or an API key) unless it
 //!   declares `security(())`;
 //! - every operation declares the errors it can meet by rule, referring to one shared set of
-//!   response components ([`SHARED_ERRORS`]): 500 always; 400 with parameters or a body;
+//!   response components (`SHARED_ERRORS`): 500 always; 400 with parameters or a body;
 //!   401 when secured, and 403 too when it changes something; 404 with a path parameter;
 //!   413 and 415 with a body; 422 with a JSON body; 507 when it changes something. A
 //!   handler declares a status itself to say something particular (and 403, 409, 429 and
