@@ -2,7 +2,7 @@
 //! servers, backed by the game-server simulator, and starts them, so a newcomer sees live
 //! logs, players and metrics within seconds.
 //!
-//! Which servers exist in the demo is data, not code: `tests/sim/demo.json` (embedded at
+//! Which servers exist in the demo is data, not code: `host/demo.json` (embedded at
 //! build time) lists each server's name, adapter and settings. Setting values may be
 //! placeholders filled at creation: `"{secret}"` (a random password), `"{udp_port}"` and
 //! `"{tcp_port}"` (a free loopback port). The "installed game" of each adapter is the
@@ -21,7 +21,7 @@ use crate::servers::Servers;
 use crate::store::{JobKind, NewJob, servers};
 
 /// The demo servers (see the module documentation), as JSON.
-pub const DEMO_SERVERS: &str = include_str!("../../tests/sim/demo.json");
+pub const DEMO_SERVERS: &str = include_str!("../demo.json");
 
 /// Why the demo could not be set up.
 #[derive(Debug, thiserror::Error)]
