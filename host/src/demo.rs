@@ -120,7 +120,7 @@ pub async fn create(
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let prepared = servers
-                .prepare(&server, false, false)
+                .prepare(&server, crate::servers::Purpose::Plans)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let program = prepared.plan.spec.program.clone();

@@ -16,7 +16,7 @@ use crate::store::servers::{self, DesiredState};
 use crate::store::{Job, JobKind, LogStream};
 
 use super::paths::{self, ServerDirs};
-use super::{Servers, ServersError};
+use super::{Purpose, Servers, ServersError};
 
 /// The executor the host's job queue runs.
 pub struct ServerExecutor {
@@ -95,7 +95,7 @@ async fn execute(
     match job.kind {
         JobKind::Initialize => {
             let prepared = servers
-                .prepare(&server, true, false)
+                .prepare(&server, Purpose::Start)
                 .await
                 .map_err(failed)?;
             let n = servers.write_files(&prepared).await.map_err(failed)?;
@@ -111,7 +111,7 @@ async fn execute(
                 .await
                 .map_err(failed)?;
             let prepared = servers
-                .prepare(&server, true, false)
+                .prepare(&server, Purpose::Start)
                 .await
                 .map_err(failed)?;
             let n = servers.write_files(&prepared).await.map_err(failed)?;
@@ -158,7 +158,7 @@ async fn execute(
         }
         JobKind::Install | JobKind::Update => {
             let prepared = servers
-                .prepare(&server, false, true)
+                .prepare(&server, Purpose::Install)
                 .await
                 .map_err(failed)?;
             if prepared.install.is_empty() {

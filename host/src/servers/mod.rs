@@ -134,6 +134,17 @@ struct Inner {
     upload_limit: AtomicU64,
 }
 
+/// What [`Servers::prepare`] asks the adapter for besides the launch and stop plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Nothing more: the plans are enough (reattaching, the demo).
+    Plans,
+    /// A start (or initialising): the config files rendered.
+    Start,
+    /// An install or update: the install plan.
+    Install,
+}
+
 /// What a server's adapter plans for it, ready to act on.
 pub struct Prepared {
     /// Rendered files, at their resolved paths.
@@ -432,14 +443,18 @@ impl Servers {
             .map_err(ServersError::InvalidSettings)
     }
 
-    /// Asks `server`'s adapter for its plans. `render` also renders its config files;
-    /// `install` also asks for the install plan. Adapter calls run on a blocking thread.
+    /// Asks `server`'s adapter for its launch and stop plans, and what `purpose` needs
+    /// besides (see [`Purpose`]). Adapter calls run on a blocking thread.
     pub async fn prepare(
         &self,
         server: &Server,
-        render: bool,
-        install: bool,
+        purpose: Purpose,
     ) -> Result<Prepared, ServersError> {
+        let (render, install) = match purpose {
+            Purpose::Plans => (false, false),
+            Purpose::Start => (true, false),
+            Purpose::Install => (false, true),
+        };
         let adapter = self
             .inner
             .adapters
@@ -564,7 +579,7 @@ impl Servers {
             pid: i32::try_from(identity.pid).unwrap_or(0),
             start_time: identity.start_time,
         };
-        let plan = match self.prepare(server, false, false).await {
+        let plan = match self.prepare(server, Purpose::Plans).await {
             Ok(prepared) => {
                 self.inner
                     .actions
