@@ -28,6 +28,8 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_simulated_servers_with_live_logs_players_and_metrics() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // The games outlive the host by design; this test ends them, also if it fails.
+    let _games = common::GamesGuard::new(dir.path());
     let path = dir.path().to_path_buf();
     let host = common::start_host_with(dir, |config| {
         config.demo = Some(common::sim_bin().to_path_buf());
@@ -68,10 +70,4 @@ async fn the_demo_runs_simulated_servers_with_live_logs_players_and_metrics() {
         .await;
     }
     host.stop().await;
-    // The games outlive the host by design; this test ends them.
-    for (_, pid) in running {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
-    }
 }

@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use garrison::store::{ActualState, Store};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -18,7 +17,8 @@ const PATIENCE: Duration = Duration::from_secs(90);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_subscribed_to_all_receives_both_demo_servers_logs_in_order_and_players() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().to_path_buf();
+    // The games outlive the host by design; this test ends them, also if it fails.
+    let _games = common::GamesGuard::new(dir.path());
     let host = common::start_host_with(dir, |config| {
         config.demo = Some(common::sim_bin().to_path_buf());
         config.player_poll = Duration::from_millis(500);
@@ -83,29 +83,8 @@ async fn a_client_subscribed_to_all_receives_both_demo_servers_logs_in_order_and
     );
     assert_eq!(lines_seen.len(), 2, "{lines_seen:?}");
 
-    // The games outlive the host by design; this test ends them.
-    let db = path.join("garrison.db");
-    let store = tokio::task::spawn_blocking(move || Store::open(&db))
-        .await
-        .expect("join")
-        .expect("store");
-    let pids: Vec<u32> = store
-        .call(|c| {
-            Ok(garrison::store::servers::list(c)?
-                .into_iter()
-                .filter(|s| s.actual_state != ActualState::Stopped)
-                .filter_map(|s| Some(s.process?.pid))
-                .collect())
-        })
-        .await
-        .expect("servers");
     drop(client);
     host.stop().await;
-    for pid in pids {
-        let _ = std::process::Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pid}")])
-            .status();
-    }
 }
 
 /// The published WebSocket schema every message received is held against.

@@ -272,6 +272,40 @@ pub async fn checked(method: &str, path: &str, response: reqwest::Response) -> (
     (status, body)
 }
 
+/// Ends every process working below a directory when dropped — also when the test panics.
+/// Games outlive the host by design (the next host run reattaches them), so a test that has
+/// the host start games owns ending them.
+pub struct GamesGuard(PathBuf);
+
+impl GamesGuard {
+    /// Guards the processes working below `dir` (a host's data directory).
+    pub fn new(dir: &Path) -> Self {
+        GamesGuard(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()))
+    }
+}
+
+impl Drop for GamesGuard {
+    fn drop(&mut self) {
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            // A deleted directory reads as `… (deleted)`: still below the guarded one.
+            let below = std::fs::read_link(entry.path().join("cwd"))
+                .is_ok_and(|cwd| cwd.starts_with(&self.0));
+            if below && pid != std::process::id() {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
 /// Boots the real host on 127.0.0.1:0 with a fresh data directory.
 pub async fn start_host() -> TestHost {
     start_host_in(tempfile::tempdir().expect("tempdir")).await
