@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::process::{Pid, test_kill_process_group};
 use serde_json::json;
@@ -151,13 +151,14 @@ async fn an_enqueued_job_wakes_an_idle_worker() {
     // Let the worker find the queue empty and go to sleep: only a wake-up can start the job
     // before the 30 s safety sweep.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let enqueued = Instant::now();
+    // `finished` gives up after DEADLINE, well before the sweep: a job that finishes was
+    // started by the wake-up (no clock read, so a loaded machine cannot make this flaky).
+    const { assert!(DEADLINE.as_secs() < super::SAFETY_SWEEP.as_secs()) };
     let job = queue
         .enqueue(NewJob::for_server(server, JobKind::Start, "alice"))
         .await
         .expect("enqueue");
     let job = finished(&store, job.id).await;
-    assert!(enqueued.elapsed() < Duration::from_secs(5));
     assert_eq!(job.state, JobState::Succeeded);
     assert_eq!(job.exit_code, Some(0));
     assert_eq!(job.requested_by, "alice");
@@ -397,14 +398,10 @@ async fn cancelling_a_running_step_terminates_its_process_group() {
         .expect("enqueue");
     let pgid = read_pid(&pidfile).await;
     assert!(group_exists(pgid));
-    let started = Instant::now();
     queue.cancel(job.id).await.expect("cancel");
     let job = finished(&store, job.id).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "SIGTERM sufficed"
-    );
     assert_eq!(job.state, JobState::Cancelled);
+    // SIGTERM sufficed: the exit status says which signal ended it (no clock read).
     assert_eq!(job.exit_code, Some(128 + 15), "ended by SIGTERM");
     assert!(job.cancel_requested);
     assert!(group_gone(pgid).await, "the step's processes are gone");
