@@ -146,21 +146,29 @@ pub async fn open_state(config: &Config) -> Result<(store::Store, secrets::Secre
     // A key that cannot open what is stored (another host's key file, a mistyped
     // `GARRISON_SECRET_KEY`) stops the host here, before anything is sealed with it, rather
     // than at some later start of a game.
+    // Every value is sealed with the one key, so the first found tells.
     let servers = store.call(|conn| store::servers::list(conn)).await?;
-    for server in &servers {
-        let Some(settings) = server.settings.as_object() else {
-            continue;
-        };
-        if let Some(field) = secrets.first_unopenable(settings) {
-            return Err(HostError::Secrets(secrets::SecretError::Key(format!(
-                "it does not open the secrets stored in the database (server {}, setting \
+    let first_sealed = servers.iter().find_map(|server| {
+        let (field, sealed) = server
+            .settings
+            .as_object()?
+            .iter()
+            .find_map(|(key, value)| {
+                Some((key, value.as_str().filter(|v| secrets::is_sealed(v))?))
+            })?;
+        Some((server.id, field, sealed))
+    });
+    if let Some((server_id, field, sealed)) = first_sealed
+        && secrets.open(field, sealed).is_err()
+    {
+        return Err(HostError::Secrets(secrets::SecretError::Key(format!(
+            "it does not open the secrets stored in the database (server {}, setting \
                  `{field}`): start with the key they were sealed with ({} or {} in the data \
                  directory); nothing was changed",
-                server.id,
-                secrets::KEY_ENV,
-                secrets::KEY_FILE
-            ))));
-        }
+            server_id,
+            secrets::KEY_ENV,
+            secrets::KEY_FILE
+        ))));
     }
     Ok((store, secrets))
 }

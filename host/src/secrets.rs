@@ -193,16 +193,6 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl SecretBox {
-    /// The key of the first sealed value in `settings` this key cannot open, if any.
-    pub fn first_unopenable<'a>(&self, settings: &'a Map<String, Value>) -> Option<&'a str> {
-        settings.iter().find_map(|(key, value)| {
-            let sealed = value.as_str().filter(|v| is_sealed(v))?;
-            self.open(key, sealed).is_err().then_some(key.as_str())
-        })
-    }
-}
-
 /// What a secret shows as wherever text reaches a person (job logs, command lines shown,
 /// the CLI's rendered files). The API shows secret settings as `{"set": …}` instead.
 pub const MASK: &str = "********";

@@ -127,7 +127,7 @@ impl TokenSigner {
 
     /// [`TokenSigner::issue_at`] now.
     pub fn issue(&self, user_id: i64, generation: i64) -> (String, u64) {
-        self.issue_at(user_id, generation, unix_now())
+        self.issue_at(user_id, generation, crate::time::unix_secs())
     }
 
     /// Checks signature, algorithm and expiry; returns (user id, generation).
@@ -151,6 +151,3 @@ fn random_key() -> [u8; 32] {
     OsRng.fill_bytes(&mut key);
     key
 }
-
-/// Seconds since the Unix epoch.
-pub use crate::time::unix_secs as unix_now;

@@ -87,10 +87,10 @@ async fn missing_malformed_foreign_and_expired_tokens_are_401() {
     let foreign = TokenSigner::random(Duration::from_secs(60))
         .issue(app.admin.id, 0)
         .0;
-    let (expired, _) =
-        app.auth
-            .signer()
-            .issue_at(app.admin.id, 0, crate::auth::token::unix_now() - 3600);
+    let (expired, _) = app
+        .auth
+        .signer()
+        .issue_at(app.admin.id, 0, crate::time::unix_secs() - 3600);
     for credential in [
         None,
         Some("garbage"),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::selection::{self, Selected};
-use super::{APPLIES, ContentError, files, rfc3339};
+use super::{APPLIES, ContentError, files};
 use crate::adapters::model::{Column, ContentKind, FieldError};
 use crate::servers::{Authority, Servers};
 use crate::store::servers::Server;
@@ -112,7 +112,7 @@ impl Servers {
                     file: f.file,
                     name: f.name,
                     size: f.size,
-                    modified: rfc3339(f.modified),
+                    modified: crate::time::rfc3339_secs(f.modified),
                 })
                 .collect(),
             rotation: rotation.map(|r| Rotation {

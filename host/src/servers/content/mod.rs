@@ -265,8 +265,3 @@ impl Servers {
             .await?)
     }
 }
-
-/// Seconds since the epoch as RFC 3339 text.
-fn rfc3339(secs: u64) -> String {
-    crate::time::rfc3339_secs(secs)
-}
