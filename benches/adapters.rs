@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use garrison::adapters::bindings::garrison::adapter::types::{Setting, SettingValue};
+use garrison::adapters::model::{Setting, SettingValue};
 use garrison::adapters::{AdapterRuntime, LogParser, SandboxConfig};
 use garrison_adapter_sdk::{Adapter, LogParser as _, Settings};
 use garrison_benches::console_lines;

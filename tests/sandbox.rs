@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{runtime_with_deadline, wasm};
-use garrison::adapters::bindings::garrison::adapter::types::{Context, Setting, SettingValue};
 use garrison::adapters::model::GameEvent;
+use garrison::adapters::model::{Context, Setting, SettingValue};
 use garrison::adapters::{
     AdapterError, AdapterRuntime, FeedError, LoadedAdapter, LogParser, Origin, SandboxConfig,
 };
@@ -349,8 +349,11 @@ fn adapter_calls_do_not_stall_the_async_runtime() {
     rt.block_on(async move {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let spin_tx = tx.clone();
-        let call = tokio::task::spawn_blocking(move || {
-            let result = runtime.session(spin).validate(&Vec::new());
+        // The host's own call helper, the one every async caller goes through.
+        let call = tokio::spawn(async move {
+            let result = runtime
+                .call(spin, |session| session.validate(&Vec::new()))
+                .await;
             let _ = spin_tx.send("adapter call finished");
             result
         });

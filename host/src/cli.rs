@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use garrison::Config;
-use garrison::adapters::bindings::garrison::adapter::types::{Context, Setting};
+use garrison::adapters::model::{Context, Setting};
 use garrison::adapters::model::{FieldKind, LogLocation};
 use garrison::adapters::{
     AdapterError, AdapterRuntime, LoadedAdapter, LogParser, Origin, SandboxConfig, check, settings,
@@ -485,19 +485,11 @@ fn render(data_dir: &Path, adapter: &str, settings_file: &Path) -> anyhow::Resul
     let typed = checked_settings(&runtime, &adapter, &read_settings_json(settings_file)?)?;
     let secrets = settings::secret_values(&adapter.schema, &typed);
     let data_dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-    let ctx = Context {
-        server_id: "preview".into(),
-        instance_dir: data_dir
-            .join("servers")
-            .join("preview")
-            .display()
-            .to_string(),
-        runtime_dir: data_dir
-            .join("runtimes")
-            .join(&adapter.description.id)
-            .display()
-            .to_string(),
-    };
+    let ctx = Context::new(
+        "preview",
+        &data_dir.join("servers").join("preview"),
+        &data_dir.join("runtimes").join(&adapter.description.id),
+    );
     let mut session = runtime.session(Arc::clone(&adapter));
     let files = session.render(&ctx, &typed)?;
     let launch = session.launch(&ctx, &typed)?;

@@ -434,7 +434,7 @@ pub fn start_planned(
     executable: &str,
     settings: serde_json::Value,
 ) -> PlannedServer {
-    use garrison::adapters::bindings::garrison::adapter::types::Context;
+    use garrison::adapters::model::Context;
     use garrison::adapters::model::Root;
     let adapter = runtime.get(adapter_id).expect("adapter is built in");
     let runtime_dir = tempfile::tempdir().expect("runtime dir");

@@ -5,9 +5,10 @@
 //! fine; a sandbox stop (timeout, memory limit, trap, oversized answer) means the adapter is
 //! broken or hostile, and the check fails. Used by `garrison adapter check` and by uploads.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use super::bindings::garrison::adapter::types::Context;
+use super::model::Context;
 use super::{AdapterError, AdapterRuntime, LoadedAdapter, LogParser, settings};
 
 /// What one step of the check saw.
@@ -52,11 +53,11 @@ fn sample_log() -> Vec<String> {
 /// Exercises every export of `adapter` once. Never panics; every outcome is recorded.
 pub fn smoke_test(runtime: &AdapterRuntime, adapter: &Arc<LoadedAdapter>) -> Vec<CheckStep> {
     let defaults = settings::defaults(&adapter.schema);
-    let ctx = Context {
-        server_id: "check".into(),
-        instance_dir: "/nonexistent/garrison-check/instance".into(),
-        runtime_dir: "/nonexistent/garrison-check/runtime".into(),
-    };
+    let ctx = Context::new(
+        "check",
+        Path::new("/nonexistent/garrison-check/instance"),
+        Path::new("/nonexistent/garrison-check/runtime"),
+    );
     let mut session = runtime.session(Arc::clone(adapter));
     let mut steps = Vec::new();
     let mut step = |name, outcome| steps.push(CheckStep { name, outcome });

@@ -60,9 +60,9 @@ impl AdapterError {
     }
 }
 
-impl From<super::bindings::garrison::adapter::types::AdapterError> for AdapterError {
-    fn from(e: super::bindings::garrison::adapter::types::AdapterError) -> Self {
-        use super::bindings::garrison::adapter::types::AdapterError as Wit;
+impl From<super::bindings::v0_1::garrison::adapter::types::AdapterError> for AdapterError {
+    fn from(e: super::bindings::v0_1::garrison::adapter::types::AdapterError) -> Self {
+        use super::bindings::v0_1::garrison::adapter::types::AdapterError as Wit;
         match e {
             Wit::Unsupported(capability) => AdapterError::Unsupported(capability),
             Wit::Invalid(message) => AdapterError::Rejected(message),

@@ -7,10 +7,12 @@
 //! disk; `registry` decides which adapter serves an id; `session` calls it; `dropin` watches
 //! the drop-in directory; `settings` checks settings against a schema.
 //!
-//! Loading and calling are CPU-bound and synchronous: async callers use `spawn_blocking`.
-//! This module knows no game.
+//! Loading and calling are CPU-bound and synchronous: async callers go through
+//! [`AdapterRuntime::call`] (a fresh session) or [`blocking`] (a session they keep), which run
+//! the work on the blocking pool and turn a lost task into an [`AdapterError`]. This module
+//! knows no game.
 
-pub mod bindings;
+pub(crate) mod bindings;
 mod cache;
 pub mod check;
 pub mod dropin;
@@ -38,7 +40,7 @@ pub use rcon_session::RconSession;
 pub use registry::{LoadedAdapter, Origin};
 pub use session::{AdapterSession, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
 
-use bindings::{GameAdapter, GameAdapterPre};
+use bindings::v0_1::{GameAdapter, GameAdapterPre};
 use engine::{CallGuard, EpochTicker};
 use registry::Registry;
 use sandbox::Sandbox;
@@ -233,6 +235,17 @@ impl AdapterRuntime {
         Ok(self.session(adapter))
     }
 
+    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
+    /// run on a runtime worker).
+    pub async fn call<T: Send + 'static>(
+        &self,
+        adapter: Arc<LoadedAdapter>,
+        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
+    ) -> Result<T, AdapterError> {
+        let mut session = self.session(adapter);
+        blocking(move || work(&mut session)).await?
+    }
+
     /// The limits calls run under.
     pub fn sandbox_config(&self) -> &SandboxConfig {
         &self.inner.config
@@ -261,6 +274,23 @@ impl AdapterRuntime {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// Runs adapter work (calls on a session the caller keeps, loading a component) on the
+/// blocking pool. The work's own errors are the caller's; a task that did not finish — it
+/// panicked, which is a host bug since adapter traps are values, or the runtime is shutting
+/// down — becomes [`AdapterError::Runtime`], and whatever session it held is gone.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AdapterError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!("an adapter call did not finish: {e}");
+        AdapterError::Runtime(if e.is_panic() {
+            "the adapter call failed inside the host".into()
+        } else {
+            "the adapter call was cancelled: the host is shutting down".into()
+        })
+    })
 }
 
 /// The innermost message of an error chain (the one that names the actual problem), on one

@@ -5,10 +5,10 @@ use std::collections::{HashMap, VecDeque};
 
 use wasmtime::component::ResourceAny;
 
-use super::bindings::exports::garrison::adapter::logs;
-use super::bindings::garrison::adapter::types::Setting;
+use super::bindings::v0_1::exports::garrison::adapter::logs;
+use super::bindings::v0_1::garrison::adapter::types;
 use super::error::AdapterError;
-use super::model::{self, ParsedEntry};
+use super::model::{self, ParsedEntry, Setting};
 use super::session::{AdapterSession, check_bytes, check_items};
 
 /// A server's log parser: the adapter's `logs.parser` resource inside its own session.
@@ -21,7 +21,8 @@ use super::session::{AdapterSession, check_bytes, check_items};
 /// settings on the next call.
 pub struct LogParser {
     session: AdapterSession,
-    settings: Vec<Setting>,
+    /// In the contract's shape: converted once, passed again whenever the parser is re-created.
+    settings: Vec<types::Setting>,
     parser: Option<(ResourceAny, u64)>,
     /// Lines fed but not yet covered by a record, per source.
     pending: HashMap<String, VecDeque<String>>,
@@ -54,6 +55,7 @@ impl std::error::Error for FeedError {}
 impl LogParser {
     /// Creates a parser for a server with `settings`, in a session of its own.
     pub fn new(mut session: AdapterSession, settings: Vec<Setting>) -> Result<Self, AdapterError> {
+        let settings = model::to_wit(&settings);
         let resource = session.create_parser(&settings)?;
         let generation = session.generation();
         Ok(LogParser {

@@ -127,7 +127,7 @@ impl Drop for RconSession {
 }
 
 fn events_out(
-    events: Vec<super::bindings::exports::garrison::adapter::rcon::SessionEvent>,
+    events: Vec<super::bindings::v0_1::exports::garrison::adapter::rcon::SessionEvent>,
 ) -> Result<Vec<SessionEvent>, AdapterError> {
     check_items("session events", events.len())?;
     Ok(events.into_iter().map(Into::into).collect())

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::bindings::GameAdapterPre;
+use super::bindings::v0_1::GameAdapterPre;
 use super::model::{Description, Field, FieldKind};
 use super::sandbox::Sandbox;
 

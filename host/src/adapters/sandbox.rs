@@ -11,7 +11,7 @@ use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::garrison::adapter::{log, types};
+use super::bindings::v0_1::garrison::adapter::{log, types};
 
 /// Diagnostic lines an instance may log in a burst before it is throttled.
 const LOG_BURST: f64 = 50.0;

@@ -15,11 +15,11 @@ use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use super::AdapterRuntime;
-use super::bindings::GameAdapter;
-use super::bindings::exports::garrison::adapter::config;
-use super::bindings::garrison::adapter::types::{Context, Settings};
+use super::bindings::v0_1::GameAdapter;
+use super::bindings::v0_1::exports::garrison::adapter::config;
+use super::bindings::v0_1::garrison::adapter::types::Settings;
 use super::error::AdapterError;
-use super::model::{self, Description, Field, FieldError, LaunchSpec, LogSource};
+use super::model::{self, Context, Description, Field, FieldError, LaunchSpec, LogSource, Setting};
 use super::registry::LoadedAdapter;
 use super::sandbox::Sandbox;
 
@@ -144,8 +144,9 @@ impl AdapterSession {
     /// `config.validate`: `Ok(Err(..))` carries the adapter's field errors.
     pub fn validate(
         &mut self,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<Result<(), Vec<FieldError>>, AdapterError> {
+        let settings = &model::to_wit(settings);
         let answer =
             self.call(|api, store| api.garrison_adapter_config().call_validate(store, settings))?;
         Ok(match answer {
@@ -161,8 +162,10 @@ impl AdapterSession {
     pub fn render(
         &mut self,
         ctx: &Context,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<Vec<model::RenderedFile>, AdapterError> {
+        let settings = &model::to_wit(settings);
+        let ctx = &ctx.into();
         let files = self.call(|api, store| {
             api.garrison_adapter_config()
                 .call_render(store, ctx, settings)
@@ -182,8 +185,10 @@ impl AdapterSession {
     pub fn launch(
         &mut self,
         ctx: &Context,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<LaunchSpec, AdapterError> {
+        let settings = &model::to_wit(settings);
+        let ctx = &ctx.into();
         let spec = self.call(|api, store| {
             api.garrison_adapter_lifecycle()
                 .call_launch(store, ctx, settings)
@@ -205,8 +210,9 @@ impl AdapterSession {
     /// `lifecycle.install-plan`.
     pub fn install_plan(
         &mut self,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<Vec<model::InstallStep>, AdapterError> {
+        let settings = &model::to_wit(settings);
         let steps = self.call(|api, store| {
             api.garrison_adapter_lifecycle()
                 .call_install_plan(store, settings)
@@ -216,7 +222,8 @@ impl AdapterSession {
     }
 
     /// `lifecycle.stop-plan`.
-    pub fn stop_plan(&mut self, settings: &Settings) -> Result<model::StopSpec, AdapterError> {
+    pub fn stop_plan(&mut self, settings: &[Setting]) -> Result<model::StopSpec, AdapterError> {
+        let settings = &model::to_wit(settings);
         let spec = self.call(|api, store| {
             api.garrison_adapter_lifecycle()
                 .call_stop_plan(store, settings)
@@ -228,8 +235,9 @@ impl AdapterSession {
     /// `lifecycle.content-dirs`.
     pub fn content_dirs(
         &mut self,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<Vec<model::ContentDir>, AdapterError> {
+        let settings = &model::to_wit(settings);
         let dirs = self.call(|api, store| {
             api.garrison_adapter_lifecycle()
                 .call_content_dirs(store, settings)
@@ -264,7 +272,8 @@ impl AdapterSession {
     }
 
     /// `logs.sources`.
-    pub fn log_sources(&mut self, settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
+    pub fn log_sources(&mut self, settings: &[Setting]) -> Result<Vec<LogSource>, AdapterError> {
+        let settings = &model::to_wit(settings);
         let sources =
             self.call(|api, store| api.garrison_adapter_logs().call_sources(store, settings))??;
         check_items("log sources", sources.len())?;
@@ -281,8 +290,9 @@ impl AdapterSession {
     /// `rcon.endpoint`: none when RCon is off for these settings.
     pub fn rcon_endpoint(
         &mut self,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<Option<model::Connection>, AdapterError> {
+        let settings = &model::to_wit(settings);
         let c =
             self.call(|api, store| api.garrison_adapter_rcon().call_endpoint(store, settings))??;
         Ok(c.map(Into::into))

@@ -7,8 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::bindings::garrison::adapter::types::{Setting, SettingValue};
-use super::model::{ChoiceOption, ColumnKind, Field, FieldError, FieldKind};
+use super::model::{ChoiceOption, ColumnKind, Field, FieldError, FieldKind, Setting, SettingValue};
 
 /// Longest text value when the schema sets no limit, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;

@@ -154,7 +154,7 @@ pub async fn upload(
         .await
         .map_err(|_| ApiError::payload_too_large("An adapter may be at most 64 MiB."))?;
     let runtime = state.adapters.clone();
-    let adapter = tokio::task::spawn_blocking(move || {
+    let adapter = crate::adapters::blocking(move || {
         // Checked under a provisional name; stored under its id and version once it passed.
         let probe = runtime.load(
             &bytes,

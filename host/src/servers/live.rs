@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Inner, Servers, ServersError};
+use crate::adapters::LogParser;
 use crate::adapters::model::{GameEvent, LogLocation, LogSource};
-use crate::adapters::{AdapterError, LogParser};
 use crate::store::logs;
 use crate::store::players::{self, OnlinePlayer};
 use crate::store::servers::Server;
@@ -176,12 +176,13 @@ impl Servers {
             && adapter.description.has("rcon")
         {
             let typed = self.typed_settings(&adapter, server)?;
-            let runtime = self.inner.adapters.clone();
-            let asked = Arc::clone(&adapter);
-            let endpoint =
-                tokio::task::spawn_blocking(move || runtime.session(asked).rcon_endpoint(&typed))
-                    .await
-                    .map_err(|e| AdapterError::Runtime(e.to_string()))??;
+            let endpoint = self
+                .inner
+                .adapters
+                .call(Arc::clone(&adapter), move |session| {
+                    session.rcon_endpoint(&typed)
+                })
+                .await?;
             if let Some(connection) = endpoint {
                 let target = RconTarget {
                     address: format!("{}:{}", connection.host, connection.port),
@@ -233,7 +234,7 @@ impl Servers {
                 let runtime = self.inner.adapters.clone();
                 // Without the adapter's sources the console is still followed, and without its
                 // parser the lines are still stored as they are: logs are never dropped.
-                tokio::task::spawn_blocking(move || {
+                crate::adapters::blocking(move || {
                     let sources = runtime
                         .session(Arc::clone(&adapter))
                         .log_sources(&typed)
@@ -248,8 +249,7 @@ impl Servers {
                         .ok();
                     (sources, parser)
                 })
-                .await
-                .map_err(|e| AdapterError::Runtime(e.to_string()))?
+                .await?
             }
             // The adapter was removed while its server ran: keep the console at least.
             None => (Vec::new(), None),

@@ -27,8 +27,8 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::adapters::bindings::garrison::adapter::types::{Context, Setting};
 use crate::adapters::model::{Connection, FieldError, InstallStep};
+use crate::adapters::model::{Context, Setting};
 use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter, settings};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
@@ -412,10 +412,7 @@ impl Servers {
         adapter: &Arc<LoadedAdapter>,
         work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
     ) -> Result<T, ServersError> {
-        let mut session = self.inner.adapters.session(Arc::clone(adapter));
-        Ok(tokio::task::spawn_blocking(move || work(&mut session))
-            .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))??)
+        Ok(self.inner.adapters.call(Arc::clone(adapter), work).await?)
     }
 
     /// Forgets a server's supervisor (after its deletion).
@@ -665,11 +662,7 @@ impl Servers {
 
 /// The facts about server `id` its adapter plans with.
 fn context(id: i64, dirs: &ServerDirs) -> Context {
-    Context {
-        server_id: id.to_string(),
-        instance_dir: dirs.instance.display().to_string(),
-        runtime_dir: dirs.runtime.display().to_string(),
-    }
+    Context::new(id, &dirs.instance, &dirs.runtime)
 }
 
 /// What an I/O error says of the storage, in words for a person (no path).

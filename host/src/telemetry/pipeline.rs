@@ -156,7 +156,8 @@ async fn run(
     let server_id = reader.server_id;
     let mut finishing = false;
     loop {
-        let (back, step) = match tokio::task::spawn_blocking(move || {
+        // The step reads files and feeds the adapter's parser: both block.
+        let (back, step) = match crate::adapters::blocking(move || {
             let step = reader.step(finishing);
             (reader, step)
         })

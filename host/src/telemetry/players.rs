@@ -20,8 +20,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::rcon::{RconError, RconHandle, RconStatus};
-use crate::adapters::AdapterSession;
 use crate::adapters::model::{GameEvent, Level, Player};
+use crate::adapters::{AdapterSession, blocking};
 use crate::events::{Event, EventBus, EventKind};
 use crate::store::Store;
 use crate::store::logs::{self, NewLogLine};
@@ -182,6 +182,7 @@ impl Tracker {
                 (s, command)
             })
             .await
+            .ok()
             .and_then(|(s, command)| {
                 session = Some(s);
                 command.ok()
@@ -255,7 +256,8 @@ impl Tracker {
             let parsed = session.parse_players(&reply);
             (session, parsed)
         })
-        .await?;
+        .await
+        .ok()?;
         match parsed {
             Ok(list) => {
                 let change = diff(&self.online, list);
@@ -436,12 +438,6 @@ pub fn diff(before: &[OnlinePlayer], now: Vec<Player>) -> Change {
         }
     }
     change
-}
-
-/// Runs adapter work on the blocking pool; none if it could not finish (the runtime is
-/// shutting down), in which case the session it held is gone.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    tokio::task::spawn_blocking(work).await.ok()
 }
 
 async fn recv_message(

@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::adapters::model::{SessionEvent, Transport};
-use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, RconSession};
+use crate::adapters::{AdapterError, AdapterRuntime, LoadedAdapter, RconSession, blocking};
 
 /// Where to connect and with which password. `Debug` never shows the password.
 #[derive(Clone)]
@@ -295,10 +295,11 @@ impl Driver {
     }
 
     async fn transport(&self) -> Result<Transport, AdapterError> {
-        let mut session = self.runtime.session(Arc::clone(&self.adapter));
-        tokio::task::spawn_blocking(move || session.rcon_transport())
+        self.runtime
+            .call(Arc::clone(&self.adapter), |session| {
+                session.rcon_transport()
+            })
             .await
-            .map_err(|e| AdapterError::Runtime(e.to_string()))?
     }
 
     fn now_ms(&self) -> u64 {
@@ -352,15 +353,13 @@ impl Driver {
         let now = self.now_ms();
         let session = self.runtime.session(Arc::clone(&self.adapter));
         let password = self.target.password.clone();
-        let created =
-            tokio::task::spawn_blocking(move || RconSession::new(session, &password, now)).await;
-        let mut session = match created {
-            Ok(Ok(s)) => Some(s),
-            Ok(Err(e)) => {
+        let created = blocking(move || RconSession::new(session, &password, now)).await;
+        let mut session = match created.and_then(|created| created) {
+            Ok(s) => Some(s),
+            Err(e) => {
                 let reason = format!("the adapter could not start a session: {e}");
                 return self.lose(HashMap::new(), false, reason);
             }
-            Err(e) => return self.lose(HashMap::new(), false, format!("adapter call failed: {e}")),
         };
 
         let mut pending: HashMap<u32, Request> = HashMap::new();
@@ -482,7 +481,7 @@ async fn hop(slot: &mut Option<RconSession>, input: Input, now: u64) -> Result<S
     let mut session = slot
         .take()
         .ok_or_else(|| AdapterError::Runtime("RCon session missing".into()))?;
-    let joined = tokio::task::spawn_blocking(move || {
+    let joined = blocking(move || {
         let result = (|| {
             let mut command_id = None;
             let events = match input {
@@ -504,13 +503,9 @@ async fn hop(slot: &mut Option<RconSession>, input: Input, now: u64) -> Result<S
         (session, result)
     })
     .await;
-    match joined {
-        Ok((session, result)) => {
-            *slot = Some(session);
-            result
-        }
-        Err(e) => Err(AdapterError::Runtime(format!("adapter call panicked: {e}"))),
-    }
+    let (session, result) = joined?;
+    *slot = Some(session);
+    result
 }
 
 /// A connected datagram or stream socket.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::adapters::bindings::exports::garrison::adapter::lifecycle;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::lifecycle;
 
 use super::PathRef;
 

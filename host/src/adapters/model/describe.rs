@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::exports::garrison::adapter::metadata;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::metadata;
 
 /// Names of the capability flags, in contract order.
 pub const CAPABILITY_NAMES: [&str; 10] = [

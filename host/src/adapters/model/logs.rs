@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plans::PathRef;
-use crate::adapters::bindings::exports::garrison::adapter::logs;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::logs;
 
 /// Severity of a log record.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]

@@ -11,6 +11,7 @@ mod logs;
 mod plans;
 mod rcon;
 mod schema;
+mod values;
 
 pub use content::*;
 pub use describe::*;
@@ -18,3 +19,5 @@ pub use logs::*;
 pub use plans::*;
 pub use rcon::*;
 pub use schema::*;
+pub(crate) use values::to_wit;
+pub use values::{Context, Setting, SettingValue};

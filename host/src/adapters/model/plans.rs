@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::exports::garrison::adapter::{config, lifecycle};
-use crate::adapters::bindings::garrison::adapter::types;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::{config, lifecycle};
+use crate::adapters::bindings::v0_1::garrison::adapter::types;
 
 /// Which root directory a relative path hangs from.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::exports::garrison::adapter::rcon;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::rcon;
 
 /// How an adapter's RCon travels.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

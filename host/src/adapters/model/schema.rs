@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::exports::garrison::adapter::config;
+use crate::adapters::bindings::v0_1::exports::garrison::adapter::config;
 
 /// One field of an adapter's settings form.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -170,7 +170,7 @@ impl From<config::Field> for Field {
         let kind = FieldKind::from(f.kind);
         let default = f
             .default
-            .map(|value| crate::adapters::settings::value_to_json(&kind, &value));
+            .map(|value| crate::adapters::settings::value_to_json(&kind, &value.into()));
         Field {
             key: f.key,
             label: f.label,

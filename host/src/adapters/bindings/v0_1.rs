@@ -1,4 +1,4 @@
-//! The host side of the `garrison:adapter@0.1.0` world: generated once, here.
+//! `garrison:adapter@0.1.0` (released, frozen): the `game-adapter` world's host bindings.
 #![allow(missing_docs)]
 
 wasmtime::component::bindgen!({
