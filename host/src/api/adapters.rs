@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
+use super::access::Admin;
 use super::extract::Path;
 use super::{ApiError, AppState};
 use crate::adapters::model::{Description, Field};
@@ -140,11 +141,10 @@ pub const MAX_UPLOAD: usize = 64 << 20;
 )]
 pub async fn upload(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: super::audit::AuditSlot,
     body: axum::body::Body,
 ) -> Result<(axum::http::StatusCode, Json<AdapterSummary>), ApiError> {
-    caller.require_admin()?;
     let dir = state
         .adapters
         .dropin_dir()
@@ -209,11 +209,10 @@ pub async fn upload(
 )]
 pub async fn remove(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: super::audit::AuditSlot,
     Path(id): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    caller.require_admin()?;
     audit.set_target(format!("adapter {id}"));
     let versions: Vec<_> = state
         .adapters

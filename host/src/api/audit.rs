@@ -25,6 +25,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::time::Instant;
 
+use super::access::Admin;
 use super::extract::{Json, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
@@ -309,10 +310,9 @@ pub async fn record(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
-    caller.require_admin()?;
     let (before, limit) = (page.after()?, page.limit());
     let rows = state
         .store

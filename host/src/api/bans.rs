@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
 use super::extract::{Json, Path};
 use super::server_live::{PlayerAction, check_reason};
-use super::servers::{managed, visible};
 use super::{ApiError, AppState, FieldError};
 use crate::adapters::model::BanEntry;
 use crate::auth::Caller;
@@ -187,10 +187,8 @@ fn order(caller: &Caller, minutes: Option<u32>, reason: String) -> BanOrder {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<BanList>, ApiError> {
-    let (server, _) = visible(&state, &caller, id).await?;
     let list = state.servers.ban_list(&server).await?;
     let mut items: Vec<BanView> = list
         .kept
@@ -242,12 +240,11 @@ pub struct NewBan {
 )]
 pub async fn add(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(ban): Json<NewBan>,
 ) -> Result<(StatusCode, Json<BanChange>), ApiError> {
-    audit.set_target(format!("server {id} ban {}", ban.identity));
+    audit.set_target(format!("server {} ban {}", server.id, ban.identity));
     check_reason(&ban.reason)?;
     let minutes = check_minutes(ban.minutes)?;
     let identity = ban.identity.trim();
@@ -260,7 +257,6 @@ pub async fn add(
             message: "must be 1 to 100 characters without control characters".into(),
         }]));
     }
-    let server = managed(&state, &caller, id).await?;
     let outcome = state
         .servers
         .ban(
@@ -295,7 +291,7 @@ pub async fn add(
 )]
 pub async fn ban_player(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
     Path((id, player)): Path<(i64, String)>,
     Json(action): Json<PlayerAction>,
@@ -303,7 +299,6 @@ pub async fn ban_player(
     audit.set_target(format!("server {id} player {player}"));
     check_reason(&action.reason)?;
     let minutes = check_minutes(action.minutes)?;
-    let server = managed(&state, &caller, id).await?;
     let outcome = state
         .servers
         .ban(
@@ -353,12 +348,11 @@ fn ban_ref(text: &str) -> Result<BanRef, ApiError> {
 )]
 pub async fn remove(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { server, .. }: ManagedServer,
     audit: AuditSlot,
     Path((id, ban)): Path<(i64, String)>,
 ) -> Result<Json<BanChange>, ApiError> {
     audit.set_target(format!("server {id} ban {ban}"));
-    let server = managed(&state, &caller, id).await?;
     let which = ban_ref(&ban);
     // An adapter that cannot ban says so before the id is judged.
     let which = match which {

@@ -14,11 +14,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
 use super::extract::{Json, Path};
-use super::servers::{authority, managed, visible};
+use super::servers::authority;
 use super::{ApiError, AppState};
-use crate::auth::Caller;
 use crate::servers::content::missions::{Missions, Uploaded};
 
 /// `GET /api/v1/servers/{id}/missions`: the mission files, the accepted extensions, the
@@ -38,10 +38,8 @@ use crate::servers::content::missions::{Missions, Uploaded};
 )]
 pub async fn list_missions(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<Missions>, ApiError> {
-    let (server, _) = visible(&state, &caller, id).await?;
     Ok(Json(state.servers.missions(&server).await?))
 }
 
@@ -76,14 +74,13 @@ pub async fn list_missions(
 )]
 pub async fn upload_mission(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
     Path((id, name)): Path<(i64, String)>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Uploaded>), ApiError> {
     audit.set_target(format!("server {id} mission {}", printable(&name)));
-    let server = managed(&state, &caller, id).await?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -126,12 +123,11 @@ pub async fn upload_mission(
 )]
 pub async fn delete_mission(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<StatusCode, ApiError> {
     audit.set_target(format!("server {id} mission {}", printable(&name)));
-    let server = managed(&state, &caller, id).await?;
     state
         .servers
         .delete_mission(&server, &name, caller.is_admin())
@@ -171,13 +167,11 @@ pub struct RotationUpdate {
 )]
 pub async fn put_rotation(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(update): Json<RotationUpdate>,
 ) -> Result<Json<Missions>, ApiError> {
-    audit.set_target(format!("server {id} rotation"));
-    let server = managed(&state, &caller, id).await?;
+    audit.set_target(format!("server {} rotation", server.id));
     Ok(Json(
         state
             .servers

@@ -4,14 +4,18 @@
 //! Handlers translate between HTTP and the host's modules; they hold no logic of their own
 //! and never block the runtime (adapter calls and password hashing go through
 //! `spawn_blocking`). Every endpoint takes a [`Caller`](crate::auth::Caller) — and so needs a
-//! bearer token or API key — except health, sign-in and the OpenAPI document. Bodies and
+//! bearer token or API key — except health, sign-in and the OpenAPI document; who may do what
+//! is said by the signature: `/servers/{id}/…` handlers take an [`access::VisibleServer`] or
+//! [`access::ManagedServer`], administration takes an [`access::Admin`]. Bodies and
 //! parameters use the extractors of [`extract`], so malformed input is always a 4xx problem.
 //! Every mutating call is written to the audit log by [`audit::record`].
 //!
-//! Layout: `error` (problems), `extract` (extractors), `page` (pagination), `audit`,
+//! Layout: `error` (problems), `extract` (extractors), `access` (authorisation extractors),
+//! `page` (pagination), `audit`,
 //! `openapi`, `web` (the embedded dashboard and the security headers of every answer), and
 //! one module per resource.
 
+mod access;
 mod adapters;
 mod api_keys;
 pub mod audit;

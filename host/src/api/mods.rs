@@ -9,12 +9,12 @@
 use axum::extract::State;
 use serde::Deserialize;
 
+use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
 use super::extract::{Json, Path};
 use super::missions::printable;
-use super::servers::{authority, managed, visible};
+use super::servers::authority;
 use super::{ApiError, AppState};
-use crate::auth::Caller;
 use crate::servers::content::mods::Mods;
 
 /// `GET /api/v1/servers/{id}/mods`: the mod folders present and the enabled mods (also
@@ -32,10 +32,8 @@ use crate::servers::content::mods::Mods;
 )]
 pub async fn list_mods(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<Mods>, ApiError> {
-    let (server, _) = visible(&state, &caller, id).await?;
     Ok(Json(state.servers.mods(&server).await?))
 }
 
@@ -67,13 +65,11 @@ pub struct EnabledUpdate {
 )]
 pub async fn put_enabled(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(update): Json<EnabledUpdate>,
 ) -> Result<Json<Mods>, ApiError> {
-    audit.set_target(format!("server {id} mods"));
-    let server = managed(&state, &caller, id).await?;
+    audit.set_target(format!("server {} mods", server.id));
     Ok(Json(
         state
             .servers
@@ -103,12 +99,11 @@ pub async fn put_enabled(
 )]
 pub async fn enable_mod(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<Json<Mods>, ApiError> {
     audit.set_target(format!("server {id} mod {}", printable(&name)));
-    let server = managed(&state, &caller, id).await?;
     Ok(Json(
         state
             .servers
@@ -138,12 +133,11 @@ pub async fn enable_mod(
 )]
 pub async fn disable_mod(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<Json<Mods>, ApiError> {
     audit.set_target(format!("server {id} mod {}", printable(&name)));
-    let server = managed(&state, &caller, id).await?;
     Ok(Json(
         state
             .servers
@@ -182,12 +176,11 @@ pub struct WorkshopUpdate {
 )]
 pub async fn put_workshop(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { caller, server }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(update): Json<WorkshopUpdate>,
 ) -> Result<Json<Mods>, ApiError> {
-    audit.set_target(format!("server {id} workshop items"));
+    audit.set_target(format!("server {} workshop items", server.id));
     let items = update
         .items
         .iter()
@@ -199,7 +192,6 @@ pub async fn put_workshop(
                 message: "Workshop item numbers are 0 or more".into(),
             }])
         })?;
-    let server = managed(&state, &caller, id).await?;
     Ok(Json(
         state
             .servers

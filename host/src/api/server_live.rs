@@ -8,12 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
 use super::extract::{Json, Path, Query};
 use super::page::{Page, PageQuery};
-use super::servers::{managed, visible};
 use super::{ApiError, AppState};
-use crate::auth::Caller;
 use crate::store::events::{self, ServerEvent};
 use crate::store::logs::{self, LogLine};
 use crate::store::metrics::{self, Series};
@@ -39,10 +38,9 @@ pub struct PlayersView {
 )]
 pub async fn online(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<PlayersView>, ApiError> {
-    visible(&state, &caller, id).await?;
+    let id = server.id;
     let online = state
         .store
         .call(move |conn| players::online(conn, id))
@@ -86,11 +84,10 @@ pub struct HistoryPage {
 )]
 pub async fn history(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Json<HistoryPage>, ApiError> {
-    visible(&state, &caller, id).await?;
+    let id = server.id;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let before = query.cursor.clone();
     let mut items = state
@@ -149,14 +146,13 @@ pub(super) fn check_reason(reason: &str) -> Result<(), ApiError> {
 )]
 pub async fn kick(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { server, .. }: ManagedServer,
     audit: AuditSlot,
     Path((id, player)): Path<(i64, String)>,
     Json(action): Json<PlayerAction>,
 ) -> Result<StatusCode, ApiError> {
     audit.set_target(format!("server {id} player {player}"));
     check_reason(&action.reason)?;
-    let server = managed(&state, &caller, id).await?;
     state.servers.kick(&server, &player, &action.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -198,12 +194,9 @@ pub struct ConsoleReply {
 )]
 pub async fn console(
     State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path(id): Path<i64>,
+    ManagedServer { server, .. }: ManagedServer,
     Json(command): Json<ConsoleCommand>,
 ) -> Result<Json<ConsoleReply>, ApiError> {
-    audit.set_target(format!("server {id}"));
     let text = command.command.trim();
     if text.is_empty() || text.chars().count() > 1000 || text.chars().any(char::is_control) {
         return Err(ApiError::validation(vec![super::FieldError {
@@ -211,7 +204,6 @@ pub async fn console(
             message: "must be one line of 1 to 1000 characters".into(),
         }]));
     }
-    let server = managed(&state, &caller, id).await?;
     let reply = state.servers.console(server.id, text).await?;
     Ok(Json(ConsoleReply { reply }))
 }
@@ -259,11 +251,10 @@ pub struct LogPage {
 )]
 pub async fn logs(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
     Query(query): Query<LogQuery>,
 ) -> Result<Json<LogPage>, ApiError> {
-    visible(&state, &caller, id).await?;
+    let id = server.id;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
     let (forward, from) = match query.cursor.as_deref() {
         Some(cursor) => {
@@ -335,11 +326,10 @@ pub struct MetricsView {
 )]
 pub async fn metrics(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
     Query(query): Query<MetricsQuery>,
 ) -> Result<Json<MetricsView>, ApiError> {
-    visible(&state, &caller, id).await?;
+    let id = server.id;
     let now = crate::time::now_millis();
     let to = query.to.unwrap_or(now);
     let from = query.from.unwrap_or(to.saturating_sub(3_600_000));
@@ -382,11 +372,10 @@ pub async fn metrics(
 )]
 pub async fn server_events(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<ServerEvent>>, ApiError> {
-    visible(&state, &caller, id).await?;
+    let id = server.id;
     let (before, limit) = (page.after()?, page.limit());
     let rows = state
         .store

@@ -14,11 +14,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
 use super::extract::{Json, Path, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
-use crate::auth::{self, Access, Caller, Visibility};
+use crate::auth::{Access, Caller, Visibility};
 use crate::servers::Authority;
 use crate::servers::manage::ServerChanges;
 use crate::store::jobs::Job;
@@ -209,29 +210,6 @@ pub(super) fn authority(caller: &Caller) -> Authority {
     Authority::of_admin(caller.is_admin())
 }
 
-/// The server `id` if the caller may see it (404 otherwise), and their access.
-pub(super) async fn visible(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<(Server, Access), ApiError> {
-    let access = auth::server_access(&state.store, caller, id).await?;
-    let server = state.servers.get(id).await?;
-    Ok((server, access))
-}
-
-/// The server `id` if the caller may change it (404 when they may not see it, 403 when they
-/// may only view it).
-pub(super) async fn managed(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<Server, ApiError> {
-    let (server, access) = visible(state, caller, id).await?;
-    access.require_manage()?;
-    Ok(server)
-}
-
 /// `GET /api/v1/servers`: the servers the caller may see, by id.
 #[utoipa::path(
     get,
@@ -371,10 +349,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, access, .. }: VisibleServer,
 ) -> Result<Response, ApiError> {
-    let (server, access) = visible(&state, &caller, id).await?;
     Ok(Json(view(&state, &server, access, &player_counts(&state).await?)).into_response())
 }
 
@@ -408,12 +384,10 @@ pub struct ServerUpdate {
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer { server, .. }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(update): Json<ServerUpdate>,
 ) -> Result<Response, ApiError> {
-    audit.set_target(format!("server {id}"));
     audit.set_changed(
         [
             update.name.as_ref().map(|_| "name"),
@@ -423,7 +397,6 @@ pub async fn update(
         .into_iter()
         .flatten(),
     );
-    let server = managed(&state, &caller, id).await?;
     let mut errors = Vec::new();
     let name = match update.name.as_deref().map(check_name) {
         Some(Ok(name)) => Some(name),
@@ -487,12 +460,9 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path(id): Path<i64>,
+    ManagedServer { caller, server }: ManagedServer,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
-    audit.set_target(format!("server {id}"));
-    managed(&state, &caller, id).await?;
+    let id = server.id;
     queue(&state, &caller, id, JobKind::Delete).await
 }
 
@@ -548,12 +518,9 @@ pub enum Action {
 )]
 pub async fn action(
     State(state): State<AppState>,
-    caller: Caller,
-    audit: AuditSlot,
-    Path((id, action)): Path<(i64, Action)>,
+    ManagedServer { caller, server }: ManagedServer,
+    Path((_server, action)): Path<(i64, Action)>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
-    audit.set_target(format!("server {id}"));
-    managed(&state, &caller, id).await?;
     let kind = match action {
         Action::Start => JobKind::Start,
         Action::Stop => JobKind::Stop,
@@ -562,7 +529,7 @@ pub async fn action(
         Action::Install => JobKind::Install,
         Action::Update => JobKind::Update,
     };
-    queue(&state, &caller, id, kind).await
+    queue(&state, &caller, server.id, kind).await
 }
 
 /// The server's settings, secrets masked.
@@ -588,10 +555,8 @@ pub struct ConfigView {
 )]
 pub async fn get_config(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<i64>,
+    VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<ConfigView>, ApiError> {
-    let (server, _) = visible(&state, &caller, id).await?;
     let settings = state.servers.masked_settings(&server)?;
     Ok(Json(ConfigView {
         adapter: server.adapter_id,
@@ -628,13 +593,13 @@ pub struct ConfigUpdate {
 )]
 pub async fn put_config(
     State(state): State<AppState>,
-    caller: Caller,
+    ManagedServer {
+        caller,
+        server: before,
+    }: ManagedServer,
     audit: AuditSlot,
-    Path(id): Path<i64>,
     Json(update): Json<ConfigUpdate>,
 ) -> Result<Json<ConfigView>, ApiError> {
-    audit.set_target(format!("server {id}"));
-    let before = managed(&state, &caller, id).await?;
     let server = state
         .servers
         .update_settings(&before, update.settings, authority(&caller))

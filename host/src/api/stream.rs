@@ -221,11 +221,9 @@ async fn follow_server(
 )]
 pub async fn server_log_stream(
     axum::extract::State(state): axum::extract::State<AppState>,
-    caller: crate::auth::Caller,
-    super::extract::Path(id): super::extract::Path<i64>,
+    super::access::VisibleServer { server, .. }: super::access::VisibleServer,
     headers: HeaderMap,
 ) -> Result<Response, super::ApiError> {
-    crate::auth::server_access(&state.store, &caller, id).await?;
     let after = last_event_id(&headers);
-    Ok(server_logs(state, id, after))
+    Ok(server_logs(state, server.id, after))
 }

@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
+use super::access::Admin;
 use super::audit::AuditSlot;
 use super::extract::{Json, Path, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
-use crate::auth::Caller;
 use crate::store::grants::{self, Grant, GrantRole};
 use crate::store::users::{self, UserPatch};
 use crate::store::{Role, User};
@@ -76,10 +76,9 @@ pub struct GrantRequest {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<User>>, ApiError> {
-    caller.require_admin()?;
     let (after, limit) = (page.after()?, page.limit());
     let rows = state
         .store
@@ -104,11 +103,10 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: AuditSlot,
     Json(request): Json<NewUserRequest>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    caller.require_admin()?;
     let user = state
         .auth
         .create_user(
@@ -135,10 +133,9 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Path(id): Path<i64>,
 ) -> Result<Json<User>, ApiError> {
-    caller.require_admin()?;
     let user = state.store.call(move |conn| users::get(conn, id)).await?;
     Ok(Json(user))
 }
@@ -161,12 +158,11 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: AuditSlot,
     Path(id): Path<i64>,
     Json(request): Json<UserPatchRequest>,
 ) -> Result<Json<User>, ApiError> {
-    caller.require_admin()?;
     audit.set_changed(
         [
             request.role.as_ref().map(|_| "role"),
@@ -198,10 +194,9 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
     state.auth.delete_user(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -223,11 +218,10 @@ pub async fn delete(
 )]
 pub async fn reset_password(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Path(id): Path<i64>,
     Json(request): Json<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
     state.auth.reset_password(id, &request.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -247,11 +241,10 @@ pub async fn reset_password(
 )]
 pub async fn list_grants(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Path(id): Path<i64>,
     Query(page): Query<PageQuery>,
 ) -> Result<Json<Page<Grant>>, ApiError> {
-    caller.require_admin()?;
     let (after, limit) = (page.after()?, page.limit());
     let rows = state
         .store
@@ -263,14 +256,14 @@ pub async fn list_grants(
     Ok(Json(Page::from_rows(rows, limit, |g| g.server_id)))
 }
 
+/// Shared by `PUT` and `POST`; the caller was checked to be an administrator by the
+/// [`Admin`] the handlers took.
 async fn put_grant_inner(
     state: AppState,
-    caller: Caller,
     audit: AuditSlot,
     id: i64,
     request: GrantRequest,
 ) -> Result<Json<Grant>, ApiError> {
-    caller.require_admin()?;
     let (server_id, role) = (request.server_id, request.role);
     let grant = state
         .store
@@ -296,12 +289,12 @@ async fn put_grant_inner(
 )]
 pub async fn put_grant(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: AuditSlot,
     Path(id): Path<i64>,
     Json(request): Json<GrantRequest>,
 ) -> Result<Json<Grant>, ApiError> {
-    put_grant_inner(state, caller, audit, id, request).await
+    put_grant_inner(state, audit, id, request).await
 }
 
 /// `POST /api/v1/users/{id}/grants`: the same as `PUT`.
@@ -320,12 +313,12 @@ pub async fn put_grant(
 )]
 pub async fn post_grant(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     audit: AuditSlot,
     Path(id): Path<i64>,
     Json(request): Json<GrantRequest>,
 ) -> Result<Json<Grant>, ApiError> {
-    put_grant_inner(state, caller, audit, id, request).await
+    put_grant_inner(state, audit, id, request).await
 }
 
 /// `DELETE /api/v1/users/{id}/grants/{server_id}`.
@@ -345,10 +338,9 @@ pub async fn post_grant(
 )]
 pub async fn delete_grant(
     State(state): State<AppState>,
-    caller: Caller,
+    _admin: Admin,
     Path((id, server_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
     state
         .store
         .call(move |conn| grants::delete(conn, id, server_id))
