@@ -1,5 +1,7 @@
 //! Left 4 Dead 2 adapter costs: game-log (`L …` lines) and console parsing in 1,000-line
-//! batches, through the component and natively.
+//! batches, through the component and natively; and one hostile 300 KB line (100,000 quote
+//! pairs a naive player-name scan would revisit), which must stay linear — well under the
+//! 100 ms call deadline — rather than be asserted with a clock in the parser's tests.
 #![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 use std::time::Duration;
@@ -48,9 +50,25 @@ fn parsing(c: &mut Criterion) {
     }
 }
 
+fn hostile_line(c: &mut Criterion) {
+    let mut line = String::from("L 05/06/2024 - 12:00:00: \"");
+    line.push_str(&">\" ".repeat(100_000));
+    line.push('\n');
+    let mut group = c.benchmark_group("l4d2/parse one hostile 300 KB game line");
+    group.throughput(Throughput::Bytes(line.len() as u64));
+    group.bench_function("native", |b| {
+        b.iter_batched(
+            || L4d2::create_parser(&Settings::default()).expect("parser"),
+            |mut parser| parser.feed("game", &line),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4));
-    targets = parsing
+    targets = parsing, hostile_line
 }
 criterion_main!(benches);

@@ -44,7 +44,7 @@ fn main() {
         .arg(adapters.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir);
-    // Exactly what the host needs: the built-ins it embeds and the test fixtures.
+    // Exactly what the host needs: the built-ins it embeds (and, for tests, the fixtures).
     let builtin = match builtin_list(&adapters.join("builtin.txt")) {
         Ok(list) => list,
         Err(e) => {
@@ -55,8 +55,12 @@ fn main() {
     for (package, _) in &builtin {
         cmd.args(["-p", package]);
     }
-    for fixture in fixtures(&adapters) {
-        cmd.args(["-p", &fixture]);
+    // The fixtures (hostile and test components) are for tests, which build in the debug
+    // profile; a release build of the host (what users run) does not spend time on them.
+    if env::var("PROFILE").as_deref() == Ok("debug") {
+        for fixture in fixtures(&adapters) {
+            cmd.args(["-p", &fixture]);
+        }
     }
     for var in [
         "RUSTFLAGS",

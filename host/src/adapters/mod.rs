@@ -50,7 +50,8 @@ use sandbox::Sandbox;
 pub const BUILTIN: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/builtin_adapters.rs"));
 
 /// Where the adapter components built with this host are, for tools and tests that need the
-/// fixture components too. Not used by the host itself.
+/// fixture components too (built in debug builds only, where tests run). Not used by the host
+/// itself.
 #[doc(hidden)]
 pub const WASM_BUILD_DIR: &str = env!("GARRISON_WASM_DIR");
 

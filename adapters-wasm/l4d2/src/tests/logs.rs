@@ -430,8 +430,7 @@ fn hostile_lines_stay_cheap_and_report_nothing() {
     let mut line = String::from("L 05/06/2024 - 12:00:00: \"");
     line.push_str(&">\" ".repeat(100_000));
     line.push('\n');
-    let started = std::time::Instant::now();
+    // Its cost is measured in benches/l4d2.rs (`hostile_line`), not asserted with a clock.
     let seen = run(GAME_SOURCE, &line, 0);
     assert!(seen[0].events.is_empty());
-    assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
