@@ -92,7 +92,9 @@ pub fn build_engine(config: &SandboxConfig) -> Result<Engine, String> {
         .memory_guard_size(pool::MEMORY_GUARD)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Engine::new(&wasm).map_err(|e| {
-        let gib = u64::from(instances) * pool::slot_bytes(reservation, config.memory_limit) >> 30;
+        let gib = u64::from(instances)
+            .saturating_mul(pool::slot_bytes(reservation, config.memory_limit))
+            >> 30;
         format!(
             "cannot reserve {gib} GiB of address space for {instances} adapter instances \
              ({e:#}); lower the number with {MAX_INSTANCES_OPTION}"

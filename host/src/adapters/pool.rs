@@ -40,8 +40,9 @@ pub const CORE_INSTANCES_PER_INSTANCE: u32 = 4;
 /// Bytes of one table element in the pool's reservation.
 const TABLE_ELEMENT_BYTES: u64 = 8;
 /// Memory mappings one live instance adds to the process (its memory slot split into the
-/// copy-on-write image, the writable rest and the inaccessible rest; its table slots),
-/// rounded up from what `benches/scale.rs` counts.
+/// copy-on-write image, the writable rest and the inaccessible rest; its table slots).
+/// `benches/scale.rs` counts 4.1 per running server, which includes the server's other
+/// mappings; the default leaves half of the kernel's limit for those.
 pub const MAPPINGS_PER_INSTANCE: u64 = 4;
 /// Fewest 4 GiB slots worth keeping bounds checks off for; below that slots shrink.
 pub const DENSE_ENOUGH: u64 = 2048;
