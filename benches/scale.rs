@@ -32,6 +32,11 @@ fn rss_and_threads() -> (f64, usize) {
     (field("VmRSS:") / 1024.0, field("Threads:") as usize)
 }
 
+/// Memory mappings of this process (the kernel caps them at `vm.max_map_count`).
+fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps").map_or(0, |m| m.lines().count())
+}
+
 /// User + system CPU ticks this process has used.
 fn cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -94,7 +99,8 @@ fn main() {
     // Games outlive their host by design: whatever happens, end the ones started here.
     let _reaper = Reaper(dir.path().to_path_buf());
     rt.block_on(async {
-        // The default pool: each running server keeps its log parser's instance.
+        // The default pool, sized from the machine: each running server keeps its log
+        // parser's instance, and with RCon its session's.
         let config = SandboxConfig::default();
         let adapters = tokio::task::spawn_blocking(move || {
             let runtime = AdapterRuntime::new(config, None).expect("runtime");
@@ -106,6 +112,7 @@ fn main() {
         let store = Store::open(&dir.path().join("garrison.db")).expect("store");
         let secrets =
             SecretBox::from_base64("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=").expect("key");
+        let runtime = adapters.clone();
         let servers_layer = Servers::new(store.clone(), adapters, secrets, dir.path());
         let executor = Arc::new(ServerExecutor::new(servers_layer.clone(), None));
         let queue = JobQueue::start(store.clone(), executor, 2)
@@ -113,6 +120,7 @@ fn main() {
             .expect("queue");
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (idle_rss, idle_threads) = rss_and_threads();
+        let idle_mappings = mappings();
 
         let started = Instant::now();
         let games = std::env::var_os("GARRISON_SCALE_GAMES").is_some();
@@ -183,6 +191,8 @@ fn main() {
         let settle = if games { 20 } else { 2 };
         tokio::time::sleep(Duration::from_secs(settle)).await;
         let (rss, threads) = rss_and_threads();
+        let instances = runtime.instances_in_use();
+        let mappings = mappings();
         // Idle CPU: every server running, its log followed, resources sampled every 5 s.
         let cancel = tokio_util::sync::CancellationToken::new();
         let sampler = garrison::telemetry::metrics::spawn(
@@ -226,6 +236,15 @@ fn main() {
         println!("server events meanwhile: {happened:?}");
         println!("host RSS idle -> {n}:    {idle_rss:.1} MiB -> {rss:.1} MiB");
         println!("host threads idle -> {n}: {idle_threads} -> {threads}");
+        println!(
+            "adapter instances:      {instances} in use (pool of {}), {:.2} per server",
+            runtime.max_instances(),
+            instances as f64 / n as f64
+        );
+        println!(
+            "memory mappings idle -> {n}: {idle_mappings} -> {mappings} ({:.1} per instance)",
+            mappings.saturating_sub(idle_mappings) as f64 / instances.max(1) as f64
+        );
 
         for id in ids {
             queue

@@ -97,7 +97,7 @@ fn an_endless_loop_is_stopped_at_the_deadline() {
 fn unbounded_allocation_hits_the_memory_limit() {
     let config = SandboxConfig {
         memory_limit: 16 << 20,
-        max_instances: 16,
+        max_instances: Some(16),
         ..SandboxConfig::default()
     };
     let runtime = AdapterRuntime::new(config, None).expect("runtime");
@@ -284,7 +284,7 @@ fn compiled_components_are_cached_on_disk() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cache = dir.path().join("components");
     let config = SandboxConfig {
-        max_instances: 8,
+        max_instances: Some(8),
         ..SandboxConfig::default()
     };
     let first = AdapterRuntime::new(config.clone(), Some(cache.clone())).expect("runtime");

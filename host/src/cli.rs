@@ -84,6 +84,11 @@ struct SandboxArgs {
     /// Deadline of one adapter call, in milliseconds.
     #[arg(long, env = "GARRISON_ADAPTER_DEADLINE_MS", default_value_t = 100)]
     adapter_deadline_ms: u64,
+    /// Most adapter instances alive at once (a running server holds one for its log
+    /// parser and one for its RCon session). Default: sized from the machine's address space
+    /// and memory-mapping limit (8127 on x86-64 Linux with default settings).
+    #[arg(long, env = "GARRISON_MAX_ADAPTER_INSTANCES", value_parser = clap::value_parser!(u32).range(1..))]
+    max_adapter_instances: Option<u32>,
 }
 
 impl SandboxArgs {
@@ -91,7 +96,7 @@ impl SandboxArgs {
         SandboxConfig {
             memory_limit: self.adapter_memory_mib.max(1) << 20,
             call_deadline: Duration::from_millis(self.adapter_deadline_ms.max(1)),
-            ..SandboxConfig::default()
+            max_instances: self.max_adapter_instances,
         }
     }
 }

@@ -22,7 +22,7 @@ pub fn wasm_path(name: &str) -> PathBuf {
 pub fn runtime_with_deadline(deadline: Duration) -> AdapterRuntime {
     let config = SandboxConfig {
         call_deadline: deadline,
-        max_instances: 64,
+        max_instances: Some(64),
         ..SandboxConfig::default()
     };
     let runtime = AdapterRuntime::new(config, None).expect("runtime");
@@ -323,7 +323,7 @@ pub async fn start_host_with(
     configure: impl FnOnce(&mut garrison::Config),
 ) -> TestHost {
     let mut config = garrison::Config::new(data_dir.path().to_path_buf());
-    config.sandbox.max_instances = 64;
+    config.sandbox.max_instances = Some(64);
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -2,7 +2,8 @@
 //!
 //! Engine: pooling allocator (instances come from pre-reserved slots, memory is initialised
 //! copy-on-write), epoch interruption (a call that runs past its deadline traps), and a cap
-//! on linear memory. The [`EpochTicker`] advances the epoch only while at least one adapter
+//! on linear memory. The pool's size comes from the configuration or, by default, from the
+//! machine (`pool`). The [`EpochTicker`] advances the epoch only while at least one adapter
 //! call is in flight, so an idle host wakes no thread for it.
 
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use std::time::Duration;
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use super::pool;
+
 /// Limits every adapter call runs under.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -19,16 +22,23 @@ pub struct SandboxConfig {
     pub memory_limit: usize,
     /// Longest one call may run (default 100 ms).
     pub call_deadline: Duration,
-    /// Most instances alive at once across all adapters (pooling slots; default 512).
-    pub max_instances: u32,
+    /// Most instances alive at once across all adapters (the pool's slots). `None` sizes
+    /// the pool from the machine ([`pool::Machine::default_instances`]: 8,127 on x86-64
+    /// Linux with the kernel's default mapping limit). A running server holds one instance
+    /// for its log parser and, with RCon, one for its RCon session while connected.
+    pub max_instances: Option<u32>,
 }
+
+/// How the operator raises [`SandboxConfig::max_instances`], for messages.
+pub const MAX_INSTANCES_OPTION: &str =
+    "`--max-adapter-instances` or `GARRISON_MAX_ADAPTER_INSTANCES`";
 
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
             memory_limit: 64 << 20,
             call_deadline: Duration::from_millis(100),
-            max_instances: 512,
+            max_instances: None,
         }
     }
 }
@@ -37,6 +47,13 @@ impl Default for SandboxConfig {
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 impl SandboxConfig {
+    /// The pool's size: the configured one, or the machine's default.
+    pub fn instances(&self) -> u32 {
+        self.max_instances
+            .unwrap_or_else(|| pool::Machine::this().default_instances(self.memory_limit))
+            .max(1)
+    }
+
     /// The call deadline in epoch ticks (at least one).
     pub fn deadline_ticks(&self) -> u64 {
         let ticks = self
@@ -47,16 +64,18 @@ impl SandboxConfig {
     }
 }
 
-/// Builds the engine every adapter shares.
-pub fn build_engine(config: &SandboxConfig) -> wasmtime::Result<Engine> {
-    let instances = config.max_instances.max(1);
+/// Builds the engine every adapter shares, with a pool of `config.instances()` slots.
+pub fn build_engine(config: &SandboxConfig) -> Result<Engine, String> {
+    let instances = config.instances();
+    let machine = pool::Machine::this();
+    let reservation = machine.memory_reservation(instances, config.memory_limit);
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(instances)
-        // A Rust component holds its own module plus small shim modules, and a few tables.
-        .total_core_instances(instances.saturating_mul(4))
+        .total_core_instances(instances.saturating_mul(pool::CORE_INSTANCES_PER_INSTANCE))
         .total_memories(instances)
-        .total_tables(instances.saturating_mul(4))
+        .total_tables(instances.saturating_mul(pool::TABLES_PER_INSTANCE))
+        .table_elements(pool::TABLE_ELEMENTS)
         .max_memories_per_component(2)
         .max_tables_per_component(8)
         .max_core_instances_per_component(16)
@@ -69,8 +88,18 @@ pub fn build_engine(config: &SandboxConfig) -> wasmtime::Result<Engine> {
     wasm.wasm_component_model(true)
         .epoch_interruption(true)
         .memory_init_cow(true)
+        .memory_reservation(reservation)
+        .memory_guard_size(pool::MEMORY_GUARD)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    Engine::new(&wasm)
+    Engine::new(&wasm).map_err(|e| {
+        let gib = u64::from(instances)
+            .saturating_mul(pool::slot_bytes(reservation, config.memory_limit))
+            >> 30;
+        format!(
+            "cannot reserve {gib} GiB of address space for {instances} adapter instances \
+             ({e:#}); lower the number with {MAX_INSTANCES_OPTION}"
+        )
+    })
 }
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] while calls are in flight. Owned by the

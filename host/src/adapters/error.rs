@@ -41,6 +41,19 @@ pub enum AdapterError {
     /// No adapter with this id is registered.
     #[error("no adapter with id `{0}` is installed")]
     NotFound(String),
+    /// Every slot of the instance pool is taken (by running servers' parsers and RCon
+    /// sessions, and calls in flight); the call did not run. Freed slots are reused, and
+    /// the operator can raise the limit.
+    #[error(
+        "no adapter instance slot is free: {in_use} in use (limit {limit}; raise it with {})",
+        super::MAX_INSTANCES_OPTION
+    )]
+    NoInstanceSlot {
+        /// Instances alive when the call asked for one.
+        in_use: u64,
+        /// The pool's size.
+        limit: u32,
+    },
     /// The sandbox could not be set up (engine, instance slots).
     #[error("adapter runtime error: {0}")]
     Runtime(String),

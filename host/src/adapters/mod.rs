@@ -3,7 +3,8 @@
 //! sessions.
 //!
 //! Layout: `bindings` (generated, once) and `model` (host types + conversions) define what
-//! crosses the boundary; `engine` and `sandbox` confine it; `cache` keeps compiled code on
+//! crosses the boundary; `engine` and `sandbox` confine it (`pool` sizes the engine's
+//! instance pool); `cache` keeps compiled code on
 //! disk; `registry` decides which adapter serves an id; `session` calls it; `dropin` watches
 //! the drop-in directory; `settings` checks settings against a schema.
 //!
@@ -20,6 +21,7 @@ mod engine;
 mod error;
 pub mod model;
 mod parser;
+pub mod pool;
 mod rcon_session;
 pub mod registry;
 mod sandbox;
@@ -33,7 +35,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 pub use cache::sha256_hex;
-pub use engine::SandboxConfig;
+pub use engine::{MAX_INSTANCES_OPTION, SandboxConfig};
 pub use error::AdapterError;
 pub use parser::{FeedError, LogParser};
 pub use rcon_session::RconSession;
@@ -65,6 +67,8 @@ struct Inner {
     engine: Engine,
     linker: Linker<Sandbox>,
     config: SandboxConfig,
+    /// The pool's size (the configured one or the machine's default), for messages.
+    max_instances: u32,
     cache: cache::ComponentCache,
     registry: RwLock<Registry>,
     /// The watched drop-in directory, once a watcher runs (uploads are written there).
@@ -78,7 +82,8 @@ impl AdapterRuntime {
     /// compiles every time). No adapter is loaded yet.
     pub fn new(config: SandboxConfig, cache_dir: Option<PathBuf>) -> Result<Self, AdapterError> {
         let runtime = |e: wasmtime::Error| AdapterError::Runtime(format!("{e:#}"));
-        let engine = engine::build_engine(&config).map_err(runtime)?;
+        let engine = engine::build_engine(&config).map_err(AdapterError::Runtime)?;
+        let max_instances = config.instances();
         let mut linker = Linker::<Sandbox>::new(&engine);
         // WASI is linked so that components built by ordinary toolchains instantiate, but
         // every store's WASI context is empty: nothing to open, nothing to connect to.
@@ -92,6 +97,7 @@ impl AdapterRuntime {
                 engine,
                 linker,
                 config,
+                max_instances,
                 cache,
                 registry: RwLock::new(Registry::default()),
                 dropin_dir: std::sync::OnceLock::new(),
@@ -156,13 +162,14 @@ impl AdapterRuntime {
             pre.clone(),
         ));
         let mut session = AdapterSession::new(self.clone(), probe);
-        let description = session
-            .describe()
-            .map_err(|e| AdapterError::Load(format!("describe() failed: {e}")))?;
+        // A full pool says nothing about the file: that error stays as it is.
+        let failed = |call: &str, e: AdapterError| match e {
+            e @ AdapterError::NoInstanceSlot { .. } => e,
+            e => AdapterError::Load(format!("{call} failed: {e}")),
+        };
+        let description = session.describe().map_err(|e| failed("describe()", e))?;
         registry::check_description(&description).map_err(AdapterError::Load)?;
-        let schema = session
-            .schema()
-            .map_err(|e| AdapterError::Load(format!("schema() failed: {e}")))?;
+        let schema = session.schema().map_err(|e| failed("schema()", e))?;
         registry::check_schema(&schema).map_err(AdapterError::Load)?;
         Ok(Arc::new(LoadedAdapter::new(
             description,
@@ -250,6 +257,19 @@ impl AdapterRuntime {
     /// The limits calls run under.
     pub fn sandbox_config(&self) -> &SandboxConfig {
         &self.inner.config
+    }
+
+    /// Most instances alive at once (the pool's size).
+    pub fn max_instances(&self) -> u32 {
+        self.inner.max_instances
+    }
+
+    /// Instances alive now, across all adapters and sessions.
+    pub fn instances_in_use(&self) -> u64 {
+        self.inner
+            .engine
+            .pooling_allocator_metrics()
+            .map_or(0, |m| m.component_instances())
     }
 
     fn engine(&self) -> &Engine {

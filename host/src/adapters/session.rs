@@ -62,6 +62,13 @@ impl AdapterSession {
         self.generation
     }
 
+    /// Gives the instance's slot back to the pool; the next call creates a fresh instance
+    /// (about 10 µs). For sessions that keep no adapter resources and are called seldom, so
+    /// an idle server holds no slot for them.
+    pub fn release(&mut self) {
+        self.live = None;
+    }
+
     /// Creates the instance now, if there is none, so the first real call does not pay for
     /// it.
     pub fn warm(&mut self) -> Result<(), AdapterError> {
@@ -112,6 +119,15 @@ impl AdapterSession {
         store.set_epoch_deadline(ticks);
         match self.adapter.pre().instantiate(&mut store) {
             Ok(api) => Ok(Live { store, api }),
+            // The pool is full: not the adapter's fault, and nothing ran.
+            Err(e) if pool_exhausted(&e) => {
+                let error = AdapterError::NoInstanceSlot {
+                    in_use: self.runtime.instances_in_use(),
+                    limit: self.runtime.max_instances(),
+                };
+                tracing::warn!(adapter = %self.adapter.description.id, "{error} ({e})");
+                Err(error)
+            }
             Err(e) => {
                 let denied = store.data_mut().take_memory_denied();
                 Err(classify(
@@ -390,6 +406,14 @@ impl AdapterSession {
     pub(super) fn drop_resource(&mut self, resource: ResourceAny) {
         let _ = self.call(|_, store| resource.resource_drop(store));
     }
+}
+
+/// Whether instantiating failed because a pool (instances, memories, tables) is full.
+fn pool_exhausted(error: &wasmtime::Error) -> bool {
+    error.is::<wasmtime::PoolConcurrencyLimitError>()
+        || error
+            .chain()
+            .any(|cause| cause.is::<wasmtime::PoolConcurrencyLimitError>())
 }
 
 fn classify(

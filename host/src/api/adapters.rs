@@ -175,11 +175,12 @@ pub async fn upload(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|e| {
-        ApiError::validation(vec![super::FieldError {
+    .map_err(|e| match e {
+        e @ crate::adapters::AdapterError::NoInstanceSlot { .. } => ApiError::from(e),
+        e => ApiError::validation(vec![super::FieldError {
             field: "body".into(),
             message: e.to_string(),
-        }])
+        }]),
     })?;
     audit.set_target(format!("adapter {}", adapter.description.id));
     let active = state

@@ -142,6 +142,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_GATEWAY, "Bad gateway", detail)
     }
 
+    /// 503: the host is out of a resource the request needs right now (an adapter instance
+    /// slot); `detail` names the limit and how to raise it.
+    pub fn service_unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            detail,
+        )
+    }
+
     /// 500; the cause is logged, the client gets a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {cause}");
@@ -263,8 +273,22 @@ impl From<ServersError> for ApiError {
                 crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
                     "The server's adapter does not support {what} (capability missing)."
                 )),
-                other => ApiError::internal(other),
+                other => other.into(),
             },
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::adapters::AdapterError> for ApiError {
+    /// The adapter failures that are no request's fault: a full instance pool is 503 (the
+    /// operator can raise the limit; retrying later may find a slot free), the rest 500.
+    fn from(error: crate::adapters::AdapterError) -> Self {
+        match error {
+            e @ crate::adapters::AdapterError::NoInstanceSlot { .. } => {
+                tracing::warn!("{e}");
+                ApiError::service_unavailable(capitalised(&e.to_string()))
+            }
             other => ApiError::internal(other),
         }
     }

@@ -142,6 +142,12 @@ const SHARED_ERRORS: &[(&str, &str, &str)] = &[
         "The host failed; the details are in its log",
     ),
     (
+        "503",
+        "ServiceUnavailable",
+        "The host is out of a resource this request needs right now (every adapter instance \
+         slot is in use); the detail names the limit and the option that raises it",
+    ),
+    (
         "507",
         "InsufficientStorage",
         "The host's disk refused the change; nothing was changed",
@@ -197,7 +203,7 @@ pub fn finish(doc: &mut Document) {
             let body = operation.request_body.as_ref();
             let json_body = body.is_some_and(|b| b.content.contains_key("application/json"));
             let secured = operation.security.is_none();
-            let mut shared = vec!["500"];
+            let mut shared = vec!["500", "503"];
             if !params.is_empty() || body.is_some() {
                 shared.push("400");
             }

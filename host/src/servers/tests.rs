@@ -16,7 +16,7 @@ fn adapters() -> AdapterRuntime {
     ADAPTERS
         .get_or_init(|| {
             let config = SandboxConfig {
-                max_instances: 32,
+                max_instances: Some(32),
                 ..SandboxConfig::default()
             };
             let runtime = AdapterRuntime::new(config, None).expect("runtime");

@@ -40,7 +40,9 @@ pub struct RconLink {
     pub handle: RconHandle,
     /// The driver's task (awaited when the tracker ends).
     pub task: JoinHandle<()>,
-    /// A session of the server's adapter, for the players command and reply parsing.
+    /// A session of the server's adapter, for the players command and reply parsing. It
+    /// keeps no adapter resources, so it gives its instance back after each poll: a running
+    /// server holds an instance only for its parser and its RCon session.
     pub session: AdapterSession,
     /// Tasks that follow the session (pushing kept state when it logs in); they end when
     /// the driver stops and are awaited after it.
@@ -179,6 +181,7 @@ impl Tracker {
         let players_command = match session.take() {
             Some(mut s) => blocking(move || {
                 let command = s.players_command();
+                s.release();
                 (s, command)
             })
             .await
@@ -254,6 +257,8 @@ impl Tracker {
         let (session, parsed) = blocking(move || {
             let mut session = session;
             let parsed = session.parse_players(&reply);
+            // Polls are seconds apart: between them the server holds no instance for this.
+            session.release();
             (session, parsed)
         })
         .await

@@ -41,7 +41,7 @@ fn adapters() -> AdapterRuntime {
     ADAPTERS
         .get_or_init(|| {
             let config = SandboxConfig {
-                max_instances: 8,
+                max_instances: Some(8),
                 ..SandboxConfig::default()
             };
             let adapters = AdapterRuntime::new(config, None).expect("runtime");
@@ -233,6 +233,20 @@ impl TestApp {
 
     /// A host over `store` with this authenticator.
     pub async fn with_auth(store: Store, auth: Auth) -> Self {
+        Self::with_parts(store, auth, adapters()).await
+    }
+
+    /// A host with an adapter runtime of its own (for tests that fill its instance pool).
+    pub async fn with_adapters(adapters: AdapterRuntime) -> Self {
+        let store = Store::open_in_memory().expect("store");
+        let auth = Auth::new(
+            store.clone(),
+            TokenSigner::random(crate::auth::token::DEFAULT_TTL),
+        );
+        Self::with_parts(store, auth, adapters).await
+    }
+
+    async fn with_parts(store: Store, auth: Auth, adapters: AdapterRuntime) -> Self {
         let secrets =
             crate::secrets::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
                 .expect("key");
@@ -241,7 +255,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("data directory");
         let servers = crate::servers::Servers::new(
             store.clone(),
-            adapters(),
+            adapters.clone(),
             secrets.clone(),
             data_dir.path(),
         );
@@ -258,7 +272,7 @@ impl TestApp {
         .await
         .expect("queue");
         let router = router(AppState {
-            adapters: adapters(),
+            adapters,
             store: store.clone(),
             secrets,
             servers: servers.clone(),

@@ -280,3 +280,53 @@ async fn system_info_counts_the_callers_servers_by_state() {
         .await
         .expect_problem(StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_full_adapter_instance_pool_is_a_503_naming_the_limit_and_freed_slots_serve_again() {
+    let runtime = crate::adapters::AdapterRuntime::new(
+        crate::adapters::SandboxConfig {
+            max_instances: Some(2),
+            ..crate::adapters::SandboxConfig::default()
+        },
+        None,
+    )
+    .expect("runtime");
+    runtime.load_builtins().expect("built-ins");
+    let app = TestApp::with_adapters(runtime.clone()).await;
+    // Two sessions hold both slots, as two running servers' parsers would.
+    let mut held: Vec<_> = (0..2)
+        .map(|_| {
+            let mut session = runtime.session_for("generic").expect("generic");
+            session.warm().expect("a slot");
+            session
+        })
+        .collect();
+
+    let token = app.admin_token.clone();
+    let body = json!({"name": "one more", "adapter": "generic", "settings": sleeper()});
+    let problem = app
+        .send(
+            Call::new(Method::POST, "/api/v1/servers")
+                .bearer(&token)
+                .json(&body),
+        )
+        .await
+        .expect_problem(StatusCode::SERVICE_UNAVAILABLE);
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("No adapter instance slot is free"),
+        "{detail}"
+    );
+    assert!(detail.contains("limit 2"), "{detail}");
+    assert!(detail.contains("--max-adapter-instances"), "{detail}");
+    assert!(!detail.contains("crashed"), "not a trap: {detail}");
+
+    held.pop();
+    app.send(
+        Call::new(Method::POST, "/api/v1/servers")
+            .bearer(&token)
+            .json(&body),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+}
