@@ -22,7 +22,7 @@ use super::{FilesError, RelPath};
 /// Set once the kernel answered `openat2` with `ENOSYS`: every root walks from then on.
 static OPENAT2_MISSING: AtomicBool = AtomicBool::new(false);
 
-/// How `openat2` may spurious fail with `EAGAIN` (a rename elsewhere during the lookup)
+/// How often `openat2` may fail with `EAGAIN` (a rename elsewhere during the lookup)
 /// before the lookup gives up.
 const RETRIES: usize = 16;
 
