@@ -10,6 +10,9 @@
 //! - [`demo`]: `serve --demo`, servers backed by the game-server simulator;
 //! - [`events`]: the in-process event bus (log lines, players, metrics, states, server
 //!   events, jobs) and the recent lines kept per server;
+//! - [`files`]: file work beneath a root directory opened once (`openat2` with
+//!   `RESOLVE_BENEATH`, so a planted symbolic link cannot lead out) and atomic replacement
+//!   (temporary file, fsync, rename): rendered configs, keys, the component cache, content;
 //! - [`jobs`]: the job queue and its workers (install, start, stop, … as steps with logs,
 //!   exclusivity per server and runtime, cancel);
 //! - [`names`]: names people give things (servers, uploaded files): one Unicode form, no
@@ -60,6 +63,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod events;
+pub mod files;
 pub mod jobs;
 pub mod names;
 pub mod secrets;

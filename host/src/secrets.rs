@@ -8,7 +8,6 @@
 //! sealed value cannot be moved to another field. Nothing here logs a secret, and `Debug`
 //! never shows the key.
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -167,21 +166,10 @@ fn secret_fields(schema: &[Field]) -> impl Iterator<Item = &Field> {
         .filter(|f| matches!(f.kind, FieldKind::Secret))
 }
 
-/// Writes a file readable only by its owner, atomically (temp file, then rename).
+/// Writes a file readable only by its owner, atomically (temporary file, fsync, rename; see
+/// [`crate::files::AtomicFile`]), creating its directory when missing.
 pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_file_in_own_dir(path, contents, 0o600).map_err(std::io::Error::from)
 }
 
 /// `bytes` random bytes from the operating system, as lowercase hex (for generated

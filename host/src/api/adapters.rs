@@ -169,7 +169,7 @@ pub async fn upload(
             .map(|c| if safe(c) { c } else { '_' })
             .collect();
         let path = dir.join(format!("{name}.wasm"));
-        crate::servers::paths::write_atomic(&path, &bytes)
+        crate::files::write_file_in_own_dir(&path, &bytes, crate::servers::paths::FILE_MODE)
             .map_err(|e| crate::adapters::AdapterError::Load(format!("cannot store it: {e}")))?;
         runtime.load_dropin(&path)
     })

@@ -147,8 +147,8 @@ pub enum Purpose {
 
 /// What a server's adapter plans for it, ready to act on.
 pub struct Prepared {
-    /// Rendered files, at their resolved paths.
-    pub files: Vec<(PathBuf, Vec<u8>)>,
+    /// Rendered files, each below its root.
+    pub files: Vec<paths::RenderedFile>,
     /// How to launch and stop it.
     pub plan: LaunchPlan,
     /// Where its RCon listens, if it has one.
@@ -487,10 +487,14 @@ impl Servers {
         let files = files
             .into_iter()
             .map(|f| {
-                Ok((
-                    dirs.resolve(&f.path).map_err(ServersError::Files)?,
-                    f.contents,
-                ))
+                // Checked here, so a plan naming a path out of its root fails before it runs.
+                dirs.resolve(&f.path).map_err(ServersError::Files)?;
+                Ok(paths::RenderedFile {
+                    root: dirs.root(f.path.root).to_path_buf(),
+                    path: crate::files::RelPath::new(&f.path.path)
+                        .map_err(|e| ServersError::Files(e.to_string()))?,
+                    contents: f.contents,
+                })
             })
             .collect::<Result<Vec<_>, ServersError>>()?;
         let program = PathBuf::from(&launch.program);
@@ -529,10 +533,7 @@ impl Servers {
         tokio::task::spawn_blocking(move || {
             paths::create_private_dir_all(&dirs.instance)
                 .map_err(|e| format!("{}: {e}", dirs.instance.display()))?;
-            for (path, contents) in &files {
-                paths::write_atomic(path, contents)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-            }
+            paths::write_rendered(&files).map_err(|e| e.to_string())?;
             Ok::<_, String>(files.len())
         })
         .await

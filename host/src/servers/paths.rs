@@ -4,14 +4,15 @@
 //! files live in `<data-dir>/runtimes/<adapter-id>/` (shared by that game's servers) unless an
 //! administrator registered an existing install path. Adapters name files relative to one of
 //! these roots; `resolve` refuses anything that could leave the root (absolute paths, `..`,
-//! symlinks pointing out), `write_atomic` replaces files whole and `link_dir` points a link at
-//! a folder.
+//! symlinks pointing out) for paths handed to other programs, `write_rendered` replaces
+//! rendered files whole beneath their root (through [`crate::files`]) and `link_dir` points a
+//! link at a folder.
 
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::adapters::model::{PathRef, Root};
+use crate::files;
 
 /// The data directory's folder for files that live as long as one job step.
 pub const SCRATCH_DIR: &str = "tmp";
@@ -55,6 +56,14 @@ impl ServerDirs {
     /// Where the server's captured console output (stdout and stderr) goes.
     pub fn console(&self) -> PathBuf {
         self.instance.join("console")
+    }
+
+    /// The directory `root` names for this server.
+    pub fn root(&self, root: Root) -> &Path {
+        match root {
+            Root::Instance => &self.instance,
+            Root::Runtime => &self.runtime,
+        }
     }
 
     /// The absolute path an adapter's `PathRef` names, refusing escapes from its root.
@@ -124,30 +133,49 @@ pub fn link_dir(target: &Path, link: &Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, link)
 }
 
-/// Writes `contents` to `path` whole, readable by the host's user only ([`FILE_MODE`]): a
-/// temporary file beside it, then a rename. Missing directories are made with
-/// [`DIR_MODE`].
-pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| std::io::Error::other("a file needs a directory"))?;
-    create_private_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.garrison-tmp"));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(FILE_MODE)
-        .open(&tmp)?;
-    // A temporary file left by an older run keeps its mode through `open`: set it.
-    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+/// A file an adapter rendered: the server's root it lives in and where below it.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    /// The root ([`ServerDirs::instance`] or [`ServerDirs::runtime`]).
+    pub root: PathBuf,
+    /// Where below the root (checked: plain names only).
+    pub path: files::RelPath,
+    /// What the adapter rendered.
+    pub contents: Vec<u8>,
+}
+
+impl RenderedFile {
+    /// The file's absolute path (for messages and other programs; never opened by path).
+    pub fn full_path(&self) -> PathBuf {
+        self.root.join(self.path.to_path())
+    }
+}
+
+/// Writes `rendered` files whole, readable by the host's user only ([`FILE_MODE`]), each
+/// beneath its root (see [`files::Root`]: a link a game planted on the way is refused, never
+/// followed out): a temporary file beside it, fsync, rename. Missing directories are made
+/// with [`DIR_MODE`]. Blocking.
+pub fn write_rendered(rendered: &[RenderedFile]) -> Result<(), files::FilesError> {
+    let mut roots: Vec<(&Path, files::Root)> = Vec::new();
+    for file in rendered {
+        let root = match roots.iter().find(|(path, _)| *path == file.root) {
+            Some((_, root)) => root.clone(),
+            None => {
+                create_private_dir_all(&file.root).map_err(|source| files::FilesError::Io {
+                    path: file.root.display().to_string(),
+                    source,
+                })?;
+                let root = files::Root::open(&file.root)?;
+                roots.push((file.root.as_path(), root.clone()));
+                root
+            }
+        };
+        if let Some((dir, _)) = file.path.split_last() {
+            root.create_dir_all_mode(&dir, DIR_MODE)?;
+        }
+        root.write_atomic(&file.path, &file.contents, FILE_MODE)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

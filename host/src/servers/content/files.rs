@@ -1,18 +1,20 @@
-//! The file-system side of content directories: confining a directory to its root, listing
-//! files and folders, removing a file. Everything here blocks: callers run it with
-//! `spawn_blocking`.
+//! The file-system side of content directories: opening a directory beneath the game's root,
+//! listing files and folders, checking an upload's target, removing a file. Everything here
+//! blocks: callers run it with `spawn_blocking`.
 //!
-//! A content directory is resolved by [`ServerDirs::resolve`](super::super::paths::ServerDirs),
-//! which refuses `..` and absolute paths; here the directory and every entry are checked
-//! again after symlinks are followed, so a link planted in the directory cannot make the
-//! host list, replace or delete anything outside the game's root.
+//! A content directory is named by the adapter relative to a root (checked by
+//! [`ServerDirs::resolve`](super::super::paths::ServerDirs), which refuses `..` and absolute
+//! paths). Every operation goes through a [`files::Root`] opened on the game's directory,
+//! so the kernel resolves each path beneath it: a link planted in the directory (or swapped
+//! in between two calls) cannot make the host list, replace or delete anything outside the
+//! game's root.
 
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use super::ContentError;
 use super::names;
 use crate::adapters::model::ContentDir;
+use crate::files::{FilesError, Kind, RelPath, Root};
 
 /// A file entry of a content directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,152 +38,193 @@ pub struct FolderEntry {
     pub link: Option<PathBuf>,
 }
 
-/// The real (symlink-free) path of `root`, or none when it does not exist yet.
-pub fn real_root(root: &Path) -> Option<PathBuf> {
-    root.canonicalize().ok()
+/// A content directory that exists, opened: the game's root and the directory below it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The game's root; every path below is resolved beneath it.
+    pub root: Root,
+    /// The content directory below the root.
+    pub dir: RelPath,
 }
 
-/// Checks that `path`, once symlinks are followed, stays below `real_root`. A path that does
-/// not exist passes (nothing there to follow).
-pub fn check_inside(path: &Path, real_root: Option<&Path>) -> Result<(), ContentError> {
-    let (Ok(real), Some(root)) = (path.canonicalize(), real_root) else {
-        return Ok(());
-    };
-    if real.starts_with(root) {
-        Ok(())
-    } else {
-        Err(ContentError::Outside(path.display().to_string()))
+/// How a refusal of the files layer reads for content: a link leading out (or any link
+/// where links are not followed) or a path the adapter should not have named is
+/// [`ContentError::Outside`]; the rest is file work that failed.
+pub fn refusal(e: FilesError) -> ContentError {
+    match e {
+        FilesError::Outside { path } | FilesError::Symlink { path } => ContentError::Outside(path),
+        FilesError::InvalidPath { .. } => ContentError::Outside(e.to_string()),
+        FilesError::Io { .. } => ContentError::Io(e.to_string()),
     }
 }
 
-/// The directory `dir` (already resolved below `root`), created when `create` is set and
-/// checked to stay inside `root` after symlinks. Missing and not created: `Ok(None)`.
-pub fn open_dir(root: &Path, dir: &Path, create: bool) -> Result<Option<PathBuf>, ContentError> {
+/// The content directory `dir` below `root`, created (with the root) when `create` is set,
+/// and checked to be a directory beneath `root`. Missing and not created: `Ok(None)`.
+pub fn open_dir(root: &Path, dir: &RelPath, create: bool) -> Result<Option<Opened>, ContentError> {
     if create {
-        std::fs::create_dir_all(dir).map_err(|e| ContentError::io(dir, &e))?;
+        std::fs::create_dir_all(root).map_err(|e| ContentError::io(root, &e))?;
     }
-    if !dir.exists() {
-        return Ok(None);
+    let root = match Root::open(root) {
+        Ok(root) => root,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(refusal(e)),
+    };
+    if create {
+        root.create_dir_all(dir).map_err(refusal)?;
     }
-    check_inside(dir, real_root(root).as_deref())?;
-    if !dir.is_dir() {
-        return Err(ContentError::Outside(dir.display().to_string()));
+    match root.metadata(dir) {
+        Ok(meta) if meta.kind == Kind::Dir => Ok(Some(Opened {
+            root,
+            dir: dir.clone(),
+        })),
+        Ok(_) => Err(ContentError::Outside(
+            root.path().join(dir.to_path()).display().to_string(),
+        )),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(refusal(e)),
     }
-    Ok(Some(dir.to_path_buf()))
 }
 
-/// The files of `path` that are content of `dir`, sorted by file name. Links leading outside
-/// `root` and names that are not UTF-8 are left out.
-pub fn list_files(
-    root: &Path,
-    path: &Path,
-    dir: &ContentDir,
-) -> Result<Vec<FileEntry>, ContentError> {
-    let real = real_root(root);
+/// The files of the opened directory that are content of `dir`, sorted by file name. Links
+/// leading outside the root and names that are not UTF-8 are left out.
+pub fn list_files(opened: &Opened, dir: &ContentDir) -> Result<Vec<FileEntry>, ContentError> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(|e| ContentError::io(path, &e))? {
-        let Ok(entry) = entry else { continue };
-        let Ok(file) = entry.file_name().into_string() else {
+    for entry in opened.root.list(&opened.dir).map_err(refusal)? {
+        let Ok(file) = entry.name.into_string() else {
             continue;
         };
         let Some(name) = names::entry_name(&file, dir) else {
             continue;
         };
-        let full = entry.path();
-        if check_inside(&full, real.as_deref()).is_err() {
-            continue;
-        }
-        let Ok(meta) = std::fs::metadata(&full) else {
+        let Ok(path) = opened.dir.join(&file) else {
             continue;
         };
-        if !meta.is_file() {
+        // Followed beneath the root: a link out is an error, and so left out.
+        let Ok(meta) = opened.root.metadata(&path) else {
+            continue;
+        };
+        if meta.kind != Kind::File {
             continue;
         }
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs());
         out.push(FileEntry {
             file,
             name,
-            size: meta.len(),
-            modified,
+            size: meta.len,
+            modified: meta.modified,
         });
     }
     out.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(out)
 }
 
-/// The folders (or links to folders) of `path` that are content of `dir`, sorted by name.
-pub fn list_folders(path: &Path, dir: &ContentDir) -> Result<Vec<FolderEntry>, ContentError> {
+/// The folders (or links to folders) of the opened directory that are content of `dir`,
+/// sorted by name. A link's target (a Workshop download, often outside the directory) is
+/// only read and looked at to say it is a folder; nothing is opened through it.
+pub fn list_folders(opened: &Opened, dir: &ContentDir) -> Result<Vec<FolderEntry>, ContentError> {
+    let here = opened.root.path().join(opened.dir.to_path());
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(|e| ContentError::io(path, &e))? {
-        let Ok(entry) = entry else { continue };
-        let Ok(file) = entry.file_name().into_string() else {
+    for entry in opened.root.list(&opened.dir).map_err(refusal)? {
+        let Ok(file) = entry.name.into_string() else {
             continue;
         };
         let Some(name) = names::entry_name(&file, dir) else {
             continue;
         };
-        let full = entry.path();
-        if !full.is_dir() {
-            continue;
-        }
-        let link = std::fs::read_link(&full).ok().map(|target| {
-            if target.is_absolute() {
-                target
-            } else {
-                path.join(target)
+        let link = match entry.kind {
+            Kind::Dir => None,
+            Kind::Symlink => {
+                let Ok(target) = opened
+                    .dir
+                    .join(&file)
+                    .and_then(|p| opened.root.read_link(&p))
+                else {
+                    continue;
+                };
+                let target = if target.is_absolute() {
+                    target
+                } else {
+                    here.join(target)
+                };
+                if !target.is_dir() {
+                    continue;
+                }
+                Some(target)
             }
-        });
+            Kind::File | Kind::Other => continue,
+        };
         out.push(FolderEntry { name, link });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-/// Where `file` of the content directory `path` is, once checked: the name is one plain
-/// component (see [`names::check_upload_name`]) and an existing entry there (a link, say)
-/// does not lead outside `root`.
-pub fn target(
-    root: &Path,
-    path: &Path,
-    file: &str,
-    dir: &ContentDir,
-) -> Result<PathBuf, ContentError> {
+/// Where `file` of the opened directory is, once checked: the name is one plain component
+/// (see [`names::check_upload_name`]) and an existing entry there (a link, say) does not lead
+/// outside the root.
+pub fn target(opened: &Opened, file: &str, dir: &ContentDir) -> Result<RelPath, ContentError> {
     names::check_upload_name(file, &dir.extensions).map_err(ContentError::InvalidName)?;
-    let target = path.join(file);
-    check_inside(&target, real_root(root).as_deref())?;
-    if std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+    let target = opened
+        .dir
+        .join(file)
+        .map_err(|e| ContentError::InvalidName(e.to_string()))?;
+    match opened.root.metadata(&target) {
+        Err(e) if e.is_escape() => return Err(refusal(e)),
+        _ => {}
+    }
+    if opened
+        .root
+        .symlink_metadata(&target)
+        .is_ok_and(|m| m.kind == Kind::Dir)
+    {
         return Err(ContentError::InvalidName(format!("{file} is a folder")));
     }
     Ok(target)
 }
 
-/// Removes the file `target`; a missing one is [`ContentError::NotFound`]. A link is removed
-/// itself, never what it points at.
-pub fn remove(target: &Path, file: &str) -> Result<(), ContentError> {
-    match std::fs::symlink_metadata(target) {
-        Ok(meta) if meta.is_dir() => Err(ContentError::NotFound(file.to_string())),
-        Ok(_) => std::fs::remove_file(target).map_err(|e| ContentError::io(target, &e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(ContentError::NotFound(file.to_string()))
-        }
-        Err(e) => Err(ContentError::io(target, &e)),
+/// Whether the directory `dir` below `root` holds an entry `file` (a link counts, followed
+/// or not). Anything unreadable counts as absent.
+pub fn entry_exists(root: &Path, dir: &RelPath, file: &str) -> bool {
+    let Ok(root) = Root::open(root) else {
+        return false;
+    };
+    dir.join(file)
+        .and_then(|path| root.symlink_metadata(&path))
+        .is_ok()
+}
+
+/// Removes the file `target` beneath the opened root; a missing one is
+/// [`ContentError::NotFound`]. A link is removed itself, never what it points at.
+pub fn remove(opened: &Opened, target: &RelPath, file: &str) -> Result<(), ContentError> {
+    match opened.root.symlink_metadata(target) {
+        Ok(meta) if meta.kind == Kind::Dir => Err(ContentError::NotFound(file.to_string())),
+        Ok(_) => opened.root.remove_file(target).map_err(refusal),
+        Err(e) if e.is_not_found() => Err(ContentError::NotFound(file.to_string())),
+        Err(e) => Err(refusal(e)),
     }
 }
+
+/// The mode of uploaded files: the host's user's alone, like everything it writes.
+pub const UPLOAD_MODE: u32 = 0o600;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::model::{ContentKind, EntryKind, PathRef, Root};
+    use crate::adapters::model::{ContentKind, EntryKind, PathRef, Root as PathRoot};
+
+    fn rel(path: &str) -> RelPath {
+        RelPath::new(path).expect("a valid path")
+    }
+
+    /// Where an opened directory is, as a path.
+    fn path_of(opened: Option<Opened>) -> Option<PathBuf> {
+        opened.map(|o| o.root.path().join(o.dir.to_path()))
+    }
 
     fn missions() -> ContentDir {
         ContentDir {
             kind: ContentKind::Missions,
             dir: PathRef {
-                root: Root::Runtime,
+                root: PathRoot::Runtime,
                 path: "missions".into(),
             },
             entries: EntryKind::File,
@@ -199,13 +242,13 @@ mod tests {
         std::fs::create_dir_all(&root).expect("root");
         std::fs::create_dir_all(&outside).expect("outside");
         std::os::unix::fs::symlink(&outside, root.join("missions")).expect("link");
-        let refused = open_dir(&root, &root.join("missions"), true).expect_err("outside");
+        let refused = open_dir(&root, &rel("missions"), true).expect_err("outside");
         assert!(matches!(refused, ContentError::Outside(_)), "{refused:?}");
         // A missing directory is created when asked, and is inside.
-        let made = open_dir(&root, &root.join("other"), true).expect("created");
-        assert_eq!(made, Some(root.join("other")));
+        let made = open_dir(&root, &rel("other"), true).expect("created");
+        assert_eq!(path_of(made), Some(root.join("other")));
         assert_eq!(
-            open_dir(&root, &root.join("absent"), false).expect("ok"),
+            path_of(open_dir(&root, &rel("absent"), false).expect("ok")),
             None
         );
     }
@@ -223,19 +266,26 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), b"x").expect("notes");
         std::fs::write(dir.join(".good.dat.garrison-upload"), b"x").expect("tmp");
 
-        let listed = list_files(&root, &dir, &missions()).expect("list");
+        let opened = open_dir(&root, &rel("missions"), false)
+            .expect("open")
+            .expect("present");
+        let listed = list_files(&opened, &missions()).expect("list");
         let names: Vec<&str> = listed.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["good"]);
         assert_eq!(listed[0].size, 7);
 
-        let refused = target(&root, &dir, "evil.dat", &missions()).expect_err("outside");
+        let refused = target(&opened, "evil.dat", &missions()).expect_err("outside");
         assert!(matches!(refused, ContentError::Outside(_)), "{refused:?}");
         for bad in ["../x.dat", "/etc/passwd", "a\0.dat", ".h.dat", "x.txt"] {
-            let refused = target(&root, &dir, bad, &missions()).expect_err(bad);
+            let refused = target(&opened, bad, &missions()).expect_err(bad);
             assert!(matches!(refused, ContentError::InvalidName(_)), "{bad}");
         }
         assert_eq!(
-            target(&root, &dir, "good.dat", &missions()).expect("inside"),
+            root.join(
+                target(&opened, "good.dat", &missions())
+                    .expect("inside")
+                    .to_path()
+            ),
             dir.join("good.dat")
         );
     }
@@ -247,9 +297,12 @@ mod tests {
         std::fs::write(&kept, b"x").expect("kept");
         let link = base.path().join("link.dat");
         std::os::unix::fs::symlink(&kept, &link).expect("link");
-        remove(&link, "link.dat").expect("removed");
+        let opened = open_dir(base.path(), &RelPath::root(), false)
+            .expect("open")
+            .expect("present");
+        remove(&opened, &rel("link.dat"), "link.dat").expect("removed");
         assert!(kept.exists());
-        let missing = remove(&link, "link.dat").expect_err("gone");
+        let missing = remove(&opened, &rel("link.dat"), "link.dat").expect_err("gone");
         assert!(matches!(missing, ContentError::NotFound(_)));
     }
 }

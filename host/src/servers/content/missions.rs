@@ -1,6 +1,7 @@
 //! Missions: the files of a server's missions directory, uploads (streamed to a hidden
-//! temporary file beside the target, then renamed over it), deletes, and the rotation (the
-//! setting the adapter names as the missions selection).
+//! temporary file beside the target, synced, then renamed over it, by
+//! [`crate::files::stream`]), deletes, and the rotation (the setting the adapter names as the
+//! missions selection).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -89,14 +90,14 @@ impl Servers {
     pub async fn missions(&self, server: &Server) -> Result<Missions, ContentError> {
         let located = self.content_dir(server, ContentKind::Missions).await?;
         let rotation = located.selected(&server.settings)?;
-        let (root, path, dir) = (
+        let (root, relative, dir) = (
             located.root.clone(),
-            located.path.clone(),
+            located.relative.clone(),
             located.dir.clone(),
         );
         let found =
-            tokio::task::spawn_blocking(move || match files::open_dir(&root, &path, false)? {
-                Some(path) => files::list_files(&root, &path, &dir),
+            tokio::task::spawn_blocking(move || match files::open_dir(&root, &relative, false)? {
+                Some(opened) => files::list_files(&opened, &dir),
                 None => Ok(Vec::new()),
             })
             .await
@@ -140,15 +141,14 @@ impl Servers {
         file: &str,
         declared: Option<u64>,
         may_change_shared: bool,
-        mut body: S,
+        body: S,
     ) -> Result<Uploaded, ContentError>
     where
         S: futures_util::Stream<Item = Result<B, E>> + Unpin,
         B: AsRef<[u8]>,
         E: std::fmt::Display,
     {
-        use futures_util::StreamExt;
-        use tokio::io::AsyncWriteExt;
+        use crate::files::stream::StreamError;
 
         // Both spellings of a name are one file (see `crate::names`).
         let file = &crate::names::nfc(file);
@@ -161,61 +161,42 @@ impl Servers {
         if declared.is_some_and(|n| n > limit) {
             return Err(ContentError::TooLarge(limit));
         }
-        let (root, path, dir, name) = (
+        let (root, relative, dir, name) = (
             located.root.clone(),
-            located.path.clone(),
+            located.relative.clone(),
             located.dir.clone(),
             file.to_string(),
         );
-        let (dir_path, target) = tokio::task::spawn_blocking(move || {
-            let target = files::target(&root, &path, &name, &dir)?;
-            let dir_path = files::open_dir(&root, &path, true)?
-                .ok_or_else(|| ContentError::Io(format!("{} vanished", path.display())))?;
-            Ok::<_, ContentError>((dir_path, target))
+        let (opened, target) = tokio::task::spawn_blocking(move || {
+            let opened = files::open_dir(&root, &relative, true)?.ok_or_else(|| {
+                ContentError::Io(format!(
+                    "{} vanished",
+                    root.join(relative.to_path()).display()
+                ))
+            })?;
+            let target = files::target(&opened, &name, &dir)?;
+            Ok::<_, ContentError>((opened, target))
         })
         .await
         .map_err(|e| ContentError::Io(e.to_string()))??;
 
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let tmp = dir_path.join(format!(".{file}.{stamp}.garrison-upload"));
-        let mut out = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .await
-            .map_err(|e| ContentError::io(&tmp, &e))?;
-        let mut size: u64 = 0;
-        let written = async {
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| ContentError::Body(e.to_string()))?;
-                let chunk = chunk.as_ref();
-                size += chunk.len() as u64;
-                if size > limit {
-                    return Err(ContentError::TooLarge(limit));
-                }
-                out.write_all(chunk)
-                    .await
-                    .map_err(|e| ContentError::io(&tmp, &e))?;
-            }
-            out.sync_all()
-                .await
-                .map_err(|e| ContentError::io(&tmp, &e))?;
-            let replaced = tokio::fs::symlink_metadata(&target).await.is_ok();
-            tokio::fs::rename(&tmp, &target)
-                .await
-                .map_err(|e| ContentError::io(&target, &e))?;
-            Ok(replaced)
-        }
-        .await;
-        let replaced = match written {
-            Ok(replaced) => replaced,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
-            }
-        };
+        // Streamed to a hidden temporary file beside the target, renamed over it only when
+        // the whole body arrived; anything else leaves the old file and no temporary one.
+        let written = crate::files::stream::write_stream(
+            opened.root,
+            target,
+            files::UPLOAD_MODE,
+            limit,
+            body,
+        )
+        .await
+        .map_err(|e| match e {
+            StreamError::Body(e) => ContentError::Body(e.to_string()),
+            StreamError::TooLarge(limit) => ContentError::TooLarge(limit),
+            StreamError::Files(e) => files::refusal(e),
+            StreamError::Thread(why) => ContentError::Io(why),
+        })?;
+        let (size, replaced) = (written.size, written.replaced);
         let name = super::names::entry_name(file, &located.dir).unwrap_or_else(|| file.into());
         Ok(Uploaded {
             file: file.to_string(),
@@ -252,18 +233,18 @@ impl Servers {
         }
         self.guard_shared(server, &located, file, may_change_shared)
             .await?;
-        let (root, path, dir, name) = (
+        let (root, relative, dir, name) = (
             located.root.clone(),
-            located.path.clone(),
+            located.relative.clone(),
             located.dir.clone(),
             file.to_string(),
         );
         tokio::task::spawn_blocking(move || {
-            let Some(path) = files::open_dir(&root, &path, false)? else {
+            let Some(opened) = files::open_dir(&root, &relative, false)? else {
                 return Err(ContentError::NotFound(format!("mission file {name}")));
             };
-            let target = files::target(&root, &path, &name, &dir)?;
-            files::remove(&target, &format!("mission file {name}"))
+            let target = files::target(&opened, &name, &dir)?;
+            files::remove(&opened, &target, &format!("mission file {name}"))
         })
         .await
         .map_err(|e| ContentError::Io(e.to_string()))?

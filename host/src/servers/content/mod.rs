@@ -3,9 +3,9 @@
 //! (`lifecycle.content-dirs`).
 //!
 //! The adapter names the directories and the settings that select entries; the host lists,
-//! stores and deletes files there (confined to the game's root, see [`files`]) and changes the
-//! selecting settings only through [`Servers::update_settings`], so the schema and the
-//! adapter's `validate` judge every change. Changed settings apply at the next start. This
+//! stores and deletes files there (beneath the game's root through [`crate::files`], see
+//! [`files`]) and changes the selecting settings only through [`Servers::update_settings`],
+//! so the schema and the adapter's `validate` judge every change. Changed settings apply at the next start. This
 //! module knows no game.
 //!
 //! Layout: `names` (name rules), `files` (blocking file work), `selection` (the selecting
@@ -108,6 +108,8 @@ pub struct Located {
     pub root: PathBuf,
     /// The directory, resolved (it may not exist yet).
     pub path: PathBuf,
+    /// The directory below `root` (what file work resolves beneath the root).
+    pub relative: crate::files::RelPath,
 }
 
 impl Located {
@@ -175,15 +177,15 @@ impl Servers {
         let path = server_dirs
             .resolve(&dir.dir)
             .map_err(|e| ContentError::Outside(e.to_string()))?;
-        let root = match dir.dir.root {
-            crate::adapters::model::Root::Instance => server_dirs.instance,
-            crate::adapters::model::Root::Runtime => server_dirs.runtime,
-        };
+        let relative = crate::files::RelPath::new(&dir.dir.path)
+            .map_err(|e| ContentError::Outside(e.to_string()))?;
+        let root = server_dirs.root(dir.dir.root).to_path_buf();
         Ok(Located {
             adapter,
             dir,
             root,
             path,
+            relative,
         })
     }
 
@@ -206,10 +208,16 @@ impl Servers {
         if !may_change_shared {
             return Err(ContentError::Shared(kind.capability()));
         }
-        if tokio::fs::symlink_metadata(located.path.join(file))
-            .await
-            .is_err()
-        {
+        let (root, relative, entry) = (
+            located.root.clone(),
+            located.relative.clone(),
+            file.to_string(),
+        );
+        let exists =
+            tokio::task::spawn_blocking(move || files::entry_exists(&root, &relative, &entry))
+                .await
+                .map_err(|e| ContentError::Io(e.to_string()))?;
+        if !exists {
             return Ok(()); // a new file: nothing uses it yet
         }
         let Some(name) = names::entry_name(file, &located.dir) else {

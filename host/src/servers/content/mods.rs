@@ -74,15 +74,15 @@ impl Servers {
                 })
             })
             .transpose()?;
-        let (root, path, dir) = (
+        let (root, relative, dir) = (
             located.root.clone(),
-            located.path.clone(),
+            located.relative.clone(),
             located.dir.clone(),
         );
         let runtime = self.dirs(server).runtime;
         let folders =
-            tokio::task::spawn_blocking(move || match files::open_dir(&root, &path, false)? {
-                Some(path) => files::list_folders(&path, &dir),
+            tokio::task::spawn_blocking(move || match files::open_dir(&root, &relative, false)? {
+                Some(opened) => files::list_folders(&opened, &dir),
                 None => Ok(Vec::new()),
             })
             .await
