@@ -22,7 +22,7 @@ export function Jobs({ server }) {
   return html`<div class="table-wrap"><table>
     <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Requested</th><th scope="col">Error</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${jobs.map((j) => html`<tr key=${j.id}>
-      <td>#${j.id} ${j.kind}</td><td><span class=${`badge job-${j.state}`}>${j.state}</span>${j.progress != null && j.state === 'running' ? ` ${Math.round(j.progress * 100)} %` : ''}</td>
+      <td>#${j.id} ${j.kind}</td><td><span class=${`badge job-${j.state}`}>${j.state}</span>${j.progress != null && j.state === 'running' ? ` ${Math.round(j.progress)} %` : ''}</td>
       <td>${time(j.created_at)} by ${j.requested_by}</td><td>${j.error || ''}</td>
       <td><span class="actions"><button type="button" aria-expanded=${open === j.id} onClick=${() => setOpen(open === j.id ? null : j.id)}>Log of job ${j.id}</button>
         ${server.access === 'manage' && ['queued', 'running'].includes(j.state) && html`<button type="button" class="danger" onClick=${() => cancel(j)}>Cancel job ${j.id}</button>`}</span></td>
