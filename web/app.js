@@ -1,6 +1,6 @@
 // The dashboard: who is signed in, the routes, the frame around every page.
 //
-// Routes (real URLs, reloadable): /login, /servers, /servers/{id}/{tab}.
+// Routes (real URLs, reloadable): /login, /servers, /servers/{id}/{tab}, /adapters.
 import { render } from './vendor/preact.mjs';
 import { useEffect } from './vendor/hooks.mjs';
 import { signal, effect } from './vendor/signals.mjs';
@@ -10,6 +10,7 @@ import * as live from './live.js';
 import { Login, ChoosePassword } from './pages/login.js';
 import { ServerList } from './pages/servers.js';
 import { ServerPage } from './pages/server.js';
+import { AdapterList } from './pages/adapters.js';
 
 // The signed-in user (`/auth/me`), null when signed out, undefined while unknown.
 export const me = signal(undefined);
@@ -80,7 +81,7 @@ function Header() {
   return html`
     <header class="top">
       <a class="brand" href="/servers">Garrison</a>
-      <nav aria-label="Main"><a href="/servers">Servers</a></nav>
+      <nav aria-label="Main"><a href="/servers">Servers</a> <a href="/adapters">Games</a></nav>
       <span class="spacer"></span>
       ${live.connected.value ? null : html`<span class="badge bad" role="status">Live updates interrupted — reconnecting…</span>`}
       ${user && html`<span class="who">${user.username} (${user.effective_role})</span>
@@ -103,6 +104,7 @@ function App() {
   let page;
   if (server) page = html`<${ServerPage} id=${Number(server[1])} tab=${server[2] || 'overview'} />`;
   else if (p === '/' || p === '/servers' || p === '/servers/') page = html`<${ServerList} />`;
+  else if (p === '/adapters' || p === '/adapters/') page = html`<${AdapterList} admin=${user.effective_role === 'admin'} />`;
   else page = html`<section><h1>Not found</h1><p>No page at this address. <a href="/servers">See the servers</a>.</p></section>`;
   return html`<${Header} /><main>${page}</main>`;
 }
@@ -115,7 +117,9 @@ export function nextPage() {
 effect(() => {
   const p = path.value;
   const id = p.match(/^\/servers\/(\d+)/);
-  document.title = p.startsWith('/login') ? 'Sign in · Garrison' : id ? `Server ${id[1]} · Garrison` : 'Servers · Garrison';
+  document.title = p.startsWith('/login') ? 'Sign in · Garrison'
+    : id ? `Server ${id[1]} · Garrison`
+      : p.startsWith('/adapters') ? 'Games · Garrison' : 'Servers · Garrison';
 });
 
 render(html`<${App} />`, document.getElementById('app'));

@@ -17,6 +17,8 @@
 //!   exclusivity per server and runtime, cancel);
 //! - [`names`]: names people give things (servers, uploaded files): one Unicode form, no
 //!   invisible formatting characters;
+//! - [`runtimes`]: a game's install shared by its servers (`runtimes/<adapter>/`): installing
+//!   and updating it once for all of them, the install plan's steps, the build installed;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`serve`]: the accept loop and its limits on slow, idle and greedy clients;
 //! - [`servers`]: servers as the API sees them: settings, the adapter's plan, starting,
@@ -66,6 +68,7 @@ pub mod events;
 pub mod files;
 pub mod jobs;
 pub mod names;
+pub mod runtimes;
 pub mod secrets;
 pub mod serve;
 pub mod servers;

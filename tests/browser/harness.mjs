@@ -65,7 +65,8 @@ export async function openBrowser(problems, who = 'admin') {
 }
 
 export class Host {
-  static async start() {
+  // `env`: variables added to the host's environment (e.g. `GARRISON_STEAMCMD`).
+  static async start({ env = {} } = {}) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: build with cargo build -p garrison -p garrison-sim`);
     mkdirSync(shots, { recursive: true });
     const dataDir = mkdtempSync(join(tmpdir(), 'garrison-browser-'));
@@ -73,7 +74,7 @@ export class Host {
     const base = `http://127.0.0.1:${port}`;
     const proc = spawn(bin, ['serve', '--demo', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`,
       '--metrics-interval', '1s', '--player-poll', '1s'], {
-      env: { ...process.env, GARRISON_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+      env: { ...process.env, GARRISON_LOG: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
     });
     proc.stderr.on('data', () => {});
     const host = new Host(proc, dataDir, base);

@@ -7,4 +7,4 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ ! -d node_modules/playwright-core ]; then
     npm ci --no-audit --no-fund
 fi
-exec node --test --test-concurrency=1 --test-timeout=120000 dashboard.test.mjs operations.test.mjs
+exec node --test --test-concurrency=1 --test-timeout=120000 dashboard.test.mjs operations.test.mjs runtimes.test.mjs

@@ -1,10 +1,11 @@
 // The server's jobs (a job's log streams live over SSE; cancel) and its events (type filter).
-import { useEffect, useRef, useState } from '../vendor/hooks.mjs';
+import { useEffect, useState } from '../vendor/hooks.mjs';
 import { html } from '../html.js';
 import * as api from '../api.js';
 import * as live from '../live.js';
 import { time } from '../format.js';
 import { EventList } from './overview.js';
+import { JobLog } from '../components/joblog.js';
 
 export function Jobs({ server }) {
   const [jobs, setJobs] = useState(null);
@@ -22,35 +23,12 @@ export function Jobs({ server }) {
   return html`<div class="table-wrap"><table>
     <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Requested</th><th scope="col">Error</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${jobs.map((j) => html`<tr key=${j.id}>
-      <td>#${j.id} ${j.kind}</td><td><span class=${`badge job-${j.state}`}>${j.state}</span>${j.progress != null && j.state === 'running' ? ` ${Math.round(j.progress * 100)} %` : ''}</td>
+      <td>#${j.id} ${j.kind}</td><td><span class=${`badge job-${j.state}`}>${j.state}</span>${j.progress != null && j.state === 'running' ? ` ${Math.round(j.progress)} %` : ''}</td>
       <td>${time(j.created_at)} by ${j.requested_by}</td><td>${j.error || ''}</td>
       <td><span class="actions"><button type="button" aria-expanded=${open === j.id} onClick=${() => setOpen(open === j.id ? null : j.id)}>Log of job ${j.id}</button>
         ${server.access === 'manage' && ['queued', 'running'].includes(j.state) && html`<button type="button" class="danger" onClick=${() => cancel(j)}>Cancel job ${j.id}</button>`}</span></td>
     </tr>`)}</tbody></table></div>
     ${open && html`<${JobLog} id=${open} />`}`;
-}
-
-function JobLog({ id }) {
-  const [lines, setLines] = useState([]);
-  const [ended, setEnded] = useState(false);
-  const box = useRef(null);
-  useEffect(() => {
-    setLines([]);
-    setEnded(false);
-    const source = new EventSource(`/api/v1/jobs/${id}/logs`);
-    source.addEventListener('line', (e) => {
-      let text = e.data;
-      try { const parsed = JSON.parse(e.data); text = parsed.text ?? parsed.line ?? e.data; } catch { /* plain text */ }
-      setLines((l) => [...l.slice(-1999), text]);
-    });
-    source.addEventListener('end', () => { setEnded(true); source.close(); });
-    source.onerror = () => { if (source.readyState === EventSource.CLOSED) setEnded(true); };
-    return () => source.close();
-  }, [id]);
-  useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; });
-  return html`<section class="card"><h2>Log of job ${id}</h2>
-    <div class="console" ref=${box} role="log" aria-label=${`Log of job ${id}`}>${lines.map((l, i) => html`<div key=${i} class="line">${l}</div>`)}
-    ${ended && html`<p class="muted">The job has ended.</p>`}</div></section>`;
 }
 
 export function Events({ server }) {

@@ -85,7 +85,7 @@ export function ServerPage({ id, tab }) {
               ? html` · <${Uptime} server=${server} />`
               : html` · changed ${ago(server.updated_at)} ago`}
             ${server.last_error && html` · <span class="error">${server.last_error}</span>`}</p>
-          ${job && html`<p class="job" role="status">${job.kind} ${job.state}${job.progress != null ? ` ${Math.round(job.progress * 100)} %` : ''}</p>`}
+          ${job && html`<p class="job" role="status">${job.kind} ${job.state}${job.progress != null ? ` ${Math.round(job.progress)} %` : ''}</p>`}
         </div>
         <${Actions} server=${server} kill=${true} onDone=${load} />
       </div>

@@ -29,6 +29,7 @@ mod mods;
 pub mod openapi;
 pub mod page;
 pub mod prometheus;
+mod runtimes;
 mod server_live;
 mod servers;
 pub mod stream;
@@ -104,6 +105,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(adapters::list, adapters::upload))
         .routes(routes!(adapters::detail, adapters::remove))
+        .routes(routes!(runtimes::get_runtime))
+        .routes(routes!(runtimes::install_runtime))
+        .routes(routes!(runtimes::update_runtime))
         .routes(routes!(servers::list, servers::create))
         .routes(routes!(servers::get, servers::update, servers::delete))
         .routes(routes!(servers::action))

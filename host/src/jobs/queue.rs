@@ -101,6 +101,18 @@ impl JobQueueHandle {
         Ok(job)
     }
 
+    /// Stores an install or update of a game runtime, unless one of the same runtime is
+    /// already queued or running (a conflict naming it), then wakes the workers.
+    pub async fn enqueue_runtime(&self, new: NewJob) -> Result<Job, JobError> {
+        let job = self
+            .shared
+            .store
+            .call(move |conn| jobs::enqueue_runtime(conn, &new))
+            .await?;
+        self.shared.wake.notify_waiters();
+        Ok(job)
+    }
+
     /// Cancels a job: a queued one at once (it never runs); for a running one the request
     /// is stored and its step's process group is terminated. A finished job is a conflict.
     pub async fn cancel(&self, id: i64) -> Result<CancelOutcome, JobError> {

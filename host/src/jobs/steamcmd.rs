@@ -306,3 +306,50 @@ pub fn parse_progress(line: &str) -> Option<f64> {
     let percent: f64 = number.parse().ok()?;
     percent.is_finite().then(|| percent.clamp(0.0, 100.0))
 }
+
+/// Where SteamCMD keeps what it knows of app `app_id` installed in `install_dir`:
+/// `<install_dir>/steamapps/appmanifest_<app id>.acf`.
+pub fn manifest_path(install_dir: &Path, app_id: u32) -> PathBuf {
+    install_dir
+        .join("steamapps")
+        .join(format!("appmanifest_{app_id}.acf"))
+}
+
+/// Larger app manifests are not read (real ones are a few KiB).
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+/// The `"buildid"` of an app manifest (Valve's KeyValues text: `"buildid"  "1234567"`), if
+/// it has one that is a plain number. Only the first occurrence counts: the app's own, which
+/// comes before any nested section.
+pub fn parse_build_id(manifest: &str) -> Option<String> {
+    manifest.lines().find_map(|line| {
+        let mut tokens = line.split('"').map(str::trim).filter(|t| !t.is_empty());
+        let (Some(key), Some(value)) = (tokens.next(), tokens.next()) else {
+            return None;
+        };
+        (key.eq_ignore_ascii_case("buildid")
+            && !value.is_empty()
+            && value.len() <= 20
+            && value.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| value.to_owned())
+    })
+}
+
+/// The build of app `app_id` that SteamCMD left in `install_dir` (from its app manifest,
+/// read on a blocking thread); none when there is no readable manifest or it names none.
+pub async fn installed_build(install_dir: &Path, app_id: u32) -> Option<String> {
+    let path = manifest_path(install_dir, app_id);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut text = String::new();
+        std::fs::File::open(&path)
+            .ok()?
+            .take(MAX_MANIFEST_BYTES)
+            .read_to_string(&mut text)
+            .ok()?;
+        parse_build_id(&text)
+    })
+    .await
+    .ok()
+    .flatten()
+}

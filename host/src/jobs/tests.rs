@@ -765,6 +765,30 @@ fn steamcmd_progress_lines_parse() {
     }
 }
 
+#[test]
+fn the_build_id_comes_from_the_app_manifest() {
+    let manifest = "\"AppState\"\n{\n\t\"appid\"\t\t\"1000\"\n\t\"name\"\t\t\"A server\"\n\
+                    \t\"buildid\"\t\t\"14912345\"\n\t\"UserConfig\"\n\t{\n\
+                    \t\t\"buildid\"\t\t\"1\"\n\t}\n}\n";
+    assert_eq!(
+        steamcmd::parse_build_id(manifest).as_deref(),
+        Some("14912345")
+    );
+    for bad in [
+        "",
+        "\"AppState\" { }",
+        "\"buildid\" \"\"",
+        "\"buildid\" \"12ab\"",
+        "\"buildid\" \"123456789012345678901234\"",
+    ] {
+        assert_eq!(steamcmd::parse_build_id(bad), None, "{bad:?}");
+    }
+    assert_eq!(
+        steamcmd::manifest_path(Path::new("/data/runtimes/x"), 1000),
+        Path::new("/data/runtimes/x/steamapps/appmanifest_1000.acf")
+    );
+}
+
 #[tokio::test]
 async fn output_lines_are_cut_and_decoded_lossily() {
     let input: Vec<u8> = [

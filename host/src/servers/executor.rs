@@ -4,18 +4,18 @@
 //! - start: record the wish, render (so config changes apply), launch through the supervisor;
 //! - stop / kill: record the wish, stop through the adapter's stop plan / kill the group;
 //! - restart: render, stop, launch;
-//! - install / update: the adapter's install plan (SteamCMD) into the game's runtime directory;
+//! - install / update: the adapter's install plan (SteamCMD) into the game's runtime directory
+//!   ([`crate::runtimes::run_plan`]); a job on a game runtime rather than a server runs it
+//!   once for all that game's servers ([`crate::runtimes::execute`]);
 //! - delete: kill, remove the server's files, keep its history (soft delete).
 
 use std::path::PathBuf;
 
-use crate::adapters::model::{InstallStep, WorkshopItem};
-use crate::jobs::steamcmd::{self, SteamcmdApp};
 use crate::jobs::{JobContext, JobExecutor, JobFailure, JobFuture, StepSuccess};
+use crate::runtimes;
 use crate::store::servers::{self, DesiredState};
 use crate::store::{Job, JobKind, LogStream};
 
-use super::paths::{self, ServerDirs};
 use super::{Purpose, Servers, ServersError};
 
 /// The executor the host's job queue runs.
@@ -86,9 +86,12 @@ async fn execute(
     ctx: &JobContext,
 ) -> Result<StepSuccess, JobFailure> {
     let Some(server_id) = job.server_id else {
-        return Err(JobFailure::error(
-            "this job needs a server (its settings hold what the adapter needs)",
-        ));
+        return match job.runtime_adapter.as_deref() {
+            Some(adapter_id) => runtimes::execute(servers, steamcmd, &job, adapter_id, ctx).await,
+            None => Err(JobFailure::error(
+                "this job names neither a server nor a runtime",
+            )),
+        };
     };
     let server = servers.get(server_id).await.map_err(failed)?;
     let supervisor = servers.supervisor(&server);
@@ -161,52 +164,19 @@ async fn execute(
                 .prepare(&server, Purpose::Install)
                 .await
                 .map_err(failed)?;
-            if prepared.install.is_empty() {
-                ctx.log(
-                    LogStream::System,
-                    "this game is installed by hand; nothing to do".to_string(),
-                )
-                .await;
-            }
-            let runtime = prepared.dirs.runtime.clone();
-            tokio::task::spawn_blocking(move || paths::create_private_dir_all(&runtime))
-                .await
-                .map_err(|e| JobFailure::error(e.to_string()))?
-                .map_err(|e| {
-                    JobFailure::error(format!("{}: {e}", prepared.dirs.runtime.display()))
-                })?;
-            for step in &prepared.install {
-                let InstallStep::Steamcmd {
-                    app_id,
-                    login,
-                    beta,
-                    beta_password,
-                    validate,
-                    workshop,
-                } = step;
-                let app = SteamcmdApp {
-                    app_id: *app_id,
-                    login: login.clone(),
-                    beta: beta.clone(),
-                    beta_password: beta_password.clone(),
-                    validate: *validate,
-                    workshop: workshop.clone(),
-                };
-                let code = steamcmd::install(
-                    ctx,
-                    steamcmd,
-                    &app,
-                    &prepared.dirs.runtime,
-                    &servers.scratch_dir(),
-                )
-                .await?;
-                if code != 0 {
-                    return Err(JobFailure::Step {
-                        exit_code: code,
-                        message: format!("SteamCMD exited with code {code}"),
-                    });
-                }
-                link_workshop(ctx, &prepared.dirs, workshop).await?;
+            let installed = runtimes::run_plan(
+                ctx,
+                steamcmd,
+                &servers.scratch_dir(),
+                &prepared.install,
+                &prepared.dirs,
+                true,
+            )
+            .await?;
+            // A server without an install path of its own installs the shared runtime.
+            if server.runtime_path.is_none() && !prepared.install.is_empty() {
+                runtimes::record(servers.store(), &server.adapter_id, job.id, &installed, ctx)
+                    .await;
             }
         }
         JobKind::Delete => {
@@ -257,51 +227,4 @@ async fn execute(
         }
     }
     Ok(StepSuccess::default())
-}
-
-/// Links each downloaded Workshop item where the adapter asked (e.g. a mod folder in the
-/// runtime), so the game finds it. An item SteamCMD did not deliver fails the job.
-async fn link_workshop(
-    ctx: &JobContext,
-    dirs: &ServerDirs,
-    items: &[WorkshopItem],
-) -> Result<(), JobFailure> {
-    for item in items {
-        let Some(link_as) = &item.link_as else {
-            continue;
-        };
-        let content = steamcmd::workshop_content_dir(&dirs.runtime, item.app_id, item.item_id);
-        let link = dirs.resolve(link_as).map_err(JobFailure::error)?;
-        let (from, to) = (content.clone(), link.clone());
-        tokio::task::spawn_blocking(move || {
-            if !from.is_dir() {
-                return Err(format!(
-                    "Workshop item {} was not downloaded (no {})",
-                    item_id_of(&from),
-                    from.display()
-                ));
-            }
-            paths::link_dir(&from, &to).map_err(|e| format!("{}: {e}", to.display()))
-        })
-        .await
-        .map_err(|e| JobFailure::error(e.to_string()))?
-        .map_err(JobFailure::error)?;
-        ctx.log(
-            LogStream::System,
-            format!(
-                "Workshop item {} linked as {}",
-                item.item_id,
-                link.display()
-            ),
-        )
-        .await;
-    }
-    Ok(())
-}
-
-fn item_id_of(content: &std::path::Path) -> String {
-    content
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }

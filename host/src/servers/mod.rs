@@ -219,6 +219,17 @@ impl Servers {
         self.inner.data_dir.join(paths::SCRATCH_DIR)
     }
 
+    /// The adapters servers are planned with.
+    pub fn adapters(&self) -> &AdapterRuntime {
+        &self.inner.adapters
+    }
+
+    /// The directories of the shared runtime of `adapter_id` (`runtimes/<adapter_id>/`), for
+    /// work on the runtime itself: its `instance` belongs to no server and is never used.
+    pub fn runtime_dirs(&self, adapter_id: &str) -> ServerDirs {
+        ServerDirs::new(&self.inner.data_dir, 0, adapter_id, None)
+    }
+
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store

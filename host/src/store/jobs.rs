@@ -263,6 +263,47 @@ pub fn enqueue(conn: &Connection, new: &NewJob) -> Result<Job, StoreError> {
     Ok(job)
 }
 
+/// Queues an install or update of a runtime unless one of the same runtime is already queued
+/// or running (a conflict naming it): a second would only repeat the first. Check and insert
+/// are one call on the store's thread, so two requests cannot both pass.
+pub fn enqueue_runtime(conn: &Connection, new: &NewJob) -> Result<Job, StoreError> {
+    let Some(adapter) = new.runtime_adapter.as_deref() else {
+        return Err(StoreError::Conflict("a runtime job needs a runtime".into()));
+    };
+    if let Some(pending) = pending_for_runtime(conn, adapter)? {
+        return Err(StoreError::Conflict(format!(
+            "the runtime of `{adapter}` already has a {} job {} (job {}); follow or cancel \
+             that one",
+            pending.kind, pending.state, pending.id
+        )));
+    }
+    enqueue(conn, new)
+}
+
+/// The queued or running install/update of the runtime of `adapter`, if any.
+pub fn pending_for_runtime(conn: &Connection, adapter: &str) -> Result<Option<Job>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT * FROM jobs
+             WHERE runtime_adapter = ?1 AND state IN ('queued', 'running')
+             ORDER BY id LIMIT 1",
+            params![adapter],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// The newest install/update of the runtime of `adapter` (in any state), if any.
+pub fn latest_for_runtime(conn: &Connection, adapter: &str) -> Result<Option<Job>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT * FROM jobs WHERE runtime_adapter = ?1 ORDER BY id DESC LIMIT 1",
+            params![adapter],
+            from_row,
+        )
+        .optional()?)
+}
+
 /// One job.
 pub fn get(conn: &Connection, id: i64) -> Result<Job, StoreError> {
     conn.query_row("SELECT * FROM jobs WHERE id = ?1", params![id], from_row)

@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit_detail",
         sql: include_str!("../../migrations/0007_audit_detail.sql"),
     },
+    Migration {
+        version: 8,
+        name: "runtimes",
+        sql: include_str!("../../migrations/0008_runtimes.sql"),
+    },
 ];
 
 /// The schema version this binary expects.

@@ -17,9 +17,10 @@
 //! even if the future that sent it is dropped, so an acknowledged write is never half-done.
 //!
 //! Layout: `migrations` brings the schema up to date at open; `servers`, `jobs`, `events`,
-//! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys`, `audit` and `bans` are one
-//! aggregate each, as plain functions over a `Connection` so that several compose inside one
-//! call (and one transaction); `retention` prunes old history in batches; `snapshot` keeps
+//! `logs`, `players`, `metrics`, `users`, `grants`, `api_keys`, `audit`, `bans` and
+//! `runtimes` (what each game's shared install holds) are one aggregate each, as plain
+//! functions over a `Connection` so that several compose inside one call (and one
+//! transaction); `retention` prunes old history in batches; `snapshot` keeps
 //! the live servers' rows in memory between changes (seen through SQLite's update hook).
 
 pub mod api_keys;
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod players;
 pub mod retention;
+pub mod runtimes;
 pub mod servers;
 mod snapshot;
 pub(crate) mod text;

@@ -155,6 +155,27 @@ async fn the_endpoint_matrix() {
             None,
             [401, 403, 403, 404, 404, 403],
         ),
+        // A game's shared install: its state for everyone signed in; installing or updating
+        // it for administrators (each job is waited for below, so that the next caller is
+        // not refused as a second job of the same runtime).
+        (
+            Method::GET,
+            "/api/v1/adapters/generic/runtime".into(),
+            None,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/adapters/generic/runtime/install".into(),
+            None,
+            [401, 403, 403, 202, 202, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/adapters/generic/runtime/update".into(),
+            None,
+            [401, 403, 403, 202, 202, 403],
+        ),
         (
             Method::GET,
             "/api/v1/auth/me".into(),
@@ -243,10 +264,35 @@ async fn the_endpoint_matrix() {
             if let Some(body) = &body {
                 call = call.json(body);
             }
-            let got = app.send(call).await.status.as_u16();
+            let answer = app.send(call).await;
+            let got = answer.status.as_u16();
             let who = caller.map_or("anonymous", |c| &c[..c.len().min(8)]);
             assert_eq!(got, want, "{method} {path} as {who}");
+            if got == 202 && path.contains("/runtime/") {
+                let id = answer.json()["id"].as_i64().expect("a job");
+                job_finished(&app, id).await;
+            }
         }
+    }
+}
+
+/// Waits (bounded) until job `id` has finished.
+async fn job_finished(app: &TestApp, id: i64) {
+    let limit = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let job = app
+            .store
+            .call(move |conn| crate::store::jobs::get(conn, id))
+            .await
+            .expect("job");
+        if job.state.is_finished() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "job {id} never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -727,3 +727,79 @@ async fn a_credential_revoked_by_logout_disabling_or_a_password_reset_closes_the
         );
     }
 }
+
+/// A subscriber to everything, authenticated with `token`.
+async fn subscribed_to_all(addr: SocketAddr, token: &str) -> Client {
+    let mut client = connect(addr).await;
+    send(&mut client, json!({ "type": "auth", "token": token })).await;
+    next_of(&mut client, "authenticated").await;
+    send(&mut client, json!({ "type": "subscribe", "all": true })).await;
+    next_of(&mut client, "subscribed").await;
+    client
+}
+
+#[tokio::test]
+async fn a_runtime_jobs_messages_reach_administrators_subscribed_to_everything_only() {
+    let app = TestApp::new().await;
+    let (operator, operator_token) = app.user("olga", Role::Operator).await;
+    let hers = app.server(Some(operator.id)).await;
+    let addr = serve(&app).await;
+    let mut admin = subscribed_to_all(addr, &app.admin_token).await;
+    let mut other = subscribed_to_all(addr, &operator_token).await;
+
+    let queued = app
+        .send(
+            super::Call::new(
+                axum::http::Method::POST,
+                "/api/v1/adapters/generic/runtime/install",
+            )
+            .bearer(&app.admin_token),
+        )
+        .await;
+    queued.expect(StatusCode::ACCEPTED);
+    let id = queued.json()["id"].as_i64().expect("id");
+
+    // The administrator follows it: claimed, its log lines, its end.
+    let mut lines = Vec::new();
+    loop {
+        let message = next_json(&mut admin).await.expect("open");
+        match message["type"].as_str() {
+            Some("job_log") if message["job_id"] == id => {
+                assert_eq!(message["server_id"], Value::Null);
+                lines.extend(
+                    message["lines"]
+                        .as_array()
+                        .expect("lines")
+                        .iter()
+                        .filter_map(|l| l["line"].as_str().map(str::to_owned)),
+                );
+            }
+            Some("job") if message["job"]["id"] == id => {
+                assert_eq!(message["server_id"], Value::Null);
+                assert_eq!(message["job"]["runtime_adapter"], "generic");
+                if message["job"]["state"] == "succeeded" {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("installed by hand")),
+        "{lines:?}"
+    );
+
+    // Everything published after the job's end reaches the operator after whatever of the
+    // job reached her: a line of her own server is the marker.
+    publish_line(&app, hers, 1, "marker".into());
+    loop {
+        let message = next_json(&mut other).await.expect("open");
+        assert!(
+            message["job_id"] != id && message["job"]["id"] != id,
+            "an operator got a runtime job's message: {message}"
+        );
+        if message["type"] == "log" && message["server_id"] == hers {
+            break;
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod jobs;
 mod live;
 mod matrix;
 mod openapi;
+mod runtimes;
 mod server_routes;
 mod trust;
 mod users;
