@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
+use super::access::Admin;
 use super::audit::AuditSlot;
 use super::extract::Path;
 use super::{ApiError, AppState};
@@ -103,7 +104,7 @@ pub async fn get_runtime(
 )]
 pub async fn install_runtime(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     audit: AuditSlot,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
@@ -126,13 +127,14 @@ pub async fn install_runtime(
 )]
 pub async fn update_runtime(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     audit: AuditSlot,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     queue(&state, &caller, &audit, id, JobKind::Update).await
 }
 
+/// Queues a runtime job; the handlers took an [`Admin`], so the caller is an administrator.
 async fn queue(
     state: &AppState,
     caller: &Caller,
@@ -140,7 +142,6 @@ async fn queue(
     id: String,
     kind: JobKind,
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
-    caller.require_admin()?;
     audit.set_target(format!("runtime {id}"));
     state.adapters.get(&id).ok_or_else(|| unknown(&id))?;
     let job = state
