@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/host.sh
 
 ensure_venv
-cargo build --quiet --locked -p garrison -p garrison-sim
+./scripts/build-bins.sh
 data=$(mktemp -d)
 # The game's "installed" executable is the simulator, as in the demo (host/src/demo.rs).
 mkdir -p "$data/runtimes/l4d2"

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/host.sh
 
 ensure_venv
-cargo build --quiet --locked -p garrison
+./scripts/build-bins.sh
 data=$(mktemp -d)
 # A drop-in game with missions and mods (a neutral test fixture, built with the host), so the
 # content endpoints are fuzzed against real files rather than only refusing.

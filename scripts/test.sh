@@ -13,5 +13,5 @@ cargo test --workspace --locked --manifest-path adapters-wasm/Cargo.toml
 # A Python client generated from the live document does an operator's whole workflow.
 ./scripts/client-roundtrip.sh
 # The dashboard in Debian's chromium (playwright-core), against the debug binaries.
-cargo build --locked -p garrison -p garrison-sim
+./scripts/build-bins.sh
 ./tests/browser/run.sh

@@ -3,7 +3,7 @@
 //! enabled through the API end up in the launch arguments, and a mission in the rotation
 //! cannot be deleted.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! host: secrets never come back and are not in the database file in plaintext; a server
 //! started through the API reports players, runs console commands, kicks and bans.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! and the simulator started the way a real install would be (a runtime directory holding
 //! `arma3server_x64`, config files and arguments produced by the adapter).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Stdio;

@@ -4,7 +4,7 @@
 //! (the game kept it in its own file), shows and lifts entries only the game has, and keeps
 //! everything across a host restart.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

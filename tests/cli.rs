@@ -1,6 +1,6 @@
 //! `garrison adapter …`: the adapter authors' tools, run as a user would run them.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! simulator, starts them, and within seconds they are running with live log lines,
 //! players and metrics in the database; a second start creates nothing more.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

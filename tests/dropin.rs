@@ -1,7 +1,7 @@
 //! Adapters dropped into a running host's `<data-dir>/adapters/` appear without a restart;
 //! bad files are reported and change nothing else.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! reattached (never launched a second time), its log is followed on from where the dead
 //! host stopped (no line lost or repeated), and it stops through the API as usual.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! the srcds simulator started the way a real install would be (a runtime directory holding
 //! `srcds_run` and the server's own config the adapter rendered, `cfg/garrison/<port>.cfg`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! simulator); a WebSocket client subscribed to everything receives both servers' log lines
 //! in sequence order, without gaps or repeats, and their players.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! the build SteamCMD reports is shown, a plan the adapter's defaults cannot make fails with
 //! a reason, and runtime jobs and the jobs of that game's servers never run at once.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

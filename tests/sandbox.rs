@@ -4,7 +4,7 @@
 //! sandbox turns every misbehaviour into an error value, throws the poisoned instance away,
 //! and that the host still serves calls (to the same adapter and to others) afterwards.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

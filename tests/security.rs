@@ -4,7 +4,7 @@
 //! restart restores each server as it was — starting until ready, or marked with the
 //! reason when it cannot be planned for — without one failure stopping the others.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! for the game, deletion keeping history, and installs running the adapter's SteamCMD plan.
 //! (The game-neutral server tests live beside the code in `host/src/servers/tests.rs`.)
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! real adapter, the simulator as the game) cannot see, replace or delete each other's
 //! missions, and each game run reads its own mission file.
 
-mod common;
+use crate::common;
 
 use reqwest::Method;
 use serde_json::{Value, json};

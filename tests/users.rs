@@ -2,7 +2,7 @@
 //! token, and `garrison user create` adds users from the command line, also while the host
 //! runs.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 

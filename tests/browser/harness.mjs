@@ -67,7 +67,7 @@ export async function openBrowser(problems, who = 'admin') {
 export class Host {
   // `env`: variables added to the host's environment (e.g. `GARRISON_STEAMCMD`).
   static async start({ env = {} } = {}) {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: build with cargo build -p garrison -p garrison-sim`);
+    if (!existsSync(bin)) throw new Error(`${bin} is missing: build with ./scripts/build-bins.sh`);
     mkdirSync(shots, { recursive: true });
     const dataDir = mkdtempSync(join(tmpdir(), 'garrison-browser-'));
     const port = await freePort();

@@ -2,7 +2,7 @@
 // server page, time until a list of 200 servers is shown, and whether the console keeps up
 // with a server logging 1,000 lines/s (long tasks over 100 ms while it runs).
 //
-// Run: node tests/browser/measure.mjs (after cargo build -p garrison -p garrison-sim).
+// Run: node tests/browser/measure.mjs (after ./scripts/build-bins.sh).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -44,6 +44,9 @@ pub fn sim_bin() -> &'static Path {
 
 /// Builds binary `bin` of workspace package `package` in this test's profile and returns its
 /// path (cargo only exposes binaries of the package under test to its tests).
+///
+/// Built as `scripts/build-bins.sh` does — every package, tests included — so the features
+/// are those of `cargo test --workspace` and nothing is compiled a second time.
 fn workspace_bin(package: &str, bin: &str) -> PathBuf {
     // Test executables live in <target>/<profile>/deps/.
     let exe = std::env::current_exe().expect("test executable path");
@@ -55,7 +58,7 @@ fn workspace_bin(package: &str, bin: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .args(["build", "--quiet", "--workspace", "--tests", "--bins"])
         .arg("--target-dir")
         .arg(target_dir)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -63,7 +66,7 @@ fn workspace_bin(package: &str, bin: &str) -> PathBuf {
         build.arg("--release");
     }
     let status = build.status().expect("run cargo build");
-    assert!(status.success(), "building {bin} failed");
+    assert!(status.success(), "building {bin} of {package} failed");
     profile_dir.join(bin)
 }
 
