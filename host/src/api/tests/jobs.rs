@@ -65,8 +65,8 @@ async fn a_user_lists_only_jobs_of_servers_they_may_see_and_admins_see_all() {
         NewJob::for_runtime("generic", JobKind::Install, "admin"),
     )
     .await;
-    let _ = runtime;
 
+    // Hers only: neither the job on a server she may not see nor the runtime's.
     let page = app.get("/api/v1/jobs", Some(&alice_token)).await;
     page.expect(StatusCode::OK);
     assert_eq!(ids(&page.json()), [second, first]);
@@ -76,12 +76,27 @@ async fn a_user_lists_only_jobs_of_servers_they_may_see_and_admins_see_all() {
         .await;
     assert_eq!(ids(&running.json()), [first]);
 
-    let all = app
+    // An administrator sees every job, the runtime's included, newest first, across pages.
+    let first_page = app
         .get("/api/v1/jobs?limit=2", Some(&app.admin_token))
         .await;
-    let all = all.json();
-    assert_eq!(ids(&all).len(), 2, "{all}");
-    assert!(all["next_cursor"].is_string());
+    let first_page = first_page.json();
+    assert_eq!(ids(&first_page), [runtime, foreign], "{first_page}");
+    let cursor = first_page["next_cursor"].as_str().expect("a second page");
+    let second_page = app
+        .get(
+            &format!("/api/v1/jobs?limit=2&cursor={cursor}"),
+            Some(&app.admin_token),
+        )
+        .await;
+    let second_page = second_page.json();
+    assert_eq!(ids(&second_page), [second, first], "{second_page}");
+    assert_eq!(second_page["next_cursor"], Value::Null, "{second_page}");
+    let runtime_job = app
+        .get(&format!("/api/v1/jobs/{runtime}"), Some(&app.admin_token))
+        .await;
+    runtime_job.expect(StatusCode::OK);
+    assert_eq!(runtime_job.json()["runtime_adapter"], "generic");
 
     let on_other = app
         .get(
@@ -94,6 +109,10 @@ async fn a_user_lists_only_jobs_of_servers_they_may_see_and_admins_see_all() {
         .get(&format!("/api/v1/jobs/{foreign}"), Some(&alice_token))
         .await;
     foreign_job.expect_problem(StatusCode::NOT_FOUND);
+    let runtime_job = app
+        .get(&format!("/api/v1/jobs/{runtime}"), Some(&alice_token))
+        .await;
+    runtime_job.expect_problem(StatusCode::NOT_FOUND);
     let own = app
         .get(&format!("/api/v1/jobs/{second}"), Some(&alice_token))
         .await;
