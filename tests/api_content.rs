@@ -10,13 +10,6 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// The command line of the running process whose arguments mention `needle`.
 fn command_line_with(needle: &str) -> Option<Vec<String>> {
     std::fs::read_dir("/proc")
@@ -66,8 +59,8 @@ async fn missions_and_mods_set_through_the_api_reach_the_started_game() {
                 "adapter": "arma3",
                 "settings": common::sim_settings(&runtime, json!({
                     "rcon_password": "rcon-pass",
-                    "rcon_port": free_udp_port(),
-                    "port": free_udp_port(),
+                    "rcon_port": common::free_port(),
+                    "port": common::free_port(),
                     "extra_params": ["--tick-ms=50"],
                 })),
             })),
@@ -241,8 +234,8 @@ async fn arma3_server(host: &common::TestHost, token: &str, name: &str) -> Strin
             Some(json!({
                 "name": name,
                 "adapter": "arma3",
-                "settings": {"rcon_password": "rcon-pass", "port": free_udp_port(),
-                             "rcon_port": free_udp_port()},
+                "settings": {"rcon_password": "rcon-pass", "port": common::free_port(),
+                             "rcon_port": common::free_port()},
             })),
         )
         .await;

@@ -9,13 +9,6 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players() {
     let host = common::start_host_with(tempfile::tempdir().expect("tempdir"), |config| {
@@ -43,8 +36,8 @@ async fn a_game_server_through_the_api_keeps_its_secrets_and_manages_its_players
                     "steam_username": "tester",
                     "steam_password": secrets[1],
                     "password_admin": secrets[2],
-                    "rcon_port": free_udp_port(),
-                    "port": free_udp_port(),
+                    "rcon_port": common::free_port(),
+                    "port": common::free_port(),
                     "extra_params": ["--tick-ms=50", "--players=3"],
                 })),
             })),

@@ -23,13 +23,6 @@ fn arma3(runtime: &AdapterRuntime) -> Arc<LoadedAdapter> {
     runtime.get("arma3").expect("the arma3 adapter is built in")
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A simulated Arma 3 server started from the adapter's own plans.
 struct ArmaServer {
     planned: PlannedServer,
@@ -38,7 +31,7 @@ struct ArmaServer {
 
 impl ArmaServer {
     fn start(runtime: &AdapterRuntime, sim_flags: &[&str]) -> ArmaServer {
-        Self::start_on(runtime, sim_flags, free_udp_port())
+        Self::start_on(runtime, sim_flags, common::free_port())
     }
 
     fn start_on(runtime: &AdapterRuntime, sim_flags: &[&str], rcon_port: u16) -> ArmaServer {
@@ -48,7 +41,7 @@ impl ArmaServer {
             "rcon_password": "s3cret-rcon",
             "password_admin": "adm1n",
             "rcon_port": rcon_port,
-            "port": free_udp_port(),
+            "port": common::free_port(),
             "steam_username": "tester",
             "steam_password": "steam-pw",
             "extra_params": sim_flags,
@@ -324,7 +317,7 @@ async fn the_interactive_console_runs_commands_and_shows_server_messages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_driver_waits_for_a_starting_server_and_reconnects_after_a_restart() {
     let runtime = runtime_with_deadline(Duration::from_millis(500));
-    let port = free_udp_port();
+    let port = common::free_port();
     let options = RconOptions {
         command_timeout: Duration::from_secs(15),
         backoff_min: Duration::from_millis(100),

@@ -22,13 +22,6 @@ const GAME_ONLY: &str = "aaaabbbbccccddddeeeeffff00001111";
 /// Bounds every wait; a broken test fails instead of hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 async fn start_host(dir: tempfile::TempDir) -> TestHost {
     common::start_host_with(dir, |config| {
         config.player_poll = Duration::from_millis(300);
@@ -131,8 +124,8 @@ async fn bans_are_kept_pushed_when_the_console_connects_and_survive_a_host_resta
                 "rcon_password": "rcon-pass-1",
                 "steam_username": "tester",
                 "steam_password": "steam-pass-1",
-                "rcon_port": free_udp_port(),
-                "port": free_udp_port(),
+                "rcon_port": common::free_port(),
+                "port": common::free_port(),
                 // The game keeps SECOND in its own ban file (as if from earlier runs).
                 "extra_params": [
                     "--tick-ms=50",

@@ -28,8 +28,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_runs_simulated_servers_with_live_logs_players_and_metrics() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // The games outlive the host by design; this test ends them, also if it fails.
-    let _games = common::GamesGuard::new(dir.path());
+    // The games outlive the host by design; the test host ends them, also if this fails.
     let path = dir.path().to_path_buf();
     let host = common::start_host_with(dir, |config| {
         config.demo = Some(common::sim_bin().to_path_buf());

@@ -5,6 +5,7 @@
 
 use crate::common;
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,27 +21,42 @@ struct Serve {
 }
 
 impl Serve {
+    /// Starts `garrison serve` on a port of its own choosing (`127.0.0.1:0`, so nothing can
+    /// take the port between a pick and the bind) and learns the port from its log.
     async fn start(data_dir: &Path) -> Serve {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(common::garrison_bin())
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
+        let mut child = Command::new(common::garrison_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .env("GARRISON_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start garrison serve");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (found, address) = std::sync::mpsc::channel();
+        // Reads the log to its end (the pipe must not fill), passing on the address once.
+        std::thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(at) = line.find("listening on http://") {
+                    let base = line[at + "listening on ".len()..].trim().to_string();
+                    if let Some(found) = found.take() {
+                        let _ = found.send(base);
+                    }
+                }
+            }
+        });
+        let base =
+            tokio::task::spawn_blocking(move || address.recv_timeout(Duration::from_secs(60)))
+                .await
+                .expect("reader")
+                .expect("garrison serve says where it listens");
         let serve = Serve {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             client: reqwest::Client::new(),
         };
         common::eventually(Duration::from_secs(60), || async {
@@ -105,14 +121,35 @@ impl Drop for Serve {
     }
 }
 
-/// Processes whose command line contains `marker`.
+/// Processes whose command line contains `marker`, not counting a child whose parent matches
+/// too: a shell's forked child shows the shell's command line until it runs its own program,
+/// and the game's shell forks a `sleep` every few milliseconds.
 fn processes_with(marker: &str) -> usize {
-    std::fs::read_dir("/proc")
+    let matching: Vec<(u32, u32)> = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .filter(|cmd| String::from_utf8_lossy(cmd).contains(marker))
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            if !String::from_utf8_lossy(&cmd).contains(marker) {
+                return None;
+            }
+            // `pid (comm) state ppid …`; comm may hold spaces, so read after its last `)`.
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid = stat
+                .rsplit(')')
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    matching
+        .iter()
+        .filter(|(_, ppid)| !matching.iter().any(|(pid, _)| pid == ppid))
         .count()
 }
 
@@ -128,6 +165,26 @@ async fn state_until(serve: &Serve, token: &str, id: i64, want: &str) -> Value {
         assert!(
             tokio::time::Instant::now() < limit,
             "never {want}: {status} {server}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls job `id` until it has ended; returns it.
+async fn job_until_done(serve: &Serve, token: &str, id: i64) -> Value {
+    let limit = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, job) = serve
+            .call(Method::GET, &format!("/jobs/{id}"), token, None)
+            .await;
+        if status == 200
+            && ["succeeded", "failed", "cancelled"].contains(&job["state"].as_str().unwrap_or(""))
+        {
+            return job;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "job never ended: {status} {job}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -192,17 +249,27 @@ async fn a_killed_host_comes_back_reattached_and_loses_no_log_line() {
     assert_eq!(status, 202, "{job}");
     state_until(&serve, &token, id, "running").await;
     assert_eq!(processes_with(&marker), 1);
-    // Let the log grow a little, then kill the host mid-stream.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let the stored log grow a little, then kill the host mid-stream.
+    common::eventually(Duration::from_secs(60), || async {
+        log_texts(&serve, &token, id).await.len() >= 10
+    })
+    .await;
     serve.kill();
     assert_eq!(processes_with(&marker), 1, "the game outlives the host");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The game goes on writing while no host reads: wait for lines the dead host never saw.
+    let console = dir.path().join(format!("servers/{id}/console/console.log"));
+    let at_kill = std::fs::metadata(&console).map_or(0, |m| m.len());
+    common::eventually(Duration::from_secs(60), || {
+        let grown = std::fs::metadata(&console).is_ok_and(|m| m.len() > at_kill + 100);
+        async move { grown }
+    })
+    .await;
 
     let serve = Serve::start(dir.path()).await;
     let token = serve.login(dir.path()).await;
     state_until(&serve, &token, id, "running").await;
     // Starting again is refused by the job (already running): never a second copy.
-    let (status, _) = serve
+    let (status, job) = serve
         .call(
             Method::POST,
             &format!("/servers/{id}/actions/start"),
@@ -211,7 +278,9 @@ async fn a_killed_host_comes_back_reattached_and_loses_no_log_line() {
         )
         .await;
     assert_eq!(status, 202);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    let job = job["id"].as_i64().expect("job id");
+    let finished = job_until_done(&serve, &token, job).await;
+    assert_eq!(finished["state"], "failed", "{finished}");
     assert_eq!(processes_with(&marker), 1, "never launched twice");
 
     let (status, _) = serve

@@ -22,13 +22,6 @@ fn l4d2(runtime: &AdapterRuntime) -> Arc<LoadedAdapter> {
     runtime.get("l4d2").expect("the l4d2 adapter is built in")
 }
 
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A simulated srcds started from the adapter's own plans.
 struct Srcds {
     planned: PlannedServer,
@@ -40,7 +33,7 @@ impl Srcds {
         let settings = json!({
             "hostname": "E2E \"; rcon_password \"x",
             "rcon_password": "s3cret-rcon",
-            "port": free_tcp_port(),
+            "port": common::free_port(),
             "max_players": 8,
             "extra_params": sim_flags,
         });

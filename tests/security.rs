@@ -44,13 +44,6 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 async fn until(what: &str, mut check: impl FnMut() -> bool) {
     let limit = tokio::time::Instant::now() + PATIENCE;
     while !check() {
@@ -66,7 +59,7 @@ async fn files_with_passwords_are_private_and_a_deleted_server_leaves_none_behin
     std::fs::create_dir_all(&runtime).expect("runtime");
     std::os::unix::fs::symlink(common::sim_bin(), runtime.join("srcds_run"))
         .expect("link the simulator");
-    let (first_port, second_port) = (free_tcp_port(), free_tcp_port());
+    let (first_port, second_port) = (common::free_port(), common::free_port());
     let settings = |port: u16| {
         json!({"name": format!("coop {port}"), "adapter": "l4d2",
                "settings": {"rcon_password": "rcon-secret-1", "port": port}})
@@ -265,7 +258,7 @@ async fn a_key_that_does_not_open_the_stored_secrets_stops_the_host_and_changes_
     let server = create(
         &host,
         json!({"name": "keyed", "adapter": "l4d2",
-               "settings": {"rcon_password": "rcon-secret-1", "port": free_tcp_port()}}),
+               "settings": {"rcon_password": "rcon-secret-1", "port": common::free_port()}}),
     )
     .await;
     let dir = host.stop_and_keep().await;

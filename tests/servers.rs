@@ -275,13 +275,6 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
     servers.detach_all().await;
 }
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// Waits (bounded) until the stored server matches `done`.
 async fn server_until(
     servers: &Servers,
@@ -306,8 +299,8 @@ async fn server_until(
 async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
     let settings = json!({
         "rcon_password": "s3cret-rcon",
-        "rcon_port": free_udp_port(),
-        "port": free_udp_port(),
+        "rcon_port": common::free_port(),
+        "port": common::free_port(),
         "steam_username": "tester",
         "steam_password": "steam-pw",
         "extra_params": ["--tick-ms=50", "--slow-start=1", "--players=2"],
@@ -318,10 +311,7 @@ async fn an_arma3_server_started_by_the_host_runs_once_its_log_says_ready() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_l4d2_server_started_by_the_host_runs_once_its_log_says_ready() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port");
+    let port = common::free_port();
     let settings = json!({
         "rcon_password": "s3cret-rcon",
         "port": port,

@@ -7,13 +7,6 @@ use crate::common;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 const MISSION: &str = "co10_Escape.Altis.pbo";
 
 /// An operator's session and their server's API path.
@@ -45,8 +38,8 @@ async fn tenant(host: &common::TestHost, runtime: &std::path::Path, name: &str) 
                 "adapter": "arma3",
                 "settings": common::sim_settings(runtime, json!({
                     "rcon_password": "rcon-pass",
-                    "rcon_port": free_udp_port(),
-                    "port": free_udp_port(),
+                    "rcon_port": common::free_port(),
+                    "port": common::free_port(),
                     "extra_params": ["--tick-ms=50", "--players=0"],
                 })),
             })),

@@ -93,8 +93,52 @@ pub fn garrison_with_env(args: &[&str], env: &[(&str, &str)]) -> (bool, String, 
     )
 }
 
+/// A loopback port for a game (or a host) a test starts as a child process, free for TCP and
+/// UDP alike, with the next few ports free too (games listen on neighbours of their port).
+///
+/// A child process must bind its own port, so the harness cannot hold it open; instead ports
+/// come from below the kernel's ephemeral range (where no socket is ever handed one
+/// unasked), each block at most once per test binary, starting at an offset taken from the
+/// process id so two test runs side by side do not meet.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    /// Ports per block: the game port and its neighbours.
+    const BLOCK: u32 = 8;
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let (low, high) = port_range();
+    let blocks = (high - low) / BLOCK;
+    let next = NEXT.get_or_init(|| AtomicU32::new(std::process::id() % blocks));
+    for _ in 0..blocks {
+        let block = next.fetch_add(1, Ordering::Relaxed) % blocks;
+        let first = low + block * BLOCK;
+        let free = (first..first + BLOCK).all(|port| {
+            let Ok(port) = u16::try_from(port) else {
+                return false;
+            };
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+                && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        });
+        if free {
+            return u16::try_from(first).expect("below the ephemeral range");
+        }
+    }
+    panic!("no free block of {BLOCK} loopback ports in {low}..{high}");
+}
+
+/// Where [`free_port`] takes its ports: from 10000 up to the kernel's ephemeral range.
+fn port_range() -> (u32, u32) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    (10000, ephemeral_low.max(12000))
+}
+
 /// A host running in this process on a loopback port, with its own data directory.
 pub struct TestHost {
+    /// Ends the games the host started when the test ends, also when it panics (declared
+    /// first: fields drop in order, so before the data directory goes).
+    games: Option<GamesGuard>,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The data directory (deleted when the host is dropped).
@@ -219,8 +263,11 @@ impl TestHost {
     }
 
     /// Stops the host, waits for it to finish, and hands back its data directory for another
-    /// start.
+    /// start; its games go on running, to be reattached.
     pub async fn stop_and_keep(mut self) -> tempfile::TempDir {
+        if let Some(games) = self.games.take() {
+            games.disarm();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -285,6 +332,11 @@ impl GamesGuard {
     pub fn new(dir: &Path) -> Self {
         GamesGuard(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()))
     }
+
+    /// Leaves the processes running (the directory goes on to another host).
+    pub fn disarm(self) {
+        std::mem::forget(self);
+    }
 }
 
 impl Drop for GamesGuard {
@@ -337,6 +389,7 @@ pub async fn start_host_with(
         let _ = stopped.await;
     }));
     let host = TestHost {
+        games: Some(GamesGuard::new(data_dir.path())),
         base: format!("http://{addr}"),
         data_dir,
         admin_token: tokio::sync::OnceCell::new(),
