@@ -1,6 +1,7 @@
 //! The BattlEye packet codec against golden byte vectors (checksums as zlib computes them).
 
-use crate::battleye::{self, DecodeError, Packet, ReplyBody, crc32, decode};
+use super::{DecodeError, Packet, ReplyBody, crc32, decode};
+use crate::protocol::battleye;
 
 fn hex(s: &str) -> Vec<u8> {
     s.split_whitespace()

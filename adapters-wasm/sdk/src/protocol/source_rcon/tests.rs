@@ -1,7 +1,7 @@
 //! The Source RCON packet codec: the wiki's capture byte for byte, round trips, partial
 //! buffers and the framing it refuses.
 
-use crate::packet::{
+use super::{
     Corrupt, MAX_BODY, MAX_SIZE, MIN_SIZE, Packet, SERVERDATA_AUTH, SERVERDATA_EXECCOMMAND,
     SERVERDATA_RESPONSE_VALUE, decode, encode,
 };
@@ -57,9 +57,13 @@ fn largest_body_is_accepted_and_sizes_outside_are_corrupt() {
 
     for size in [MIN_SIZE - 1, MAX_SIZE + 1, 0, -1, i32::MIN, i32::MAX] {
         let mut bytes = size.to_le_bytes().to_vec();
-        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+        let want = Err(Corrupt::Size {
+            size,
+            max: MAX_SIZE,
+        });
+        assert_eq!(decode(&bytes), want, "{size}");
         bytes.extend_from_slice(&[0; 16]);
-        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+        assert_eq!(decode(&bytes), want, "{size}");
     }
 }
 
