@@ -101,8 +101,9 @@ pub struct Options {
     pub max_command_bytes: usize,
     /// The login packet's wire id. Must not be −1, which means "refused".
     pub auth_id: i32,
-    /// The first command's wire id; later ones count up from it and wrap back to it.
-    /// Keep it above `auth_id` so no command shares the login's id.
+    /// The first command's wire id; later ones count up from it and start over from it
+    /// before reaching `i32::MAX`. Keep it above `auth_id` so no command shares the login's
+    /// id.
     pub first_command_id: i32,
     /// Milliseconds the login may stay unanswered.
     pub login_timeout_ms: u64,
