@@ -4,7 +4,7 @@
 //! then `0xFF`, a type byte and the payload. One packet is one UDP datagram. This module turns
 //! packets into bytes and bytes into [`Packet`]s, refusing anything malformed with a
 //! [`DecodeError`]; it keeps no state and knows nothing of sessions, timers or sequence
-//! bookkeeping (that is [`super::session`]).
+//! bookkeeping (that is [`Session`](super::Session)).
 
 /// Login: the client sends the password; the server answers `0x01` (accepted) or `0x00`.
 pub const LOGIN: u8 = 0x00;

@@ -6,7 +6,7 @@
 //! takes the limit as an argument ([`decode_limited`]). This module turns packets into bytes
 //! and cuts packets off the front of a stream buffer, refusing malformed framing with a
 //! [`Corrupt`]; it keeps no state and knows nothing of logins, ids or timers (that is
-//! [`super::session`]).
+//! [`Session`](super::Session)).
 
 /// Login request from the client, with the password as body.
 pub const SERVERDATA_AUTH: i32 = 3;

@@ -94,7 +94,8 @@ impl ReplyEnd {
 pub struct Options {
     /// How a multi-packet reply is known to be complete.
     pub reply_end: ReplyEnd,
-    /// Largest body accepted from the server; a larger size field is a corrupt stream.
+    /// Largest body accepted from the server; a larger size field is a corrupt stream. It
+    /// also bounds what a session buffers for one incomplete packet, so keep it modest.
     pub max_body: usize,
     /// Longest command accepted by [`RconSession::command`], in bytes (what the server reads
     /// in one packet).
