@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use garrison::adapters::{AdapterRuntime, LogParser, RconSession, SandboxConfig, settings};
-use garrison_adapter_arma3::{Arma3, battleye};
+use garrison_adapter_arma3::Arma3;
+use garrison_adapter_sdk::protocol::battleye;
 use garrison_adapter_sdk::{Adapter, LogParser as _, Settings};
 
 const BATCH: usize = 1000;

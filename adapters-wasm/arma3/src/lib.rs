@@ -9,23 +9,26 @@
 //!   allow-list of extra launch parameters;
 //! - [`render`] — the three configuration files, with Arma's string escaping;
 //! - [`plan`] — install, launch, stop, content directories, log sources, RCon endpoint;
-//! - [`rpt`] — the RPT log parser; [`battleye`] — the RCon packet codec;
-//! - [`session`] — the sans-IO RCon session; [`replies`] — command builders and reply parsers.
+//! - [`rpt`] — the RPT log parser; [`replies`] — command builders and reply parsers;
+//! - the RCon session is the SDK's BattlEye session ([`BattlEyeSession`]).
 
-pub mod battleye;
 pub mod params;
 pub mod plan;
 pub mod render;
 pub mod replies;
 pub mod rpt;
 pub mod schema;
-pub mod session;
 pub mod validate;
 
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::protocol::battleye;
 
 pub use rpt::RptParser;
-pub use session::BattlEyeSession;
+
+/// The RCon session: Arma 3's BattlEye speaks the protocol as documented, so the SDK's
+/// defaults fit unchanged (2 s retransmits, 3 attempts, a keepalive after 30 s idle, 45 s of
+/// silence ends the session).
+pub type BattlEyeSession = battleye::Session<battleye::Standard>;
 
 /// The adapter.
 pub struct Arma3;

@@ -15,24 +15,27 @@
 //! - [`render`] — the server's cfg (with Source cfg quoting), message of the day and banner;
 //! - [`plan`] — install, launch, stop, content directories, log sources, RCON endpoint;
 //! - [`logs`] — the parser of the game log and the console;
-//! - [`packet`] — the Source RCON packet codec; [`session`] — the sans-IO RCON session;
-//! - [`replies`] — command builders and reply parsers (`status`, `listid`).
+//! - [`replies`] — command builders and reply parsers (`status`, `listid`);
+//! - the RCON session is the SDK's Source RCON session for srcds ([`SourceRconSession`]).
 
 pub mod layout;
 pub mod logs;
-pub mod packet;
 pub mod params;
 pub mod plan;
 pub mod render;
 pub mod replies;
 pub mod schema;
-pub mod session;
 pub mod validate;
 
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::protocol::source_rcon;
 
 pub use logs::L4d2Parser;
-pub use session::SourceRconSession;
+
+/// The RCON session: Left 4 Dead 2 runs srcds, the protocol's reference server, so the SDK's
+/// defaults fit unchanged (the empty-`RESPONSE_VALUE` mirror ends each reply, bodies of up to
+/// 4096 bytes, the empty packet ahead of the login's answer skipped).
+pub type SourceRconSession = source_rcon::Session<source_rcon::Srcds>;
 
 /// The adapter.
 pub struct L4d2;

@@ -10,9 +10,14 @@
 //! same code therefore runs natively under `cargo test`, which is how adapter logic is tested,
 //! and inside the host's sandbox once built for `wasm32-wasip2`.
 //!
-//! This crate must not grow game knowledge: it only adapts the contract to Rust.
+//! For the remote consoles many games share, [`protocol`] has ready sessions: Source RCON
+//! (with the per-server differences as options) and BattlEye RCon.
+//!
+//! This crate must not grow game knowledge: it only adapts the contract to Rust, and
+//! implements protocols that several games speak.
 
 mod export;
+pub mod protocol;
 pub mod schema;
 mod settings;
 

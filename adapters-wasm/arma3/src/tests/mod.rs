@@ -1,7 +1,6 @@
-//! Native tests of the adapter: the golden samples shared with the simulator, the codec's
-//! byte vectors, the session's timing, config escaping and the plans.
+//! Native tests of the adapter: the golden samples shared with the simulator, the RCon
+//! session's timing (the SDK's BattlEye session), config escaping and the plans.
 
-mod codec;
 mod config;
 mod plan;
 mod props;

@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 
-use crate::battleye;
+use crate::BattlEyeSession;
 use crate::rpt::{RPT_SOURCE, RptParser};
-use crate::session::BattlEyeSession;
+use garrison_adapter_sdk::protocol::battleye;
 use garrison_adapter_sdk::{LogParser, RconSession};
 
 /// Datagrams worth trying: random bytes, and valid frames with random payloads (which get

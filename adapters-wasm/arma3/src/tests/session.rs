@@ -2,9 +2,11 @@
 //! retransmission, silence, and hostile input.
 
 use super::dbg;
-use crate::battleye::{self, COMMAND, LOGIN, MESSAGE};
-use crate::session::{BattlEyeSession, KEEPALIVE_MS, RETRANSMIT_MS, SILENCE_MS};
+use crate::BattlEyeSession;
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::protocol::battleye::{
+    self, COMMAND, KEEPALIVE_MS, LOGIN, MESSAGE, RETRANSMIT_MS, SILENCE_MS,
+};
 
 const T0: u64 = 1_000_000;
 

@@ -1,7 +1,6 @@
-//! Native tests of the adapter: the golden samples shared with the simulator, the packet
-//! codec's byte vectors, the session over every read boundary, config quoting and the plans.
+//! Native tests of the adapter: the golden samples shared with the simulator, the RCON
+//! session (the SDK's, for srcds) over every read boundary, config quoting and the plans.
 
-mod codec;
 mod config;
 mod logs;
 mod plan;

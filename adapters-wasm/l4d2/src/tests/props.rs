@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 
+use crate::SourceRconSession;
 use crate::logs::{CONSOLE_SOURCE, GAME_SOURCE, L4d2Parser};
-use crate::packet;
-use crate::session::{COMMAND_TIMEOUT_MS, SourceRconSession};
+use garrison_adapter_sdk::protocol::source_rcon::{self as packet, COMMAND_TIMEOUT_MS};
 use garrison_adapter_sdk::{LogParser, RconSession};
 
 /// Stream reads worth trying: random bytes, and valid packets with random ids, types and

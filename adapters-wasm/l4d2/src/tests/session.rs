@@ -2,12 +2,12 @@
 //! boundary, timeouts, and hostile input.
 
 use super::dbg;
-use crate::packet::{
-    SERVERDATA_AUTH, SERVERDATA_AUTH_RESPONSE, SERVERDATA_EXECCOMMAND, SERVERDATA_RESPONSE_VALUE,
-    encode,
-};
-use crate::session::{COMMAND_TIMEOUT_MS, LOGIN_TIMEOUT_MS, SourceRconSession};
+use crate::SourceRconSession;
 use garrison_adapter_sdk::prelude::*;
+use garrison_adapter_sdk::protocol::source_rcon::{
+    COMMAND_TIMEOUT_MS, LOGIN_TIMEOUT_MS, SERVERDATA_AUTH, SERVERDATA_AUTH_RESPONSE,
+    SERVERDATA_EXECCOMMAND, SERVERDATA_RESPONSE_VALUE, encode,
+};
 
 const T0: u64 = 1_000_000;
 /// The wire id of the login.

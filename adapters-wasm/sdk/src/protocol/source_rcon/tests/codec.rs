@@ -1,7 +1,7 @@
 //! The Source RCON packet codec: the wiki's capture byte for byte, round trips, partial
 //! buffers and the framing it refuses.
 
-use crate::packet::{
+use crate::protocol::source_rcon::{
     Corrupt, MAX_BODY, MAX_SIZE, MIN_SIZE, Packet, SERVERDATA_AUTH, SERVERDATA_EXECCOMMAND,
     SERVERDATA_RESPONSE_VALUE, decode, encode,
 };
@@ -57,9 +57,13 @@ fn largest_body_is_accepted_and_sizes_outside_are_corrupt() {
 
     for size in [MIN_SIZE - 1, MAX_SIZE + 1, 0, -1, i32::MIN, i32::MAX] {
         let mut bytes = size.to_le_bytes().to_vec();
-        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+        let want = Err(Corrupt::Size {
+            size,
+            max: MAX_SIZE,
+        });
+        assert_eq!(decode(&bytes), want, "{size}");
         bytes.extend_from_slice(&[0; 16]);
-        assert_eq!(decode(&bytes), Err(Corrupt::Size(size)), "{size}");
+        assert_eq!(decode(&bytes), want, "{size}");
     }
 }
 
@@ -78,4 +82,65 @@ fn the_mirror_tail_quirk_is_a_well_formed_packet() {
     assert_eq!(bytes.len(), 4 + 18);
     let (p, used) = decode(&bytes).expect("valid").expect("complete");
     assert_eq!((p.id, p.body, used), (5, &body[..], bytes.len()));
+}
+
+#[test]
+fn the_body_limit_is_the_callers() {
+    use crate::protocol::source_rcon::{decode_limited, max_size};
+    let small = encode(1, SERVERDATA_RESPONSE_VALUE, &[b'a'; 100]);
+    assert!(matches!(decode_limited(&small, 100), Ok(Some((_, 114)))));
+    assert_eq!(
+        decode_limited(&small, 99),
+        Err(Corrupt::Size {
+            size: 110,
+            max: 109
+        })
+    );
+    // A bigger limit lets bigger packets through; absurd limits saturate instead of panicking.
+    let big = encode(1, SERVERDATA_RESPONSE_VALUE, &vec![b'b'; 10_000]);
+    assert_eq!(
+        decode(&big).map(|_| ()),
+        Err(Corrupt::Size {
+            size: 10_010,
+            max: MAX_SIZE
+        })
+    );
+    assert!(matches!(decode_limited(&big, 10_000), Ok(Some((p, _))) if p.body.len() == 10_000));
+    assert_eq!(max_size(usize::MAX), i32::MAX);
+    assert_eq!(max_size(i32::MAX as usize), i32::MAX);
+    assert_eq!(max_size(0), MIN_SIZE);
+    let huge = i32::MAX.to_le_bytes();
+    assert_eq!(
+        decode_limited(&huge, usize::MAX),
+        Ok(None),
+        "waits, allocates nothing"
+    );
+}
+
+#[test]
+fn corrupt_streams_say_why() {
+    assert_eq!(
+        Corrupt::Size {
+            size: 5000,
+            max: MAX_SIZE
+        }
+        .to_string(),
+        "the server sent a packet size of 5000 (valid: 10 to 4106)"
+    );
+    assert_eq!(
+        Corrupt::Terminator.to_string(),
+        "the server sent a packet without its end marker"
+    );
+}
+
+#[test]
+fn negative_ids_and_unknown_types_round_trip() {
+    for (id, kind) in [(i32::MIN, i32::MIN), (-1, 200), (i32::MAX, -7)] {
+        let bytes = encode(id, kind, b"x");
+        let (p, used) = decode(&bytes).expect("valid").expect("complete");
+        assert_eq!(
+            (p.id, p.kind, p.body, used),
+            (id, kind, &b"x"[..], bytes.len())
+        );
+    }
 }

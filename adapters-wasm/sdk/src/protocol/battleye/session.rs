@@ -7,35 +7,96 @@
 //! notices a silent server. It never reads a clock or touches a socket, and no input makes it
 //! panic: malformed datagrams are dropped and counted.
 //!
-//! Timing: a command (or the login) is resent after [`RETRANSMIT_MS`] without a reply and
-//! fails after [`MAX_ATTEMPTS`] sends; an empty command goes out when no command was sent for
-//! [`KEEPALIVE_MS`]; nothing heard for [`SILENCE_MS`] means the server is gone.
+//! Sequences: commands carry a one-byte sequence that wraps from 255 to 0; the session maps
+//! them to its own `u32` ids and never reuses a sequence whose reply is still awaited (at most
+//! [`Options::max_in_flight`] commands are out at once). Server messages carry their own
+//! sequence, which is acknowledged every time it arrives and shown once.
+//!
+//! Timing: a command (or the login) is resent after [`Options::retransmit_ms`] without a reply
+//! and fails after [`Options::max_attempts`] sends; an empty command goes out when no command
+//! was sent for [`Options::keepalive_ms`]; nothing heard for [`Options::silence_ms`] means the
+//! server is gone.
 
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 
-use garrison_adapter_sdk::prelude::*;
+use super::codec::{self, Packet, ReplyBody};
+use crate::prelude::*;
 
-use crate::battleye::{self, Packet, ReplyBody};
-
-/// Milliseconds without a reply before a command or the login is sent again.
+/// Default milliseconds without a reply before a command or the login is sent again.
 pub const RETRANSMIT_MS: u64 = 2_000;
-/// Sends of one command (or the login) before it is given up.
+/// Default sends of one command (or the login) before it is given up.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// Milliseconds without a command sent before an empty one keeps the login alive (BattlEye
-/// forgets clients that sent no command for 45 s).
+/// Default milliseconds without a command sent before an empty one keeps the login alive
+/// (BattlEye forgets clients that sent no command for 45 s).
 pub const KEEPALIVE_MS: u64 = 30_000;
-/// Milliseconds without hearing from the server before the session counts as disconnected.
+/// Default milliseconds without hearing from the server before the session counts as
+/// disconnected.
 pub const SILENCE_MS: u64 = 45_000;
-/// Commands awaiting a reply at once; more wait in the queue.
+/// Default commands awaiting a reply at once; more wait in the queue.
 pub const MAX_IN_FLIGHT: usize = 16;
-/// Commands waiting to be sent; more are refused.
+/// Default commands waiting to be sent; more are refused.
 pub const MAX_QUEUED: usize = 1024;
-/// Longest command accepted, in bytes (it must fit one datagram).
+/// Default longest command accepted, in bytes (it must fit one datagram).
 pub const MAX_COMMAND_BYTES: usize = 4_000;
-/// Most reply bytes buffered for one command; fragments beyond are dropped.
+/// Default most reply bytes buffered for one command; fragments beyond are dropped.
 pub const MAX_REPLY_BYTES: usize = 4 << 20;
-/// Server message sequences remembered to recognise retransmissions.
+/// Server message sequences remembered to recognise retransmissions (the server resends an
+/// unacknowledged message a few times, so a short memory is enough).
 const RECENT_MESSAGES: usize = 16;
+
+/// The numbers that may differ between BattlEye servers or deployments.
+/// `Options::default()` follows BattlEye's protocol document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Milliseconds without a reply before a command or the login is sent again.
+    pub retransmit_ms: u64,
+    /// Sends of one command (or the login) before it is given up (at least one is made).
+    pub max_attempts: u32,
+    /// Milliseconds without a command sent before an empty command keeps the login alive;
+    /// keep it well below the server's 45 s.
+    pub keepalive_ms: u64,
+    /// Milliseconds without hearing anything valid before the session is disconnected.
+    pub silence_ms: u64,
+    /// Commands awaiting a reply at once (at most 256: the sequence is one byte).
+    pub max_in_flight: usize,
+    /// Commands waiting to be sent; more are refused.
+    pub max_queued: usize,
+    /// Longest command accepted, in bytes.
+    pub max_command_bytes: usize,
+    /// Reply bytes buffered per command; fragments beyond are dropped and counted.
+    pub max_reply_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            retransmit_ms: RETRANSMIT_MS,
+            max_attempts: MAX_ATTEMPTS,
+            keepalive_ms: KEEPALIVE_MS,
+            silence_ms: SILENCE_MS,
+            max_in_flight: MAX_IN_FLIGHT,
+            max_queued: MAX_QUEUED,
+            max_command_bytes: MAX_COMMAND_BYTES,
+            max_reply_bytes: MAX_REPLY_BYTES,
+        }
+    }
+}
+
+/// A game's or deployment's BattlEye settings. Every item has a default, so
+/// `impl Dialect for X {}` is the protocol as documented.
+pub trait Dialect: 'static {
+    /// The options; asked once per session.
+    fn options() -> Options {
+        Options::default()
+    }
+}
+
+/// BattlEye RCon as its protocol document describes it (Arma 2/3, DayZ, …).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Standard;
+
+impl Dialect for Standard {}
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +127,12 @@ struct InFlight {
     buffered: usize,
 }
 
-/// One BattlEye RCon conversation.
-pub struct BattlEyeSession {
+/// One BattlEye RCon conversation, with dialect `D`'s options.
+///
+/// Create it with [`RconSession::new`]; the first `transmit` sends the login.
+pub struct Session<D: Dialect = Standard> {
+    /// The dialect's options, asked once.
+    options: Options,
     /// Kept to resend the login when its answer is lost.
     password: String,
     state: State,
@@ -92,11 +157,13 @@ pub struct BattlEyeSession {
     recent: [Option<u8>; RECENT_MESSAGES],
     recent_next: usize,
     dropped: u64,
+    dialect: PhantomData<fn() -> D>,
 }
 
-impl RconSession for BattlEyeSession {
+impl<D: Dialect> RconSession for Session<D> {
     fn new(password: String, now_ms: u64) -> Self {
-        BattlEyeSession {
+        Session {
+            options: D::options(),
             password,
             state: State::LoggingIn {
                 sent_at: None,
@@ -115,6 +182,7 @@ impl RconSession for BattlEyeSession {
             recent: [None; RECENT_MESSAGES],
             recent_next: 0,
             dropped: 0,
+            dialect: PhantomData,
         }
     }
 
@@ -124,7 +192,7 @@ impl RconSession for BattlEyeSession {
         if self.state == State::Closed {
             return events;
         }
-        let packet = match battleye::decode(data) {
+        let packet = match codec::decode(data) {
             Ok(packet) => packet,
             Err(_) => {
                 self.dropped += 1;
@@ -151,7 +219,7 @@ impl RconSession for BattlEyeSession {
             }
             Packet::Reply { seq, body } => self.reply(seq, body, now_ms, &mut events),
             Packet::Message { seq, text } => {
-                self.acks.push(battleye::ack(seq));
+                self.acks.push(codec::ack(seq));
                 if !self.recent.contains(&Some(seq)) {
                     if let Some(slot) = self.recent.get_mut(self.recent_next) {
                         *slot = Some(seq);
@@ -170,11 +238,11 @@ impl RconSession for BattlEyeSession {
         if self.state == State::Closed {
             return events;
         }
-        if now_ms >= self.last_heard.saturating_add(SILENCE_MS) {
+        if now_ms >= self.last_heard.saturating_add(self.options.silence_ms) {
             self.close(
                 SessionEvent::Disconnected(format!(
                     "no answer from the server for {} s",
-                    SILENCE_MS / 1000
+                    self.options.silence_ms / 1000
                 )),
                 &mut events,
             );
@@ -184,8 +252,8 @@ impl RconSession for BattlEyeSession {
             State::LoggingIn {
                 sent_at: Some(sent_at),
                 attempts,
-            } if now_ms >= sent_at.saturating_add(RETRANSMIT_MS) => {
-                if attempts >= MAX_ATTEMPTS {
+            } if now_ms >= sent_at.saturating_add(self.options.retransmit_ms) => {
+                if attempts >= self.options.max_attempts {
                     self.close(
                         SessionEvent::Disconnected("the server did not answer the login".into()),
                         &mut events,
@@ -199,7 +267,7 @@ impl RconSession for BattlEyeSession {
             }
             State::Ready => {
                 self.retransmit(now_ms, &mut events);
-                if now_ms >= self.last_command.saturating_add(KEEPALIVE_MS) {
+                if now_ms >= self.last_command.saturating_add(self.options.keepalive_ms) {
                     self.keepalive_due = true;
                 }
             }
@@ -221,10 +289,10 @@ impl RconSession for BattlEyeSession {
                 sent_at: None,
                 attempts,
             } => {
-                out.push(battleye::login(&self.password));
+                out.push(codec::login(&self.password));
                 self.state = State::LoggingIn {
                     sent_at: Some(now_ms),
-                    attempts: attempts + 1,
+                    attempts: attempts.saturating_add(1),
                 };
                 sent_command = true;
             }
@@ -255,8 +323,8 @@ impl RconSession for BattlEyeSession {
         if self.state == State::Closed {
             return Err(AdapterError::Failed("the RCon session is closed".into()));
         }
-        garrison_adapter_sdk::check_command_text(text, MAX_COMMAND_BYTES)?;
-        if self.queue.len() >= MAX_QUEUED {
+        crate::check_command_text(text, self.options.max_command_bytes)?;
+        if self.queue.len() >= self.options.max_queued {
             return Err(AdapterError::Failed(
                 "too many RCon commands are waiting".into(),
             ));
@@ -268,18 +336,18 @@ impl RconSession for BattlEyeSession {
     }
 
     fn next_wakeup(&self) -> Option<u64> {
-        let mut at = self.last_heard.saturating_add(SILENCE_MS);
+        let mut at = self.last_heard.saturating_add(self.options.silence_ms);
         match self.state {
             State::Closed => return None,
             State::LoggingIn { sent_at: None, .. } => at = at.min(self.clock),
             State::LoggingIn {
                 sent_at: Some(sent_at),
                 ..
-            } => at = at.min(sent_at.saturating_add(RETRANSMIT_MS)),
+            } => at = at.min(sent_at.saturating_add(self.options.retransmit_ms)),
             State::Ready => {
-                at = at.min(self.last_command.saturating_add(KEEPALIVE_MS));
+                at = at.min(self.last_command.saturating_add(self.options.keepalive_ms));
                 for f in &self.in_flight {
-                    at = at.min(f.sent_at.saturating_add(RETRANSMIT_MS));
+                    at = at.min(f.sent_at.saturating_add(self.options.retransmit_ms));
                 }
                 let sendable = !self.queue.is_empty() && self.seq_free();
                 if sendable || self.keepalive_due {
@@ -298,11 +366,26 @@ impl RconSession for BattlEyeSession {
     }
 }
 
-impl BattlEyeSession {
+impl<D: Dialect> Session<D> {
+    /// The options this session runs with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Whether the login was accepted and the session is not closed.
+    pub fn is_ready(&self) -> bool {
+        self.state == State::Ready
+    }
+
+    /// Whether the session ended (refused or silent); it then does nothing more.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
     /// Whether another command can go out now: below the in-flight cap, and the next wire
     /// sequence is not still awaiting its reply.
     fn seq_free(&self) -> bool {
-        self.in_flight.len() < MAX_IN_FLIGHT
+        self.in_flight.len() < self.options.max_in_flight
             && self.in_flight.iter().all(|f| f.seq != self.next_seq)
     }
 
@@ -310,7 +393,7 @@ impl BattlEyeSession {
     fn send(&mut self, id: Option<u32>, text: &str, now_ms: u64) -> Vec<u8> {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
-        let packet = battleye::command(seq, text);
+        let packet = codec::command(seq, text);
         self.in_flight.push(InFlight {
             seq,
             id,
@@ -327,11 +410,11 @@ impl BattlEyeSession {
     fn retransmit(&mut self, now_ms: u64, events: &mut Vec<SessionEvent>) {
         let mut i = 0;
         while let Some(f) = self.in_flight.get_mut(i) {
-            if now_ms < f.sent_at.saturating_add(RETRANSMIT_MS) {
+            if now_ms < f.sent_at.saturating_add(self.options.retransmit_ms) {
                 i += 1;
                 continue;
             }
-            if f.id.is_some() && f.attempts < MAX_ATTEMPTS {
+            if f.id.is_some() && f.attempts < self.options.max_attempts {
                 f.attempts += 1;
                 f.sent_at = now_ms;
                 self.resend.push(f.packet.clone());
@@ -342,7 +425,7 @@ impl BattlEyeSession {
             if let Some(id) = f.id {
                 events.push(SessionEvent::CommandFailed(CommandFailure {
                     id,
-                    reason: format!("no reply after {MAX_ATTEMPTS} attempts"),
+                    reason: format!("no reply after {} attempts", self.options.max_attempts),
                 }));
             }
         }
@@ -362,7 +445,7 @@ impl BattlEyeSession {
                 if f.parts.is_empty() {
                     f.parts = vec![None; usize::from(count)];
                 }
-                let fits = f.buffered.saturating_add(data.len()) <= MAX_REPLY_BYTES
+                let fits = f.buffered.saturating_add(data.len()) <= self.options.max_reply_bytes
                     && f.parts.len() == usize::from(count);
                 match f.parts.get_mut(usize::from(index)) {
                     Some(slot) if fits => {

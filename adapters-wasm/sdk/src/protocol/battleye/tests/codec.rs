@@ -1,6 +1,7 @@
 //! The BattlEye packet codec against golden byte vectors (checksums as zlib computes them).
 
-use crate::battleye::{self, DecodeError, Packet, ReplyBody, crc32, decode};
+use crate::protocol::battleye;
+use crate::protocol::battleye::{DecodeError, Packet, ReplyBody, crc32, decode};
 
 fn hex(s: &str) -> Vec<u8> {
     s.split_whitespace()
@@ -100,4 +101,49 @@ fn refuses_malformed_packets() {
             "{fragment:?}"
         );
     }
+}
+
+#[test]
+fn oversized_datagrams_are_refused_before_the_checksum() {
+    use crate::protocol::battleye::MAX_DATAGRAM;
+    let mut payload = vec![0x05];
+    payload.resize(MAX_DATAGRAM - 8, b'x');
+    let largest = battleye::encode(0x02, &payload);
+    assert_eq!(largest.len(), MAX_DATAGRAM);
+    assert!(decode(&largest).is_ok());
+    payload.push(b'x');
+    assert_eq!(
+        decode(&battleye::encode(0x02, &payload)),
+        Err(DecodeError::Oversized)
+    );
+}
+
+#[test]
+fn a_fragment_with_no_data_and_an_empty_reply_are_valid() {
+    assert_eq!(
+        decode(&battleye::encode(0x01, b"\x03\x00\x01\x00")),
+        Ok(Packet::Reply {
+            seq: 3,
+            body: ReplyBody::Part {
+                count: 1,
+                index: 0,
+                data: b""
+            }
+        })
+    );
+    assert_eq!(
+        decode(&battleye::encode(0x01, b"\xff")),
+        Ok(Packet::Reply {
+            seq: 255,
+            body: ReplyBody::Whole(b"")
+        })
+    );
+}
+
+#[test]
+fn decode_errors_say_what_was_wrong() {
+    assert_eq!(
+        DecodeError::BadChecksum.to_string(),
+        "a BattlEye packet with a wrong checksum"
+    );
 }

@@ -1,9 +1,10 @@
 //! The BattlEye RCon (v2) packet codec: framing, checksum, and the three packet types.
 //!
 //! A packet is `'B' 'E'`, a CRC-32 (IEEE, little-endian) of everything from the `0xFF` on,
-//! then `0xFF`, a type byte and the payload. This module turns packets into bytes and bytes
-//! into [`Packet`]s, refusing anything malformed with a [`DecodeError`]; it keeps no state and
-//! knows nothing of sessions, timers or sequence bookkeeping (that is [`crate::session`]).
+//! then `0xFF`, a type byte and the payload. One packet is one UDP datagram. This module turns
+//! packets into bytes and bytes into [`Packet`]s, refusing anything malformed with a
+//! [`DecodeError`]; it keeps no state and knows nothing of sessions, timers or sequence
+//! bookkeeping (that is [`Session`](super::Session)).
 
 /// Login: the client sends the password; the server answers `0x01` (accepted) or `0x00`.
 pub const LOGIN: u8 = 0x00;
@@ -13,7 +14,9 @@ pub const COMMAND: u8 = 0x01;
 pub const MESSAGE: u8 = 0x02;
 
 /// Bytes before the payload: `B`, `E`, 4 checksum bytes, `0xFF`, type.
-const HEADER_LEN: usize = 8;
+pub const HEADER_LEN: usize = 8;
+/// Largest datagram accepted (the UDP payload limit); anything longer is not a packet.
+pub const MAX_DATAGRAM: usize = 65_507;
 
 /// The CRC-32 table of the IEEE polynomial (reflected), built at compile time.
 const CRC_TABLE: [u32; 256] = crc_table();
@@ -124,6 +127,8 @@ pub enum ReplyBody<'a> {
 pub enum DecodeError {
     /// Shorter than a packet of its type can be.
     Truncated,
+    /// Longer than [`MAX_DATAGRAM`].
+    Oversized,
     /// Not `B` `E` … `0xFF`.
     BadHeader,
     /// The checksum does not match.
@@ -134,8 +139,26 @@ pub enum DecodeError {
     BadFragment,
 }
 
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DecodeError::Truncated => "a truncated BattlEye packet",
+            DecodeError::Oversized => "a datagram longer than any BattlEye packet",
+            DecodeError::BadHeader => "not a BattlEye packet (bad header)",
+            DecodeError::BadChecksum => "a BattlEye packet with a wrong checksum",
+            DecodeError::UnknownType => "a BattlEye packet of an unknown type",
+            DecodeError::BadFragment => "a BattlEye reply fragment with an impossible index",
+        })
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
 /// Reads one datagram.
 pub fn decode(data: &[u8]) -> Result<Packet<'_>, DecodeError> {
+    if data.len() > MAX_DATAGRAM {
+        return Err(DecodeError::Oversized);
+    }
     let (Some(header), Some(payload)) = (data.get(..HEADER_LEN), data.get(HEADER_LEN..)) else {
         return Err(DecodeError::Truncated);
     };
