@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
-use crate::servers::ServersError;
 use crate::servers::content::ContentError;
+use crate::servers::{ServersError, UnknownAdapter};
 use crate::store::StoreError;
 
 /// An error a handler returns.
@@ -226,57 +226,93 @@ impl From<ServersError> for ApiError {
     fn from(error: ServersError) -> Self {
         match error {
             ServersError::Store(e) => e.into(),
-            ServersError::UnknownAdapter(id) => ApiError::validation(vec![FieldError {
-                field: "adapter".into(),
-                message: format!("no adapter with id `{id}` is installed"),
-            }]),
-            ServersError::InvalidSettings(errors) => ApiError::validation(
-                errors
-                    .into_iter()
-                    .map(|e| FieldError {
-                        field: if e.field.is_empty() {
-                            "settings".into()
-                        } else {
-                            e.field
-                        },
-                        message: e.message,
-                    })
-                    .collect(),
-            ),
-            ServersError::NoRcon => ApiError::conflict(
-                "The server has no remote console running (capability `rcon` is missing, \
-                 turned off in its settings, or the server is not running).",
-            ),
-            ServersError::Unsupported(what) => ApiError::conflict(format!(
-                "The server's adapter does not support this (capability `{what}` is missing)."
-            )),
-            ServersError::NeedsAdministrator(program) => ApiError::forbidden(format!(
-                "Only an administrator may choose these settings: the server would run \
-                 `{program}`, a program outside the game's install."
-            )),
+            ServersError::UnknownAdapter(e) => unknown_adapter(e),
+            ServersError::InvalidSettings(errors) => invalid_settings(errors),
+            ServersError::NoRcon => no_rcon(),
+            ServersError::Unsupported(what) => unsupported(what),
+            ServersError::NeedsAdministrator(program) => needs_administrator(&program),
             ServersError::NoIdentity(name) => ApiError::conflict(format!(
                 "Player {name} reports neither an identity nor an address to keep a ban by."
             )),
-            ServersError::Rcon(e) => ApiError::bad_gateway(format!("Remote console: {e}.")),
-            ServersError::Storage(why) => ApiError::insufficient_storage(format!(
-                "{}; nothing was changed.",
-                capitalised(&why)
-            )),
+            ServersError::Rcon(e) => rcon(&e),
+            ServersError::Storage(why) => storage(&why),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
-            ServersError::Adapter(e) => match e {
-                crate::adapters::AdapterError::Rejected(why) => {
-                    ApiError::bad_request(capitalised(&why))
-                }
-                crate::adapters::AdapterError::InvalidSettings(errors) => {
-                    ServersError::InvalidSettings(errors).into()
-                }
-                crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
-                    "The server's adapter does not support {what} (capability missing)."
-                )),
-                other => other.into(),
-            },
+            ServersError::Adapter(e) => adapter_refusal(e),
             other => ApiError::internal(other),
         }
+    }
+}
+
+// The problems the servers' owners have in common, one function per cause, so each owner's
+// error maps a cause to the same answer.
+
+/// 422 on the `adapter` field: no adapter with this id is installed.
+fn unknown_adapter(UnknownAdapter(id): UnknownAdapter) -> ApiError {
+    ApiError::validation(vec![FieldError {
+        field: "adapter".into(),
+        message: format!("no adapter with id `{id}` is installed"),
+    }])
+}
+
+/// 422 by setting: the settings break the schema or the adapter's rules.
+fn invalid_settings(errors: Vec<crate::adapters::model::FieldError>) -> ApiError {
+    ApiError::validation(
+        errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: if e.field.is_empty() {
+                    "settings".into()
+                } else {
+                    e.field
+                },
+                message: e.message,
+            })
+            .collect(),
+    )
+}
+
+/// 409: the server has no remote console running.
+fn no_rcon() -> ApiError {
+    ApiError::conflict(
+        "The server has no remote console running (capability `rcon` is missing, \
+         turned off in its settings, or the server is not running).",
+    )
+}
+
+/// 409: the server's adapter lacks the capability `what`.
+fn unsupported(what: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "The server's adapter does not support this (capability `{what}` is missing)."
+    ))
+}
+
+/// 403: the settings would run `program`, outside the game's install.
+fn needs_administrator(program: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "Only an administrator may choose these settings: the server would run \
+         `{program}`, a program outside the game's install."
+    ))
+}
+
+/// 502: the game's remote console did not answer as it should.
+fn rcon(e: &crate::telemetry::rcon::RconError) -> ApiError {
+    ApiError::bad_gateway(format!("Remote console: {e}."))
+}
+
+/// 507: the host's storage refused a write the operation needs.
+fn storage(why: &str) -> ApiError {
+    ApiError::insufficient_storage(format!("{}; nothing was changed.", capitalised(why)))
+}
+
+/// The adapter refused (400, or 422 by setting, or 409 for a missing capability) or failed.
+fn adapter_refusal(error: crate::adapters::AdapterError) -> ApiError {
+    match error {
+        crate::adapters::AdapterError::Rejected(why) => ApiError::bad_request(capitalised(&why)),
+        crate::adapters::AdapterError::InvalidSettings(errors) => invalid_settings(errors),
+        crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
+            "The server's adapter does not support {what} (capability missing)."
+        )),
+        other => other.into(),
     }
 }
 
@@ -298,9 +334,7 @@ impl From<ContentError> for ApiError {
     fn from(error: ContentError) -> Self {
         match error {
             ContentError::Servers(e) => e.into(),
-            ContentError::Unsupported(what) => ApiError::conflict(format!(
-                "The server's adapter does not support this (capability `{what}` is missing)."
-            )),
+            ContentError::Unsupported(what) => unsupported(what),
             ContentError::NoSelection(what) => ApiError::conflict(format!(
                 "The server's game has no setting that selects its {what}."
             )),

@@ -102,7 +102,7 @@ fn identity_of(unique_id: Option<&str>, address: Option<&str>) -> Option<String>
 impl Servers {
     /// The server's adapter, if it can ban (capabilities `rcon` and `ban`).
     fn ban_adapter(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+        let adapter = self.inner.adapter_of(server)?;
         if !adapter.description.has("rcon") {
             return Err(ServersError::Unsupported("rcon"));
         }
@@ -120,6 +120,7 @@ impl Servers {
     /// Server `id`'s RCon session, if it is logged in now.
     fn connected_rcon(&self, id: i64) -> Option<RconHandle> {
         let handle = self
+            .inner
             .trackers()
             .get(&id)
             .and_then(crate::telemetry::players::PlayerTracker::rcon)?;
@@ -183,12 +184,12 @@ impl Servers {
     ) -> Result<BanOutcome, ServersError> {
         let (target, identity, player_name) = match subject {
             BanSubject::Online(key) => {
-                let player = self.online_player(server.id, &key).await?;
+                let player = self.inner.online_player(server.id, &key).await?;
                 let identity = identity_of(player.unique_id.as_deref(), player.address.as_deref())
                     .ok_or_else(|| ServersError::NoIdentity(player.name.clone()))?;
                 let name = player.name.clone();
                 let target = BanTarget::Online {
-                    player: super::manage::as_player(player),
+                    player: super::as_player(player),
                 };
                 (target, identity, Some(name))
             }

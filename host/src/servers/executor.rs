@@ -207,7 +207,7 @@ async fn execute(
                     .await;
                 }
             }
-            let dirs = servers.dirs(&server);
+            let dirs = servers.inner.dirs(&server);
             if dirs.instance.exists() {
                 tokio::fs::remove_dir_all(&dirs.instance)
                     .await

@@ -34,8 +34,8 @@ impl Servers {
         adapter: &Arc<LoadedAdapter>,
         server: &Server,
     ) -> Result<InstallFiles, ServersError> {
-        let typed = self.typed_settings(adapter, server)?;
-        let dirs = self.dirs(server);
+        let typed = self.inner.typed_settings(adapter, server)?;
+        let dirs = self.inner.dirs(server);
         let ctx = context(server.id, &dirs);
         let (files, sources) = self
             .with_adapter(adapter, move |session| {
@@ -66,12 +66,12 @@ impl Servers {
         &self,
         server: &Server,
     ) -> Result<Vec<PathBuf>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+        let adapter = self.inner.adapter_of(server)?;
         let mine = self.install_files(&adapter, server).await?;
         if mine.files.is_empty() && mine.logs.is_empty() {
             return Ok(Vec::new());
         }
-        let runtime = self.dirs(server).runtime;
+        let runtime = self.inner.dirs(server).runtime;
         let id = server.id;
         let others: Vec<Server> = self
             .inner
@@ -79,11 +79,11 @@ impl Servers {
             .call(move |conn| servers::list(conn))
             .await?
             .into_iter()
-            .filter(|s| s.id != id && self.dirs(s).runtime == runtime)
+            .filter(|s| s.id != id && self.inner.dirs(s).runtime == runtime)
             .collect();
         let mut shared = Vec::new();
         for other in &others {
-            let adapter = self.adapter_of(other)?;
+            let adapter = self.inner.adapter_of(other)?;
             let theirs = self.install_files(&adapter, other).await?;
             shared.extend(theirs.files);
             shared.extend(theirs.logs.into_iter().map(|(dir, _)| dir));

@@ -110,7 +110,7 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 }
                 if let Some(inner) = inner.upgrade() {
                     let servers = Servers { inner };
-                    let ids: Vec<i64> = servers.trackers().keys().copied().collect();
+                    let ids: Vec<i64> = servers.inner.trackers().keys().copied().collect();
                     for id in ids {
                         servers.end_tracker(id, Ending::Detach).await;
                     }
@@ -127,14 +127,15 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
 impl Servers {
     /// Runs a console command over server `id`'s RCon session and returns the reply.
     pub async fn console(&self, id: i64, command: &str) -> Result<String, ServersError> {
-        let session = self.trackers().get(&id).and_then(PlayerTracker::rcon);
+        let session = self.inner.trackers().get(&id).and_then(PlayerTracker::rcon);
         let session = session.ok_or(ServersError::NoRcon)?;
         Ok(session.command(command).await?)
     }
 
     /// The status of server `id`'s RCon session; none when it has none running.
     pub fn rcon_status(&self, id: i64) -> Option<RconStatus> {
-        self.trackers()
+        self.inner
+            .trackers()
             .get(&id)
             .and_then(PlayerTracker::rcon_status)
     }
@@ -148,21 +149,14 @@ impl Servers {
             .await?)
     }
 
-    pub(super) fn trackers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, PlayerTracker>> {
-        self.inner
-            .trackers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn add_tracker(&self, server_id: i64, tracker: PlayerTracker) {
         self.inner.actions.set_session(server_id, tracker.rcon());
-        self.trackers().insert(server_id, tracker);
+        self.inner.trackers().insert(server_id, tracker);
     }
 
     async fn end_tracker(&self, server_id: i64, how: Ending) {
         self.inner.actions.set_session(server_id, None);
-        let tracker = self.trackers().remove(&server_id);
+        let tracker = self.inner.trackers().remove(&server_id);
         if let Some(tracker) = tracker {
             tracker.finish(how).await;
         }
@@ -175,7 +169,7 @@ impl Servers {
         if let Some(adapter) = self.inner.adapters.get(&server.adapter_id)
             && adapter.description.has("rcon")
         {
-            let typed = self.typed_settings(&adapter, server)?;
+            let typed = self.inner.typed_settings(&adapter, server)?;
             let endpoint = self
                 .inner
                 .adapters
@@ -226,11 +220,11 @@ impl Servers {
         not_before: Option<SystemTime>,
     ) -> Result<LogPipeline, ServersError> {
         let server_id = server.id;
-        let dirs = self.dirs(server);
+        let dirs = self.inner.dirs(server);
         let console = console_log_path(&dirs.console());
         let (declared, parser) = match self.inner.adapters.get(&server.adapter_id) {
             Some(adapter) => {
-                let typed = self.typed_settings(&adapter, server)?;
+                let typed = self.inner.typed_settings(&adapter, server)?;
                 let runtime = self.inner.adapters.clone();
                 // Without the adapter's sources the console is still followed, and without its
                 // parser the lines are still stored as they are: logs are never dropped.

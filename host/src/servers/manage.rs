@@ -2,15 +2,11 @@
 //! read its settings back without secrets, and kick its players through its adapter's
 //! remote-console commands (bans, which the host keeps, are in [`super::bans`]).
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 
 use super::{Authority, Servers, ServersError};
-use crate::adapters::model::Player;
-use crate::adapters::{AdapterError, LoadedAdapter, settings};
+use crate::adapters::{AdapterError, settings};
 use crate::secrets;
-use crate::store::players::{self, OnlinePlayer};
 use crate::store::servers::{self, RestartPolicy, Server};
 
 /// Changes to a server's name and policies; `None` leaves a value as it is.
@@ -25,16 +21,9 @@ pub struct ServerChanges {
 }
 
 impl Servers {
-    pub(super) fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
-        self.inner
-            .adapters
-            .get(&server.adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))
-    }
-
     /// The server's settings as they may be shown: secrets replaced by `{"set": bool}`.
     pub fn masked_settings(&self, server: &Server) -> Result<Map<String, Value>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+        let adapter = self.inner.adapter_of(server)?;
         let stored = server.settings.as_object().cloned().unwrap_or_default();
         Ok(secrets::masked_settings(&adapter.schema, &stored))
     }
@@ -45,7 +34,7 @@ impl Servers {
     pub fn changed_settings(&self, before: &Server, after: &Server) -> Vec<String> {
         let open = |server: &Server| {
             let mut object = server.settings.as_object().cloned().unwrap_or_default();
-            if let Ok(adapter) = self.adapter_of(server) {
+            if let Ok(adapter) = self.inner.adapter_of(server) {
                 // A secret that cannot be opened is compared as stored.
                 let _ = self
                     .inner
@@ -78,7 +67,7 @@ impl Servers {
         new: Value,
         authority: Authority,
     ) -> Result<Server, ServersError> {
-        let adapter = self.adapter_of(server)?;
+        let adapter = self.inner.adapter_of(server)?;
         let Value::Object(mut object) = new else {
             return Err(ServersError::InvalidSettings(vec![
                 crate::adapters::model::FieldError {
@@ -111,8 +100,14 @@ impl Servers {
         let new = Value::Object(object);
         let typed =
             settings::from_json(&adapter.schema, &new).map_err(ServersError::InvalidSettings)?;
-        self.check_settings(&adapter, server.id, typed, self.dirs(server), authority)
-            .await?;
+        self.check_settings(
+            &adapter,
+            server.id,
+            typed,
+            self.inner.dirs(server),
+            authority,
+        )
+        .await?;
 
         let mut object = new.as_object().cloned().unwrap_or_default();
         self.inner
@@ -151,37 +146,10 @@ impl Servers {
                 servers::get(conn, id)
             })
             .await?;
-        let policy = crate::supervisor::server::RestartPolicy {
-            enabled: updated.restart.enabled,
-            max: updated.restart.max,
-            window: std::time::Duration::from_secs(u64::from(updated.restart.window_secs)),
-            backoff: super::RESTART_BACKOFF,
-        };
+        let policy = super::restart_policy(&updated);
         // A supervisor that has ended has nothing to apply it to; the next one reads the row.
         let _ = self.supervisor(&updated).set_policy(policy).await;
         Ok(updated)
-    }
-
-    /// The player `key` on server `id` now, if online.
-    pub(super) async fn online_player(
-        &self,
-        id: i64,
-        key: &str,
-    ) -> Result<OnlinePlayer, ServersError> {
-        let key = key.to_string();
-        let online = self
-            .inner
-            .store
-            .call(move |conn| players::online(conn, id))
-            .await?;
-        online
-            .into_iter()
-            .find(|p| p.key == key || p.slot == key)
-            .ok_or_else(|| {
-                ServersError::Store(crate::store::StoreError::NotFound(format!(
-                    "player {key} online"
-                )))
-            })
     }
 
     /// Runs the adapter's commands (made by `make` in a session of the server's adapter) over
@@ -193,7 +161,7 @@ impl Servers {
         + Send
         + 'static,
     ) -> Result<Vec<String>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+        let adapter = self.inner.adapter_of(server)?;
         if !adapter.description.has("rcon") {
             return Err(ServersError::Unsupported("rcon"));
         }
@@ -207,22 +175,10 @@ impl Servers {
 
     /// Kicks the online player `key` (their key or slot) with `reason`.
     pub async fn kick(&self, server: &Server, key: &str, reason: &str) -> Result<(), ServersError> {
-        let player = as_player(self.online_player(server.id, key).await?);
+        let player = super::as_player(self.inner.online_player(server.id, key).await?);
         let reason = reason.to_string();
         self.run_commands(server, move |s| s.kick_commands(&player, &reason))
             .await?;
         Ok(())
-    }
-}
-
-pub(super) fn as_player(p: OnlinePlayer) -> Player {
-    Player {
-        slot: p.slot,
-        name: p.name,
-        unique_id: p.unique_id,
-        address: p.address,
-        ping_ms: p.ping_ms,
-        connected_secs: None,
-        details: Vec::new(),
     }
 }

@@ -21,18 +21,19 @@ pub mod trust;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::adapters::model::{Connection, FieldError, InstallStep};
+use crate::adapters::model::{Connection, FieldError, InstallStep, Player};
 use crate::adapters::model::{Context, Setting};
 use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter, settings};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
 use crate::secrets::{SecretBox, SecretError};
+use crate::store::players::{self as store_players, OnlinePlayer};
 use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
 use crate::store::{Store, StoreError};
 use crate::supervisor::process::{ProcessId, ProcessSpec};
@@ -63,8 +64,8 @@ pub enum ServersError {
     #[error(transparent)]
     Adapter(#[from] AdapterError),
     /// No adapter with this id is installed.
-    #[error("no adapter with id `{0}` is installed")]
-    UnknownAdapter(String),
+    #[error(transparent)]
+    UnknownAdapter(#[from] UnknownAdapter),
     /// The settings are invalid; every problem, by field.
     #[error("the settings are invalid ({} problem(s))", .0.len())]
     InvalidSettings(Vec<FieldError>),
@@ -101,6 +102,33 @@ pub enum ServersError {
     /// The online player (named) reports neither an identity nor an address to keep a ban by.
     #[error("player {0} has no identity or address to ban by")]
     NoIdentity(String),
+}
+
+impl From<Unreadable> for ServersError {
+    fn from(e: Unreadable) -> Self {
+        match e {
+            Unreadable::Secrets(e) => ServersError::Secrets(e),
+            Unreadable::Invalid(errors) => ServersError::InvalidSettings(errors),
+        }
+    }
+}
+
+/// No adapter with this id is installed: a request named one that never was, or a server's
+/// adapter has been removed since the server was created.
+#[derive(Debug, thiserror::Error)]
+#[error("no adapter with id `{0}` is installed")]
+pub struct UnknownAdapter(pub String);
+
+/// Why a server's stored settings could not be read for its adapter. Every owner that
+/// plans with the stored settings maps it into its own error.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    /// A stored secret could not be opened.
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// The stored settings no longer fit the adapter's schema; every problem, by field.
+    #[error("the settings are invalid ({} problem(s))", .0.len())]
+    Invalid(Vec<FieldError>),
 }
 
 /// Shared handle on every server of the host. Cheap to clone.
@@ -269,7 +297,7 @@ impl Servers {
             .inner
             .adapters
             .get(adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(adapter_id.to_string()))?;
+            .ok_or_else(|| UnknownAdapter(adapter_id.to_string()))?;
         let typed = settings::from_json(&adapter.schema, &settings_json)
             .map_err(ServersError::InvalidSettings)?;
         // Not created yet: the plan is made for a server without an id of its own.
@@ -335,15 +363,6 @@ impl Servers {
             .await?)
     }
 
-    fn dirs(&self, server: &Server) -> ServerDirs {
-        ServerDirs::new(
-            &self.inner.data_dir,
-            server.id,
-            &server.adapter_id,
-            server.runtime_path.as_deref(),
-        )
-    }
-
     /// The supervisor of `server`, started on first use in the state last recorded.
     pub fn supervisor(&self, server: &Server) -> ServerSupervisor {
         let mut supervisors = self
@@ -362,16 +381,10 @@ impl Servers {
                     ActualState::Unmanaged => ServerState::Unmanaged,
                     _ => ServerState::Stopped,
                 };
-                let policy = RestartPolicy {
-                    enabled: server.restart.enabled,
-                    max: server.restart.max,
-                    window: Duration::from_secs(u64::from(server.restart.window_secs)),
-                    backoff: RESTART_BACKOFF,
-                };
                 ServerSupervisor::spawn(
                     server.id,
                     initial,
-                    policy,
+                    restart_policy(server),
                     self.inner.observer.clone(),
                     self.inner.actions.clone(),
                 )
@@ -423,7 +436,7 @@ impl Servers {
         adapter: &Arc<LoadedAdapter>,
         work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
     ) -> Result<T, ServersError> {
-        Ok(self.inner.adapters.call(Arc::clone(adapter), work).await?)
+        Ok(self.inner.call(adapter, work).await?)
     }
 
     /// Forgets a server's supervisor (after its deletion).
@@ -435,20 +448,6 @@ impl Servers {
             .remove(&id);
         self.inner.actions.set_endpoint(id, None);
         self.inner.recent.forget(id);
-    }
-
-    /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
-    fn typed_settings(
-        &self,
-        adapter: &LoadedAdapter,
-        server: &Server,
-    ) -> Result<Vec<Setting>, ServersError> {
-        let mut object = server.settings.as_object().cloned().unwrap_or_default();
-        self.inner
-            .secrets
-            .open_settings(&adapter.schema, &mut object)?;
-        settings::from_json(&adapter.schema, &Value::Object(object))
-            .map_err(ServersError::InvalidSettings)
     }
 
     /// Asks `server`'s adapter for its launch and stop plans, and what `purpose` needs
@@ -463,13 +462,9 @@ impl Servers {
             Purpose::Start => (true, false),
             Purpose::Install => (false, true),
         };
-        let adapter = self
-            .inner
-            .adapters
-            .get(&server.adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
-        let typed = self.typed_settings(&adapter, server)?;
-        let dirs = self.dirs(server);
+        let adapter = self.inner.adapter_of(server)?;
+        let typed = self.inner.typed_settings(&adapter, server)?;
+        let dirs = self.inner.dirs(server);
         let ctx = context(server.id, &dirs);
         let has_rcon = adapter.description.has("rcon");
         let planned = self.with_adapter(&adapter, move |session| {
@@ -672,9 +667,91 @@ impl Servers {
     }
 }
 
+impl Inner {
+    /// `server`'s adapter, if it is still installed.
+    fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, UnknownAdapter> {
+        self.adapters
+            .get(&server.adapter_id)
+            .ok_or_else(|| UnknownAdapter(server.adapter_id.clone()))
+    }
+
+    /// `server`'s directories.
+    fn dirs(&self, server: &Server) -> ServerDirs {
+        ServerDirs::new(
+            &self.data_dir,
+            server.id,
+            &server.adapter_id,
+            server.runtime_path.as_deref(),
+        )
+    }
+
+    /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
+    fn typed_settings(
+        &self,
+        adapter: &LoadedAdapter,
+        server: &Server,
+    ) -> Result<Vec<Setting>, Unreadable> {
+        let mut object = server.settings.as_object().cloned().unwrap_or_default();
+        self.secrets.open_settings(&adapter.schema, &mut object)?;
+        crate::adapters::settings::from_json(&adapter.schema, &Value::Object(object))
+            .map_err(Unreadable::Invalid)
+    }
+
+    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
+    /// run on a runtime worker).
+    async fn call<T: Send + 'static>(
+        &self,
+        adapter: &Arc<LoadedAdapter>,
+        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
+    ) -> Result<T, AdapterError> {
+        self.adapters.call(Arc::clone(adapter), work).await
+    }
+
+    /// The player `key` (their key or slot) on server `id` now, if online.
+    async fn online_player(&self, id: i64, key: &str) -> Result<OnlinePlayer, StoreError> {
+        let key = key.to_string();
+        let online = self
+            .store
+            .call(move |conn| store_players::online(conn, id))
+            .await?;
+        online
+            .into_iter()
+            .find(|p| p.key == key || p.slot == key)
+            .ok_or_else(|| StoreError::NotFound(format!("player {key} online")))
+    }
+
+    /// Each running server's player tracker (and with it its RCon session).
+    fn trackers(&self) -> MutexGuard<'_, HashMap<i64, PlayerTracker>> {
+        self.trackers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The restart policy `server`'s row asks for.
+fn restart_policy(server: &Server) -> RestartPolicy {
+    RestartPolicy {
+        enabled: server.restart.enabled,
+        max: server.restart.max,
+        window: Duration::from_secs(u64::from(server.restart.window_secs)),
+        backoff: RESTART_BACKOFF,
+    }
+}
+
 /// The facts about server `id` its adapter plans with.
 fn context(id: i64, dirs: &ServerDirs) -> Context {
     Context::new(id, &dirs.instance, &dirs.runtime)
+}
+
+/// An online player as the adapter's commands take them.
+fn as_player(p: OnlinePlayer) -> Player {
+    Player {
+        slot: p.slot,
+        name: p.name,
+        unique_id: p.unique_id,
+        address: p.address,
+        ping_ms: p.ping_ms,
+        connected_secs: None,
+        details: Vec::new(),
+    }
 }
 
 /// What an I/O error says of the storage, in words for a person (no path).

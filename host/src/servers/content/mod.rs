@@ -142,16 +142,15 @@ impl Servers {
         server: &Server,
         kind: ContentKind,
     ) -> Result<Located, ContentError> {
-        let adapter = self
-            .inner
-            .adapters
-            .get(&server.adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
+        let adapter = self.inner.adapter_of(server).map_err(ServersError::from)?;
         let capability = kind.capability();
         if !adapter.description.has(capability) {
             return Err(ContentError::Unsupported(capability));
         }
-        let typed = self.typed_settings(&adapter, server)?;
+        let typed = self
+            .inner
+            .typed_settings(&adapter, server)
+            .map_err(ServersError::from)?;
         let dirs = self
             .with_adapter(&adapter, move |session| session.content_dirs(&typed))
             .await?;
@@ -173,7 +172,7 @@ impl Servers {
                 }
             )));
         }
-        let server_dirs = self.dirs(server);
+        let server_dirs = self.inner.dirs(server);
         let path = server_dirs
             .resolve(&dir.dir)
             .map_err(|e| ContentError::Outside(e.to_string()))?;

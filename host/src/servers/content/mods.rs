@@ -79,7 +79,7 @@ impl Servers {
             located.relative.clone(),
             located.dir.clone(),
         );
-        let runtime = self.dirs(server).runtime;
+        let runtime = self.inner.dirs(server).runtime;
         let folders =
             tokio::task::spawn_blocking(move || match files::open_dir(&root, &relative, false)? {
                 Some(opened) => files::list_folders(&opened, &dir),
