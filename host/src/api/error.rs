@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::servers::bans::BanError;
 use crate::servers::content::ContentError;
 use crate::servers::{ServersError, UnknownAdapter};
 use crate::store::StoreError;
@@ -231,14 +232,27 @@ impl From<ServersError> for ApiError {
             ServersError::NoRcon => no_rcon(),
             ServersError::Unsupported(what) => unsupported(what),
             ServersError::NeedsAdministrator(program) => needs_administrator(&program),
-            ServersError::NoIdentity(name) => ApiError::conflict(format!(
-                "Player {name} reports neither an identity nor an address to keep a ban by."
-            )),
             ServersError::Rcon(e) => rcon(&e),
             ServersError::Storage(why) => storage(&why),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             ServersError::Adapter(e) => adapter_refusal(e),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<BanError> for ApiError {
+    fn from(error: BanError) -> Self {
+        match error {
+            BanError::Store(e) => e.into(),
+            BanError::Adapter(e) => adapter_refusal(e),
+            BanError::UnknownAdapter(e) => unknown_adapter(e),
+            BanError::Unsupported(what) => unsupported(what),
+            BanError::NoRcon => no_rcon(),
+            BanError::Rcon(e) => rcon(&e),
+            BanError::NoIdentity(name) => ApiError::conflict(format!(
+                "Player {name} reports neither an identity nor an address to keep a ban by."
+            )),
         }
     }
 }

@@ -99,9 +99,6 @@ pub enum ServersError {
     /// only an administrator may choose.
     #[error("only an administrator may choose settings that run `{0}`")]
     NeedsAdministrator(String),
-    /// The online player (named) reports neither an identity nor an address to keep a ban by.
-    #[error("player {0} has no identity or address to ban by")]
-    NoIdentity(String),
 }
 
 impl From<Unreadable> for ServersError {
@@ -228,6 +225,11 @@ impl Servers {
             .unwrap_or(u64::MAX)
             .max(100);
         self.inner.player_poll_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The bans of every server, kept by the host and pushed to the games ([`bans`]).
+    pub fn bans(&self) -> bans::Bans {
+        bans::Bans::new(self.clone())
     }
 
     /// The event bus live server events are published on.
