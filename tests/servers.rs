@@ -11,6 +11,7 @@ use std::time::Duration;
 use garrison::jobs::JobQueue;
 use garrison::secrets::SecretBox;
 use garrison::servers::executor::ServerExecutor;
+use garrison::servers::live::LiveError;
 use garrison::servers::{Servers, ServersError};
 use garrison::store::{Job, JobKind, JobState, NewJob, Store, jobs};
 use serde_json::json;
@@ -347,7 +348,7 @@ async fn lifecycle_with_players(
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path(), None).await;
-    servers.set_player_poll(Duration::from_millis(300));
+    servers.live().set_player_poll(Duration::from_millis(300));
     // The "installed game": the simulator under the server executable's name.
     let runtime = dir.path().join("runtimes").join(adapter);
     std::fs::create_dir_all(&runtime).expect("runtime");
@@ -379,20 +380,24 @@ async fn lifecycle_with_players(
 
     // Players arrive through RCon polling and the logs alike, and are recorded once each.
     let limit = tokio::time::Instant::now() + Duration::from_secs(30);
-    while servers.players(id).await.expect("players").len() < 2 {
+    while servers.live().players(id).await.expect("players").len() < 2 {
         assert!(tokio::time::Instant::now() < limit, "players never listed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let online = servers.players(id).await.expect("players");
+    let online = servers.live().players(id).await.expect("players");
     assert_eq!(online.len(), 2, "{online:?}");
     assert!(online.iter().all(|p| p.unique_id.is_some()), "{online:?}");
-    let reply = servers.console(id, list_command).await.expect("console");
+    let reply = servers
+        .live()
+        .console(id, list_command)
+        .await
+        .expect("console");
     for p in &online {
         assert!(reply.contains(&p.name), "{reply}");
     }
     assert!(matches!(
-        servers.rcon_status(id),
+        servers.live().rcon_status(id),
         Some(garrison::telemetry::rcon::RconStatus::Connected)
     ));
 
@@ -419,10 +424,17 @@ async fn lifecycle_with_players(
     let count = |kind: &str| history.iter().filter(|e| e.kind == kind).count();
     assert_eq!(count("player_joined"), 2, "no double arrivals");
     assert_eq!(count("player_left"), 2, "everyone leaves with the server");
-    assert!(servers.players(id).await.expect("players").is_empty());
+    assert!(
+        servers
+            .live()
+            .players(id)
+            .await
+            .expect("players")
+            .is_empty()
+    );
     assert!(matches!(
-        servers.console(id, list_command).await,
-        Err(ServersError::NoRcon)
+        servers.live().console(id, list_command).await,
+        Err(LiveError::NoRcon)
     ));
     queue.shutdown().await;
     servers.detach_all().await;

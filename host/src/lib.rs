@@ -233,7 +233,7 @@ pub async fn run(
         secrets.clone(),
         &config.data_dir,
     );
-    servers.set_player_poll(config.player_poll);
+    servers.live().set_player_poll(config.player_poll);
     servers.set_upload_limit(config.max_mission_upload);
     match servers.reattach_all().await {
         Ok(0) => {}

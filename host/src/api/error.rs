@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::auth::AuthError;
 use crate::servers::bans::BanError;
 use crate::servers::content::ContentError;
+use crate::servers::live::LiveError;
 use crate::servers::{ServersError, UnknownAdapter};
 use crate::store::StoreError;
 
@@ -229,14 +230,24 @@ impl From<ServersError> for ApiError {
             ServersError::Store(e) => e.into(),
             ServersError::UnknownAdapter(e) => unknown_adapter(e),
             ServersError::InvalidSettings(errors) => invalid_settings(errors),
-            ServersError::NoRcon => no_rcon(),
-            ServersError::Unsupported(what) => unsupported(what),
             ServersError::NeedsAdministrator(program) => needs_administrator(&program),
-            ServersError::Rcon(e) => rcon(&e),
             ServersError::Storage(why) => storage(&why),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             ServersError::Adapter(e) => adapter_refusal(e),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<LiveError> for ApiError {
+    fn from(error: LiveError) -> Self {
+        match error {
+            LiveError::Store(e) => e.into(),
+            LiveError::Adapter(e) => adapter_refusal(e),
+            LiveError::UnknownAdapter(e) => unknown_adapter(e),
+            LiveError::Unsupported(what) => unsupported(what),
+            LiveError::NoRcon => no_rcon(),
+            LiveError::Rcon(e) => rcon(&e),
         }
     }
 }

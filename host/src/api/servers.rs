@@ -149,7 +149,7 @@ fn view<'a>(
     players: &HashMap<i64, u32>,
 ) -> ServerView<'a> {
     let running = server.actual_state == ActualState::Running;
-    let rcon = state.servers.rcon_status(server.id).map(|s| {
+    let rcon = state.servers.live().rcon_status(server.id).map(|s| {
         use crate::telemetry::rcon::RconStatus;
         match s {
             RconStatus::Connecting { .. } => RconState::Connecting,

@@ -1,11 +1,11 @@
 //! What users do to a server besides running jobs on it: change its settings and policies,
-//! read its settings back without secrets, and kick its players through its adapter's
-//! remote-console commands (bans, which the host keeps, are in [`super::bans`]).
+//! and read its settings back without secrets (kicking players is [`super::live`]; bans,
+//! which the host keeps, are [`super::bans`]).
 
 use serde_json::{Map, Value};
 
 use super::{Authority, Servers, ServersError};
-use crate::adapters::{AdapterError, settings};
+use crate::adapters::settings;
 use crate::secrets;
 use crate::store::servers::{self, RestartPolicy, Server};
 
@@ -150,35 +150,5 @@ impl Servers {
         // A supervisor that has ended has nothing to apply it to; the next one reads the row.
         let _ = self.supervisor(&updated).set_policy(policy).await;
         Ok(updated)
-    }
-
-    /// Runs the adapter's commands (made by `make` in a session of the server's adapter) over
-    /// the server's RCon session, in order; returns the replies.
-    async fn run_commands(
-        &self,
-        server: &Server,
-        make: impl FnOnce(&mut crate::adapters::AdapterSession) -> Result<Vec<String>, AdapterError>
-        + Send
-        + 'static,
-    ) -> Result<Vec<String>, ServersError> {
-        let adapter = self.inner.adapter_of(server)?;
-        if !adapter.description.has("rcon") {
-            return Err(ServersError::Unsupported("rcon"));
-        }
-        let commands = self.with_adapter(&adapter, make).await?;
-        let mut replies = Vec::with_capacity(commands.len());
-        for command in commands {
-            replies.push(self.console(server.id, &command).await?);
-        }
-        Ok(replies)
-    }
-
-    /// Kicks the online player `key` (their key or slot) with `reason`.
-    pub async fn kick(&self, server: &Server, key: &str, reason: &str) -> Result<(), ServersError> {
-        let player = super::as_player(self.inner.online_player(server.id, key).await?);
-        let reason = reason.to_string();
-        self.run_commands(server, move |s| s.kick_commands(&player, &reason))
-            .await?;
-        Ok(())
     }
 }

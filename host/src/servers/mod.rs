@@ -20,7 +20,7 @@ pub mod trust;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -85,16 +85,6 @@ pub enum ServersError {
     /// directory); nothing of the operation was kept.
     #[error("storage: {0}")]
     Storage(String),
-    /// The server has no remote console to talk to (its game has none, its settings turn it
-    /// off, or it is not running).
-    #[error("the server has no remote console running")]
-    NoRcon,
-    /// The remote console did not answer.
-    #[error(transparent)]
-    Rcon(#[from] crate::telemetry::rcon::RconError),
-    /// The server's adapter lacks a capability the operation needs.
-    #[error("the adapter does not support `{0}`")]
-    Unsupported(&'static str),
     /// The settings make the server run a program outside its game's install (named), which
     /// only an administrator may choose.
     #[error("only an administrator may choose settings that run `{0}`")]
@@ -218,13 +208,10 @@ impl Servers {
         Servers { inner }
     }
 
-    /// How often running servers are asked for their player list (default 10 s); applies
-    /// to servers started from now on.
-    pub fn set_player_poll(&self, every: Duration) {
-        let ms = u64::try_from(every.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(100);
-        self.inner.player_poll_ms.store(ms, Ordering::Relaxed);
+    /// The live side of every running server: log pipelines, player trackers, RCon
+    /// sessions, and the console and kicks through them ([`live`]).
+    pub fn live(&self) -> live::LiveSessions {
+        live::LiveSessions::new(self.clone())
     }
 
     /// The bans of every server, kept by the host and pushed to the games ([`bans`]).
