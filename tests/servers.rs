@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use garrison::jobs::JobQueue;
 use garrison::secrets::SecretBox;
+use garrison::servers::Servers;
 use garrison::servers::executor::ServerExecutor;
 use garrison::servers::live::LiveError;
-use garrison::servers::{Servers, ServersError};
+use garrison::servers::settings::SettingsError;
 use garrison::store::{Job, JobKind, JobState, NewJob, Store, jobs};
 use serde_json::json;
 
@@ -62,10 +63,11 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path(), None).await;
     match servers
+        .settings()
         .create("bad", "generic", json!({"args": "not a list"}))
         .await
     {
-        Err(ServersError::InvalidSettings(problems)) => {
+        Err(SettingsError::InvalidSettings(problems)) => {
             let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
             assert!(
                 fields.contains(&"executable") && fields.contains(&"args"),
@@ -75,12 +77,16 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
         other => panic!("expected field errors, got {other:?}"),
     }
     assert!(matches!(
-        servers.create("x", "no-such-game", json!({})).await,
-        Err(ServersError::UnknownAdapter(_))
+        servers
+            .settings()
+            .create("x", "no-such-game", json!({}))
+            .await,
+        Err(SettingsError::UnknownAdapter(_))
     ));
 
     // A secret setting is stored sealed.
     let server = servers
+        .settings()
         .create(
             "secretive",
             "arma3",
@@ -163,6 +169,7 @@ async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
 
     let (servers, queue) = host(dir.path(), Some(fake.clone())).await;
     let server = servers
+        .settings()
         .create("coop", "l4d2", json!({"rcon_password": "pw"}))
         .await
         .expect("create");
@@ -233,6 +240,7 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
         })
     };
     let server = servers
+        .settings()
         .create("ops", "arma3", settings(&["450814997", "463939057"]))
         .await
         .expect("create");
@@ -264,6 +272,7 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
 
     // An item SteamCMD did not deliver fails the job and says which.
     let missing = servers
+        .settings()
         .create("broken", "arma3", settings(&["111"]))
         .await
         .expect("create");
@@ -356,6 +365,7 @@ async fn lifecycle_with_players(
         .expect("link the simulator");
     let settings = common::sim_settings(&runtime, settings);
     let server = servers
+        .settings()
         .create("ops", adapter, settings)
         .await
         .expect("create");

@@ -116,6 +116,7 @@ pub async fn create(
             let settings =
                 fill(demo.settings.clone(), &mut taken).map_err(|e| fail(e.to_string()))?;
             let server = servers
+                .settings()
                 .create(&name, &demo.adapter, settings)
                 .await
                 .map_err(|e| fail(e.to_string()))?;

@@ -12,6 +12,7 @@ use crate::auth::AuthError;
 use crate::servers::bans::BanError;
 use crate::servers::content::ContentError;
 use crate::servers::live::LiveError;
+use crate::servers::settings::SettingsError;
 use crate::servers::{ServersError, UnknownAdapter};
 use crate::store::StoreError;
 
@@ -230,11 +231,23 @@ impl From<ServersError> for ApiError {
             ServersError::Store(e) => e.into(),
             ServersError::UnknownAdapter(e) => unknown_adapter(e),
             ServersError::InvalidSettings(errors) => invalid_settings(errors),
-            ServersError::NeedsAdministrator(program) => needs_administrator(&program),
-            ServersError::Storage(why) => storage(&why),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             ServersError::Adapter(e) => adapter_refusal(e),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Store(e) => e.into(),
+            SettingsError::Adapter(e) => adapter_refusal(e),
+            SettingsError::UnknownAdapter(e) => unknown_adapter(e),
+            SettingsError::InvalidSettings(errors) => invalid_settings(errors),
+            SettingsError::NeedsAdministrator(program) => needs_administrator(&program),
+            SettingsError::Storage(why) => storage(&why),
+            e @ SettingsError::Secrets(_) => ApiError::internal(e),
         }
     }
 }
@@ -359,6 +372,7 @@ impl From<ContentError> for ApiError {
     fn from(error: ContentError) -> Self {
         match error {
             ContentError::Servers(e) => e.into(),
+            ContentError::Settings(e) => e.into(),
             ContentError::Unsupported(what) => unsupported(what),
             ContentError::NoSelection(what) => ApiError::conflict(format!(
                 "The server's game has no setting that selects its {what}."

@@ -12,10 +12,10 @@ pub mod content;
 pub mod executor;
 pub mod leftovers;
 pub mod live;
-pub mod manage;
 pub mod observer;
 pub mod paths;
 pub mod reconcile;
+pub mod settings;
 pub mod trust;
 
 use std::collections::HashMap;
@@ -29,12 +29,12 @@ use tokio::sync::mpsc;
 
 use crate::adapters::model::{Connection, FieldError, InstallStep, Player};
 use crate::adapters::model::{Context, Setting};
-use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter, settings};
+use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
 use crate::secrets::{SecretBox, SecretError};
 use crate::store::players::{self as store_players, OnlinePlayer};
-use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
+use crate::store::servers::{self, ActualState, DesiredState, Server};
 use crate::store::{Store, StoreError};
 use crate::supervisor::process::{ProcessId, ProcessSpec};
 use crate::supervisor::server::{
@@ -81,14 +81,6 @@ pub enum ServersError {
     /// Writing the server's files failed, or an adapter named a path outside its directory.
     #[error("server files: {0}")]
     Files(String),
-    /// The host's storage refused a write the operation needs (no space, read-only, not a
-    /// directory); nothing of the operation was kept.
-    #[error("storage: {0}")]
-    Storage(String),
-    /// The settings make the server run a program outside its game's install (named), which
-    /// only an administrator may choose.
-    #[error("only an administrator may choose settings that run `{0}`")]
-    NeedsAdministrator(String),
 }
 
 impl From<Unreadable> for ServersError {
@@ -208,6 +200,11 @@ impl Servers {
         Servers { inner }
     }
 
+    /// Creating servers and changing their settings and policies ([`settings`]).
+    pub fn settings(&self) -> settings::Settings {
+        settings::Settings::new(self.clone())
+    }
+
     /// The live side of every running server: log pipelines, player trackers, RCon
     /// sessions, and the console and kicks through them ([`live`]).
     pub fn live(&self) -> live::LiveSessions {
@@ -250,88 +247,6 @@ impl Servers {
     /// The database.
     pub fn store(&self) -> &Store {
         &self.inner.store
-    }
-
-    /// Creates a server: the settings (a JSON object of field key → value) are checked by the
-    /// adapter's schema and by the adapter, secrets are sealed, and the row is stored. The
-    /// host's own callers (demo, command line) act as administrators.
-    pub async fn create(
-        &self,
-        name: &str,
-        adapter_id: &str,
-        settings_json: Value,
-    ) -> Result<Server, ServersError> {
-        self.create_for(
-            None,
-            name,
-            adapter_id,
-            settings_json,
-            Authority::Administrator,
-        )
-        .await
-    }
-
-    /// [`Servers::create`] with an owner (the user who asked) and their authority: a
-    /// [`Authority::Restricted`] caller may not choose settings that run a program outside
-    /// the game's install (see [`trust`]).
-    pub async fn create_for(
-        &self,
-        owner_id: Option<i64>,
-        name: &str,
-        adapter_id: &str,
-        settings_json: Value,
-        authority: Authority,
-    ) -> Result<Server, ServersError> {
-        let adapter = self
-            .inner
-            .adapters
-            .get(adapter_id)
-            .ok_or_else(|| UnknownAdapter(adapter_id.to_string()))?;
-        let typed = settings::from_json(&adapter.schema, &settings_json)
-            .map_err(ServersError::InvalidSettings)?;
-        // Not created yet: the plan is made for a server without an id of its own.
-        let dirs = ServerDirs::new(&self.inner.data_dir, 0, adapter_id, None);
-        self.check_settings(&adapter, 0, typed, dirs, authority)
-            .await?;
-
-        let mut object = settings_json.as_object().cloned().unwrap_or_default();
-        self.inner
-            .secrets
-            .seal_settings(&adapter.schema, &mut object);
-        let mut new = NewServer::new(name, adapter_id, Value::Object(object));
-        new.owner_id = owner_id;
-        // The row and the server's directory exist together or not at all: the directory
-        // is made inside the transaction that inserts the row, which commits only after.
-        let data_dir = self.inner.data_dir.clone();
-        let created = self
-            .inner
-            .store
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                let server = servers::insert(&tx, &new)?;
-                let dirs = ServerDirs::new(
-                    &data_dir,
-                    server.id,
-                    &server.adapter_id,
-                    server.runtime_path.as_deref(),
-                );
-                if let Err(e) = paths::create_private_dir_all(&dirs.instance) {
-                    return Ok(Err((dirs.instance, e)));
-                }
-                if let Err(e) = tx.commit() {
-                    let _ = std::fs::remove_dir(&dirs.instance);
-                    return Err(e.into());
-                }
-                Ok(Ok(server))
-            })
-            .await?;
-        created.map_err(|(path, e)| {
-            tracing::error!("cannot create server directory {}: {e}", path.display());
-            ServersError::Storage(format!(
-                "the server's directory could not be made on the host ({})",
-                io_cause(&e)
-            ))
-        })
     }
 
     /// The stored server `id`.
@@ -390,32 +305,6 @@ impl Servers {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&id)
             .map(ServerSupervisor::restarts)
-    }
-
-    /// Checks `typed` settings with the adapter's `validate`, and for a
-    /// [`Authority::Restricted`] caller also that the program they would launch lies in the
-    /// game's install (`dirs.runtime`).
-    pub(crate) async fn check_settings(
-        &self,
-        adapter: &Arc<LoadedAdapter>,
-        id: i64,
-        typed: Vec<Setting>,
-        dirs: ServerDirs,
-        authority: Authority,
-    ) -> Result<(), ServersError> {
-        self.with_adapter(adapter, move |session| {
-            if let Err(errors) = session.validate(&typed)? {
-                return Ok(Err(ServersError::InvalidSettings(errors)));
-            }
-            if authority == Authority::Restricted {
-                let launch = session.launch(&context(id, &dirs), &typed)?;
-                if !trust::runs_from_install(&launch.program, &dirs.runtime) {
-                    return Ok(Err(ServersError::NeedsAdministrator(launch.program)));
-                }
-            }
-            Ok(Ok(()))
-        })
-        .await?
     }
 
     /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never

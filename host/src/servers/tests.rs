@@ -133,6 +133,7 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
     let marker = format!("{}.{}", 60 + std::process::id() % 1000, 7);
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "sleepy",
             "generic",
@@ -263,6 +264,7 @@ async fn a_game_that_died_while_the_host_was_away_is_marked_crashed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "short",
             "generic",
@@ -303,6 +305,7 @@ async fn drift_is_corrected_and_last_error_follows_jobs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "drifty",
             "generic",
@@ -382,6 +385,7 @@ async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "victim",
             "generic",
@@ -432,6 +436,7 @@ async fn a_server_recorded_running_without_a_process_is_not_left_running() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "orphan",
             "generic",

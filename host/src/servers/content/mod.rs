@@ -4,7 +4,7 @@
 //!
 //! The adapter names the directories and the settings that select entries; the host lists,
 //! stores and deletes files there (beneath the game's root through [`crate::files`], see
-//! [`files`]) and changes the selecting settings only through [`Servers::update_settings`],
+//! [`files`]) and changes the selecting settings only through [`Settings::update`](super::settings::Settings::update),
 //! so the schema and the adapter's `validate` judge every change. Changed settings apply at the next start. This
 //! module knows no game.
 //!
@@ -37,9 +37,13 @@ pub const APPLIES: &str = "Changed settings take effect at the next start of the
 /// Why a content operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
-    /// A server-level failure (store, adapter, settings refused by schema or adapter).
+    /// A server-level failure (store, adapter, settings unreadable).
     #[error(transparent)]
     Servers(#[from] ServersError),
+    /// The change of a selecting setting was refused (by the schema, the adapter or the
+    /// caller's authority) or failed.
+    #[error(transparent)]
+    Settings(#[from] super::settings::SettingsError),
     /// The adapter lacks the capability (or declares no directory of that kind).
     #[error("the adapter does not support `{0}`")]
     Unsupported(&'static str),
@@ -249,7 +253,8 @@ impl Servers {
     }
 
     /// Sets the one setting `key` to `value`, keeping every other setting (secrets
-    /// included), through [`Servers::update_settings`]: checked by the schema and the
+    /// included), through [`Settings::update`](super::settings::Settings::update): checked
+    /// by the schema and the
     /// adapter, applied at the next start, with `authority`'s limits.
     pub async fn set_setting(
         &self,
@@ -268,7 +273,8 @@ impl Servers {
         }
         object.insert(key.to_string(), value);
         Ok(self
-            .update_settings(server, Value::Object(object), authority)
+            .settings()
+            .update(server, Value::Object(object), authority)
             .await?)
     }
 }
