@@ -234,7 +234,9 @@ pub async fn run(
         &config.data_dir,
     );
     servers.live().set_player_poll(config.player_poll);
-    servers.set_upload_limit(config.max_mission_upload);
+    servers
+        .content()
+        .set_upload_limit(config.max_mission_upload);
     match servers.reattach_all().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("reattached to {n} running server(s)"),

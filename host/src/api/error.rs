@@ -371,7 +371,10 @@ impl From<crate::adapters::AdapterError> for ApiError {
 impl From<ContentError> for ApiError {
     fn from(error: ContentError) -> Self {
         match error {
-            ContentError::Servers(e) => e.into(),
+            ContentError::Store(e) => e.into(),
+            ContentError::Adapter(e) => adapter_refusal(e),
+            ContentError::UnknownAdapter(e) => unknown_adapter(e),
+            ContentError::InvalidSettings(errors) => invalid_settings(errors),
             ContentError::Settings(e) => e.into(),
             ContentError::Unsupported(what) => unsupported(what),
             ContentError::NoSelection(what) => ApiError::conflict(format!(

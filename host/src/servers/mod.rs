@@ -211,6 +211,12 @@ impl Servers {
         live::LiveSessions::new(self.clone())
     }
 
+    /// The user-managed content of every server: missions, mods, Workshop items
+    /// ([`content`]).
+    pub fn content(&self) -> content::Content {
+        content::Content::new(self.clone())
+    }
+
     /// The bans of every server, kept by the host and pushed to the games ([`bans`]).
     pub fn bans(&self) -> bans::Bans {
         bans::Bans::new(self.clone())
