@@ -121,7 +121,8 @@ pub async fn create(
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let prepared = servers
-                .prepare(&server, crate::servers::Purpose::Plans)
+                .plans()
+                .prepare(&server, crate::servers::plan::Purpose::Plans)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let program = prepared.plan.spec.program.clone();

@@ -229,10 +229,7 @@ impl From<ServersError> for ApiError {
     fn from(error: ServersError) -> Self {
         match error {
             ServersError::Store(e) => e.into(),
-            ServersError::UnknownAdapter(e) => unknown_adapter(e),
-            ServersError::InvalidSettings(errors) => invalid_settings(errors),
             ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
-            ServersError::Adapter(e) => adapter_refusal(e),
             other => ApiError::internal(other),
         }
     }

@@ -14,6 +14,7 @@ pub mod leftovers;
 pub mod live;
 pub mod observer;
 pub mod paths;
+pub mod plan;
 pub mod reconcile;
 pub mod settings;
 pub mod trust;
@@ -27,8 +28,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::adapters::model::{Connection, FieldError, InstallStep, Player};
-use crate::adapters::model::{Context, Setting};
+use crate::adapters::model::{Context, FieldError, Player, Setting};
 use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
@@ -36,10 +36,9 @@ use crate::secrets::{SecretBox, SecretError};
 use crate::store::players::{self as store_players, OnlinePlayer};
 use crate::store::servers::{self, ActualState, DesiredState, Server};
 use crate::store::{Store, StoreError};
-use crate::supervisor::process::{ProcessId, ProcessSpec};
+use crate::supervisor::process::ProcessId;
 use crate::supervisor::server::{
-    Adoption, LaunchPlan, RestartPolicy, RestartStatus, ServerState, ServerSupervisor,
-    SupervisorError,
+    Adoption, RestartPolicy, RestartStatus, ServerState, ServerSupervisor, SupervisorError,
 };
 use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
@@ -54,42 +53,18 @@ pub const RECENT_LINES: usize = 200;
 /// Pause between a crash and the automatic restart.
 const RESTART_BACKOFF: Duration = Duration::from_secs(2);
 
-/// Why a server operation failed.
+/// Why reattaching a server or a drift check failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ServersError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The adapter failed or refused.
-    #[error(transparent)]
-    Adapter(#[from] AdapterError),
-    /// No adapter with this id is installed.
-    #[error(transparent)]
-    UnknownAdapter(#[from] UnknownAdapter),
-    /// The settings are invalid; every problem, by field.
-    #[error("the settings are invalid ({} problem(s))", .0.len())]
-    InvalidSettings(Vec<FieldError>),
-    /// A stored secret could not be opened.
-    #[error(transparent)]
-    Secrets(#[from] SecretError),
     /// The supervisor refused or failed.
     #[error(transparent)]
     Supervisor(#[from] SupervisorError),
     /// The job queue refused.
     #[error(transparent)]
     Jobs(#[from] crate::jobs::JobError),
-    /// Writing the server's files failed, or an adapter named a path outside its directory.
-    #[error("server files: {0}")]
-    Files(String),
-}
-
-impl From<Unreadable> for ServersError {
-    fn from(e: Unreadable) -> Self {
-        match e {
-            Unreadable::Secrets(e) => ServersError::Secrets(e),
-            Unreadable::Invalid(errors) => ServersError::InvalidSettings(errors),
-        }
-    }
 }
 
 /// No adapter with this id is installed: a request named one that never was, or a server's
@@ -141,31 +116,6 @@ struct Inner {
     upload_limit: AtomicU64,
 }
 
-/// What [`Servers::prepare`] asks the adapter for besides the launch and stop plans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Nothing more: the plans are enough (reattaching, the demo).
-    Plans,
-    /// A start (or initialising): the config files rendered.
-    Start,
-    /// An install or update: the install plan.
-    Install,
-}
-
-/// What a server's adapter plans for it, ready to act on.
-pub struct Prepared {
-    /// Rendered files, each below its root.
-    pub files: Vec<paths::RenderedFile>,
-    /// How to launch and stop it.
-    pub plan: LaunchPlan,
-    /// Where its RCon listens, if it has one.
-    pub endpoint: Option<(Arc<LoadedAdapter>, Connection)>,
-    /// Its directories.
-    pub dirs: ServerDirs,
-    /// The install plan, when asked for.
-    pub install: Vec<InstallStep>,
-}
-
 impl Servers {
     /// The servers of a host. Must be called inside a tokio runtime (it starts the task that
     /// records supervisor observations).
@@ -203,6 +153,18 @@ impl Servers {
     /// Creating servers and changing their settings and policies ([`settings`]).
     pub fn settings(&self) -> settings::Settings {
         settings::Settings::new(self.clone())
+    }
+
+    /// The adapters' plans for each server: what a start, an install or a reattach needs
+    /// ([`plan`]).
+    pub fn plans(&self) -> plan::Plans {
+        plan::Plans::new(self.clone())
+    }
+
+    /// What servers leave in their games' shared installs, removed when a server goes
+    /// ([`leftovers`]).
+    pub fn leftovers(&self) -> leftovers::Leftovers {
+        leftovers::Leftovers::new(self.clone())
     }
 
     /// The live side of every running server: log pipelines, player trackers, RCon
@@ -256,21 +218,19 @@ impl Servers {
     }
 
     /// The stored server `id`.
-    pub async fn get(&self, id: i64) -> Result<Server, ServersError> {
-        Ok(self
-            .inner
+    pub async fn get(&self, id: i64) -> Result<Server, StoreError> {
+        self.inner
             .store
             .call(move |conn| servers::get(conn, id))
-            .await?)
+            .await
     }
 
     /// Records what the user wants the server to be.
-    pub async fn set_desired(&self, id: i64, desired: DesiredState) -> Result<(), ServersError> {
-        Ok(self
-            .inner
+    pub async fn set_desired(&self, id: i64, desired: DesiredState) -> Result<(), StoreError> {
+        self.inner
             .store
             .call(move |conn| servers::set_desired_state(conn, id, desired))
-            .await?)
+            .await
     }
 
     /// The supervisor of `server`, started on first use in the state last recorded.
@@ -313,16 +273,6 @@ impl Servers {
             .map(ServerSupervisor::restarts)
     }
 
-    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
-    /// run on a runtime worker).
-    pub(crate) async fn with_adapter<T: Send + 'static>(
-        &self,
-        adapter: &Arc<LoadedAdapter>,
-        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
-    ) -> Result<T, ServersError> {
-        Ok(self.inner.call(adapter, work).await?)
-    }
-
     /// Forgets a server's supervisor (after its deletion).
     fn forget(&self, id: i64) {
         self.inner
@@ -332,103 +282,6 @@ impl Servers {
             .remove(&id);
         self.inner.actions.set_endpoint(id, None);
         self.inner.recent.forget(id);
-    }
-
-    /// Asks `server`'s adapter for its launch and stop plans, and what `purpose` needs
-    /// besides (see [`Purpose`]). Adapter calls run on a blocking thread.
-    pub async fn prepare(
-        &self,
-        server: &Server,
-        purpose: Purpose,
-    ) -> Result<Prepared, ServersError> {
-        let (render, install) = match purpose {
-            Purpose::Plans => (false, false),
-            Purpose::Start => (true, false),
-            Purpose::Install => (false, true),
-        };
-        let adapter = self.inner.adapter_of(server)?;
-        let typed = self.inner.typed_settings(&adapter, server)?;
-        let dirs = self.inner.dirs(server);
-        let ctx = context(server.id, &dirs);
-        let has_rcon = adapter.description.has("rcon");
-        let planned = self.with_adapter(&adapter, move |session| {
-            let files = if render {
-                session.render(&ctx, &typed)?
-            } else {
-                Vec::new()
-            };
-            let install = if install {
-                session.install_plan(&typed)?
-            } else {
-                Vec::new()
-            };
-            let launch = session.launch(&ctx, &typed)?;
-            let stop = session.stop_plan(&typed)?;
-            let endpoint = if has_rcon {
-                session.rcon_endpoint(&typed)?
-            } else {
-                None
-            };
-            Ok((files, install, launch, stop, endpoint))
-        });
-        let planned = planned.await?;
-        let (files, install, launch, stop, endpoint) = planned;
-
-        let files = files
-            .into_iter()
-            .map(|f| {
-                // Checked here, so a plan naming a path out of its root fails before it runs.
-                dirs.resolve(&f.path).map_err(ServersError::Files)?;
-                Ok(paths::RenderedFile {
-                    root: dirs.root(f.path.root).to_path_buf(),
-                    path: crate::files::RelPath::new(&f.path.path)
-                        .map_err(|e| ServersError::Files(e.to_string()))?,
-                    contents: f.contents,
-                })
-            })
-            .collect::<Result<Vec<_>, ServersError>>()?;
-        let program = PathBuf::from(&launch.program);
-        let spec = ProcessSpec {
-            program: if program.is_absolute() {
-                program
-            } else {
-                dirs.runtime.join(program)
-            },
-            args: launch.args.clone(),
-            working_dir: launch
-                .working_dir
-                .as_ref()
-                .map_or_else(|| dirs.instance.clone(), PathBuf::from),
-            env: launch.env.clone(),
-            console_dir: dirs.console(),
-        };
-        let grace = Duration::from_secs(u64::from(server.stop_grace_secs));
-        let plan = LaunchPlan::new(spec)
-            .with_launch(&launch)
-            .with_stop(&stop, grace)?;
-        Ok(Prepared {
-            files,
-            plan,
-            endpoint: endpoint.map(|c| (adapter, c)),
-            dirs,
-            install,
-        })
-    }
-
-    /// Writes rendered files (whole, each replacing the old one) and creates the server's
-    /// directories. Blocking file work runs off the async workers.
-    pub async fn write_files(&self, prepared: &Prepared) -> Result<usize, ServersError> {
-        let files = prepared.files.clone();
-        let dirs = prepared.dirs.clone();
-        tokio::task::spawn_blocking(move || {
-            paths::create_private_dir_all(&dirs.instance)
-                .map_err(|e| format!("{}: {e}", dirs.instance.display()))?;
-            paths::write_rendered(&files).map_err(|e| e.to_string())?;
-            Ok::<_, String>(files.len())
-        })
-        .await
-        .map_err(|e| ServersError::Files(e.to_string()))?
-        .map_err(ServersError::Files)
     }
 
     /// At host start: every server recorded as running (or starting, or stopping) is checked
@@ -467,7 +320,7 @@ impl Servers {
             pid: i32::try_from(identity.pid).unwrap_or(0),
             start_time: identity.start_time,
         };
-        let plan = match self.prepare(server, Purpose::Plans).await {
+        let plan = match self.plans().prepare(server, plan::Purpose::Plans).await {
             Ok(prepared) => {
                 self.inner
                     .actions
