@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
+use crate::servers::UnknownAdapter;
 use crate::servers::bans::BanError;
 use crate::servers::content::ContentError;
 use crate::servers::live::LiveError;
 use crate::servers::settings::SettingsError;
-use crate::servers::{ServersError, UnknownAdapter};
 use crate::store::StoreError;
 
 /// An error a handler returns.
@@ -220,16 +220,6 @@ impl From<StoreError> for ApiError {
                      nothing was changed.",
                 )
             }
-            other => ApiError::internal(other),
-        }
-    }
-}
-
-impl From<ServersError> for ApiError {
-    fn from(error: ServersError) -> Self {
-        match error {
-            ServersError::Store(e) => e.into(),
-            ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
             other => ApiError::internal(other),
         }
     }

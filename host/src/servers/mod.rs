@@ -1,11 +1,33 @@
 //! The host's game servers: where intent (the store), game knowledge (the adapters), processes
-//! (the supervisors) and work (the job queue) meet.
+//! (the supervisors) and work (the job queue) meet. This module knows no game: everything
+//! game-specific comes from the server's adapter.
 //!
-//! `Servers` creates servers (settings checked by the schema and the adapter, secrets sealed
-//! before they are stored), turns a server's stored settings into the adapter's plans
-//! (rendered files, launch, stop, RCon endpoint), keeps one supervisor per server, and at boot
-//! reattaches to games the previous host run left running. [`executor`] carries out jobs with
-//! it. This module knows no game: everything game-specific comes from the server's adapter.
+//! [`Servers`] is the cheap-to-clone handle the app state holds. It keeps what every server
+//! shares — the store, the adapters, the sealed secrets, the event bus and the recent log
+//! lines — and one supervisor per server (`supervisor`, `restarts`, `detach_all` at exit).
+//! The work is done by owners named for what they own, each reached from the handle and each
+//! with its own error:
+//!
+//! - [`settings::Settings`] (`settings()`): creating a server, changing its settings and
+//!   policies, its settings shown without secrets; [`settings::SettingsError`].
+//! - [`plan::Plans`] (`plans()`): the adapter's plans for a start, an install or a reattach
+//!   ([`plan::Purpose`]), and writing the rendered files; [`plan::PlanError`].
+//! - [`reattach::Reattach`] (`reattach()`): finding the games a previous host run left
+//!   running; [`reattach::ReattachError`].
+//! - [`live::LiveSessions`] (`live()`): each running server's log pipeline, player tracker
+//!   and RCon session, and the console and kicks through them; [`live::LiveError`].
+//! - [`bans::Bans`] (`bans()`): bans kept by the host and pushed to the game;
+//!   [`bans::BanError`].
+//! - [`content::Content`] (`content()`): missions, mods, Workshop items;
+//!   [`content::ContentError`].
+//! - [`leftovers::Leftovers`] (`leftovers()`): what a deleted server leaves in its game's
+//!   shared install; [`leftovers::LeftoversError`].
+//!
+//! Besides them: [`executor`] carries out jobs with the owners, [`reconcile`] is the drift
+//! check, [`observer`] records what supervisors observe, [`paths`] the servers' directories,
+//! [`trust`] who may decide what a server runs. A new feature (backups, schedules,
+//! blueprints, files) gets its own folder and its own handle in the app state; it does not
+//! grow this module.
 
 pub mod bans;
 pub mod content;
@@ -15,6 +37,7 @@ pub mod live;
 pub mod observer;
 pub mod paths;
 pub mod plan;
+pub mod reattach;
 pub mod reconcile;
 pub mod settings;
 pub mod trust;
@@ -36,10 +59,7 @@ use crate::secrets::{SecretBox, SecretError};
 use crate::store::players::{self as store_players, OnlinePlayer};
 use crate::store::servers::{self, ActualState, DesiredState, Server};
 use crate::store::{Store, StoreError};
-use crate::supervisor::process::ProcessId;
-use crate::supervisor::server::{
-    Adoption, RestartPolicy, RestartStatus, ServerState, ServerSupervisor, SupervisorError,
-};
+use crate::supervisor::server::{RestartPolicy, RestartStatus, ServerState, ServerSupervisor};
 use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
 use live::ProcessNote;
@@ -52,20 +72,6 @@ pub const RECENT_LINES: usize = 200;
 
 /// Pause between a crash and the automatic restart.
 const RESTART_BACKOFF: Duration = Duration::from_secs(2);
-
-/// Why reattaching a server or a drift check failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ServersError {
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The supervisor refused or failed.
-    #[error(transparent)]
-    Supervisor(#[from] SupervisorError),
-    /// The job queue refused.
-    #[error(transparent)]
-    Jobs(#[from] crate::jobs::JobError),
-}
 
 /// No adapter with this id is installed: a request named one that never was, or a server's
 /// adapter has been removed since the server was created.
@@ -165,6 +171,12 @@ impl Servers {
     /// ([`leftovers`]).
     pub fn leftovers(&self) -> leftovers::Leftovers {
         leftovers::Leftovers::new(self.clone())
+    }
+
+    /// Reattaching, at host start, to the games the previous host run left running
+    /// ([`reattach`]).
+    pub fn reattach(&self) -> reattach::Reattach {
+        reattach::Reattach::new(self.clone())
     }
 
     /// The live side of every running server: log pipelines, player trackers, RCon
@@ -282,100 +294,6 @@ impl Servers {
             .remove(&id);
         self.inner.actions.set_endpoint(id, None);
         self.inner.recent.forget(id);
-    }
-
-    /// At host start: every server recorded as running (or starting, or stopping) is checked
-    /// by pid and process start time and reattached if it is still ours, or marked crashed,
-    /// stopped or unmanaged, with the reason in its events. Each server is handled on its
-    /// own: one that fails (its adapter removed, its settings unreadable) is marked and the
-    /// others are still reattached. Never launches anything. Returns how many games run
-    /// again under the host (running, or starting until ready).
-    pub async fn reattach_all(&self) -> Result<usize, ServersError> {
-        let recorded = self
-            .inner
-            .store
-            .call(|conn| servers::list_for_reattach(conn))
-            .await?;
-        let mut reattached = 0;
-        for server in recorded {
-            match self.reattach(&server).await {
-                Ok(ServerState::Running | ServerState::Starting) => reattached += 1,
-                Ok(_) => {}
-                Err(e) => tracing::error!(server = server.id, "reattaching failed: {e}"),
-            }
-        }
-        Ok(reattached)
-    }
-
-    /// Reattaches one server recorded as running (see [`Servers::reattach_all`]).
-    async fn reattach(&self, server: &Server) -> Result<ServerState, ServersError> {
-        let supervisor = self.supervisor(server);
-        let desired_running = server.desired_state == DesiredState::Running;
-        let Some(identity) = server.process else {
-            // Recorded as running without a process: it is gone like any dead one.
-            self.mark_gone(server, desired_running).await?;
-            return Ok(ServerState::Stopped);
-        };
-        let id = ProcessId {
-            pid: i32::try_from(identity.pid).unwrap_or(0),
-            start_time: identity.start_time,
-        };
-        let plan = match self.plans().prepare(server, plan::Purpose::Plans).await {
-            Ok(prepared) => {
-                self.inner
-                    .actions
-                    .set_endpoint(server.id, prepared.endpoint);
-                Ok(prepared.plan)
-            }
-            Err(e) => {
-                tracing::warn!(server = server.id, "cannot plan for reattached server: {e}");
-                Err(e.to_string())
-            }
-        };
-        Ok(supervisor
-            .adopt_recorded(Adoption {
-                id,
-                plan,
-                desired_running,
-                starting: server.actual_state == ActualState::Starting,
-            })
-            .await?)
-    }
-
-    /// Records that a server recorded as running has no process any more: crashed if the
-    /// user wanted it running, stopped otherwise.
-    async fn mark_gone(&self, server: &Server, desired_running: bool) -> Result<(), ServersError> {
-        let (state, message) = if desired_running {
-            (
-                ActualState::Crashed,
-                "no process was recorded for the running server",
-            )
-        } else {
-            (
-                ActualState::Stopped,
-                "no process was recorded; marked stopped",
-            )
-        };
-        let id = server.id;
-        self.inner
-            .store
-            .call(move |conn| {
-                let observed = servers::Observed {
-                    state,
-                    exit_code: None,
-                    process: None,
-                    last_error: desired_running.then(|| message.to_string()),
-                };
-                servers::set_actual_state(conn, id, &observed)?;
-                crate::store::events::append(
-                    conn,
-                    id,
-                    &crate::store::events::NewEvent::new("gone", message),
-                )
-                .map(|_| ())
-            })
-            .await?;
-        Ok(())
     }
 
     /// Stops supervising and following logs (the games keep running, to be reattached by

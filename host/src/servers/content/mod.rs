@@ -4,9 +4,10 @@
 //!
 //! The adapter names the directories and the settings that select entries; the host lists,
 //! stores and deletes files there (beneath the game's root through [`crate::files`], see
-//! [`files`]) and changes the selecting settings only through [`Settings::update`](super::settings::Settings::update),
-//! so the schema and the adapter's `validate` judge every change. Changed settings apply at the next start. This
-//! module knows no game.
+//! [`files`]) and changes the selecting settings only through
+//! [`Settings::update`](super::settings::Settings::update), so the schema and the adapter's
+//! `validate` judge every change. Changed settings apply at the next start. This module knows
+//! no game.
 //!
 //! [`Content`] owns the operations; it is reached as [`Servers::content`]. Layout: `names`
 //! (name rules), `files` (blocking file work), `selection` (the selecting settings as JSON),
