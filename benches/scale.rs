@@ -149,6 +149,7 @@ fn main() {
         } else {
             for i in 0..n {
                 let server = servers_layer
+                    .settings()
                     .create(
                         &format!("scale-{i}"),
                         "generic",

@@ -10,8 +10,10 @@ use std::time::Duration;
 
 use garrison::jobs::JobQueue;
 use garrison::secrets::SecretBox;
+use garrison::servers::Servers;
 use garrison::servers::executor::ServerExecutor;
-use garrison::servers::{Servers, ServersError};
+use garrison::servers::live::LiveError;
+use garrison::servers::settings::SettingsError;
 use garrison::store::{Job, JobKind, JobState, NewJob, Store, jobs};
 use serde_json::json;
 
@@ -61,10 +63,11 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path(), None).await;
     match servers
+        .settings()
         .create("bad", "generic", json!({"args": "not a list"}))
         .await
     {
-        Err(ServersError::InvalidSettings(problems)) => {
+        Err(SettingsError::InvalidSettings(problems)) => {
             let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
             assert!(
                 fields.contains(&"executable") && fields.contains(&"args"),
@@ -74,12 +77,16 @@ async fn settings_are_checked_sealed_and_deleted_servers_keep_their_history() {
         other => panic!("expected field errors, got {other:?}"),
     }
     assert!(matches!(
-        servers.create("x", "no-such-game", json!({})).await,
-        Err(ServersError::UnknownAdapter(_))
+        servers
+            .settings()
+            .create("x", "no-such-game", json!({}))
+            .await,
+        Err(SettingsError::UnknownAdapter(_))
     ));
 
     // A secret setting is stored sealed.
     let server = servers
+        .settings()
         .create(
             "secretive",
             "arma3",
@@ -162,6 +169,7 @@ async fn install_runs_the_adapters_steamcmd_plan_into_the_runtime() {
 
     let (servers, queue) = host(dir.path(), Some(fake.clone())).await;
     let server = servers
+        .settings()
         .create("coop", "l4d2", json!({"rcon_password": "pw"}))
         .await
         .expect("create");
@@ -232,6 +240,7 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
         })
     };
     let server = servers
+        .settings()
         .create("ops", "arma3", settings(&["450814997", "463939057"]))
         .await
         .expect("create");
@@ -263,6 +272,7 @@ async fn workshop_items_are_downloaded_and_linked_where_the_adapter_says() {
 
     // An item SteamCMD did not deliver fails the job and says which.
     let missing = servers
+        .settings()
         .create("broken", "arma3", settings(&["111"]))
         .await
         .expect("create");
@@ -337,7 +347,7 @@ async fn lifecycle_with_players(
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path(), None).await;
-    servers.set_player_poll(Duration::from_millis(300));
+    servers.live().set_player_poll(Duration::from_millis(300));
     // The "installed game": the simulator under the server executable's name.
     let runtime = dir.path().join("runtimes").join(adapter);
     std::fs::create_dir_all(&runtime).expect("runtime");
@@ -345,6 +355,7 @@ async fn lifecycle_with_players(
         .expect("link the simulator");
     let settings = common::sim_settings(&runtime, settings);
     let server = servers
+        .settings()
         .create("ops", adapter, settings)
         .await
         .expect("create");
@@ -369,20 +380,24 @@ async fn lifecycle_with_players(
 
     // Players arrive through RCon polling and the logs alike, and are recorded once each.
     let limit = tokio::time::Instant::now() + Duration::from_secs(30);
-    while servers.players(id).await.expect("players").len() < 2 {
+    while servers.live().players(id).await.expect("players").len() < 2 {
         assert!(tokio::time::Instant::now() < limit, "players never listed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let online = servers.players(id).await.expect("players");
+    let online = servers.live().players(id).await.expect("players");
     assert_eq!(online.len(), 2, "{online:?}");
     assert!(online.iter().all(|p| p.unique_id.is_some()), "{online:?}");
-    let reply = servers.console(id, list_command).await.expect("console");
+    let reply = servers
+        .live()
+        .console(id, list_command)
+        .await
+        .expect("console");
     for p in &online {
         assert!(reply.contains(&p.name), "{reply}");
     }
     assert!(matches!(
-        servers.rcon_status(id),
+        servers.live().rcon_status(id),
         Some(garrison::telemetry::rcon::RconStatus::Connected)
     ));
 
@@ -409,10 +424,17 @@ async fn lifecycle_with_players(
     let count = |kind: &str| history.iter().filter(|e| e.kind == kind).count();
     assert_eq!(count("player_joined"), 2, "no double arrivals");
     assert_eq!(count("player_left"), 2, "everyone leaves with the server");
-    assert!(servers.players(id).await.expect("players").is_empty());
+    assert!(
+        servers
+            .live()
+            .players(id)
+            .await
+            .expect("players")
+            .is_empty()
+    );
     assert!(matches!(
-        servers.console(id, list_command).await,
-        Err(ServersError::NoRcon)
+        servers.live().console(id, list_command).await,
+        Err(LiveError::NoRcon)
     ));
     queue.shutdown().await;
     servers.detach_all().await;

@@ -116,11 +116,13 @@ pub async fn create(
             let settings =
                 fill(demo.settings.clone(), &mut taken).map_err(|e| fail(e.to_string()))?;
             let server = servers
+                .settings()
                 .create(&name, &demo.adapter, settings)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let prepared = servers
-                .prepare(&server, crate::servers::Purpose::Plans)
+                .plans()
+                .prepare(&server, crate::servers::plan::Purpose::Plans)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let program = prepared.plan.spec.program.clone();

@@ -21,8 +21,10 @@
 //!   and updating it once for all of them, the install plan's steps, the build installed;
 //! - [`secrets`]: sealing passwords in settings at rest;
 //! - [`serve`]: the accept loop and its limits on slow, idle and greedy clients;
-//! - [`servers`]: servers as the API sees them: settings, the adapter's plan, starting,
-//!   reattaching, live sessions (logs, players, RCon), bans, content, the reconciler;
+//! - [`servers`]: servers as the API sees them — the `Servers` handle (store, adapters,
+//!   supervisors) and its owners, each with its own error: `Settings`, `Plans` (a start's
+//!   plans), `Reattach`, `LiveSessions` (logs, players, RCon), `Bans`, `Content`,
+//!   `Leftovers`; the executor of jobs and the reconciler;
 //! - [`store`]: the SQLite database (servers, jobs, job logs, server events) on its own
 //!   thread;
 //! - [`supervisor`]: game processes (spawn in their own group, exit detection, stop budget,
@@ -36,8 +38,8 @@
 //! Two walks through it, naming the functions in order:
 //!
 //! - **A log line, from the game's file to a WebSocket client.** The server's log pipeline
-//!   (`telemetry::pipeline`, one task per running server, spawned by `servers::live` when the
-//!   process starts) wakes on the shared directory watcher, reads what is new from each
+//!   (`telemetry::pipeline`, one task per running server, spawned by
+//!   `servers::live::LiveSessions` when the process starts) wakes on the shared directory watcher, reads what is new from each
 //!   `telemetry::tail::Tail` on a blocking thread, feeds it to the adapter's parser
 //!   (`adapters` log session), and hands the records with the new read positions to
 //!   [`store::Store::append_logs`]; the group commit (`store::group_commit`) stores every
@@ -50,12 +52,13 @@
 //!   (`api::servers::action`) checks manage access and enqueues a start job
 //!   ([`jobs::JobQueueHandle::enqueue`]); a worker (`jobs::queue`) claims it
 //!   (`store::jobs::claim_next`, which enforces one job per server) and runs it through
-//!   `servers::executor::ServerExecutor`: `Servers::prepare` opens the settings' secrets and
-//!   asks the adapter to validate, render and plan the launch, `Servers::write_files` writes
-//!   the rendered files, and the server's supervisor (`supervisor::ServerSupervisor::start`,
-//!   its task's `launch`) spawns the process in its own group, `starting` until the log
-//!   pipeline sees the adapter's `server-ready` (`mark_ready`), then `running`; each state
-//!   change is stored and published by `servers::observer`.
+//!   `servers::executor::ServerExecutor`: `servers::plan::Plans::prepare` opens the
+//!   settings' secrets and asks the adapter to render and plan the launch,
+//!   `Plans::write_files` writes the rendered files, and the server's supervisor
+//!   (`supervisor::ServerSupervisor::start`, its task's `launch`) spawns the process in its
+//!   own group, `starting` until the log pipeline (`servers::live`) sees the adapter's
+//!   `server-ready` (`mark_ready`), then `running`; each state change is stored and
+//!   published by `servers::observer`.
 //!
 //! The `garrison` binary only parses the command line and calls into this library.
 
@@ -233,9 +236,11 @@ pub async fn run(
         secrets.clone(),
         &config.data_dir,
     );
-    servers.set_player_poll(config.player_poll);
-    servers.set_upload_limit(config.max_mission_upload);
-    match servers.reattach_all().await {
+    servers.live().set_player_poll(config.player_poll);
+    servers
+        .content()
+        .set_upload_limit(config.max_mission_upload);
+    match servers.reattach().all().await {
         Ok(0) => {}
         Ok(n) => tracing::info!("reattached to {n} running server(s)"),
         Err(e) => tracing::error!("reattaching servers failed: {e}"),

@@ -189,7 +189,7 @@ pub async fn list(
     State(state): State<AppState>,
     VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<BanList>, ApiError> {
-    let list = state.servers.ban_list(&server).await?;
+    let list = state.servers.bans().list(&server).await?;
     let mut items: Vec<BanView> = list
         .kept
         .into_iter()
@@ -259,6 +259,7 @@ pub async fn add(
     }
     let outcome = state
         .servers
+        .bans()
         .ban(
             &server,
             BanSubject::Identity(identity.to_string()),
@@ -301,6 +302,7 @@ pub async fn ban_player(
     let minutes = check_minutes(action.minutes)?;
     let outcome = state
         .servers
+        .bans()
         .ban(
             &server,
             BanSubject::Online(player),
@@ -358,11 +360,11 @@ pub async fn remove(
     let which = match which {
         Ok(which) => which,
         Err(e) => {
-            state.servers.check_can_ban(&server)?;
+            state.servers.bans().check_can_ban(&server)?;
             return Err(e);
         }
     };
-    let outcome = state.servers.unban(&server, which).await?;
+    let outcome = state.servers.bans().unban(&server, which).await?;
     Ok(Json(BanChange::lifted(outcome)))
 }
 

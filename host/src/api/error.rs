@@ -9,8 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::AuthError;
-use crate::servers::ServersError;
+use crate::servers::UnknownAdapter;
+use crate::servers::bans::BanError;
 use crate::servers::content::ContentError;
+use crate::servers::live::LiveError;
+use crate::servers::settings::SettingsError;
 use crate::store::StoreError;
 
 /// An error a handler returns.
@@ -222,61 +225,119 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<ServersError> for ApiError {
-    fn from(error: ServersError) -> Self {
+impl From<SettingsError> for ApiError {
+    fn from(error: SettingsError) -> Self {
         match error {
-            ServersError::Store(e) => e.into(),
-            ServersError::UnknownAdapter(id) => ApiError::validation(vec![FieldError {
-                field: "adapter".into(),
-                message: format!("no adapter with id `{id}` is installed"),
-            }]),
-            ServersError::InvalidSettings(errors) => ApiError::validation(
-                errors
-                    .into_iter()
-                    .map(|e| FieldError {
-                        field: if e.field.is_empty() {
-                            "settings".into()
-                        } else {
-                            e.field
-                        },
-                        message: e.message,
-                    })
-                    .collect(),
-            ),
-            ServersError::NoRcon => ApiError::conflict(
-                "The server has no remote console running (capability `rcon` is missing, \
-                 turned off in its settings, or the server is not running).",
-            ),
-            ServersError::Unsupported(what) => ApiError::conflict(format!(
-                "The server's adapter does not support this (capability `{what}` is missing)."
-            )),
-            ServersError::NeedsAdministrator(program) => ApiError::forbidden(format!(
-                "Only an administrator may choose these settings: the server would run \
-                 `{program}`, a program outside the game's install."
-            )),
-            ServersError::NoIdentity(name) => ApiError::conflict(format!(
+            SettingsError::Store(e) => e.into(),
+            SettingsError::Adapter(e) => adapter_refusal(e),
+            SettingsError::UnknownAdapter(e) => unknown_adapter(e),
+            SettingsError::InvalidSettings(errors) => invalid_settings(errors),
+            SettingsError::NeedsAdministrator(program) => needs_administrator(&program),
+            SettingsError::Storage(why) => storage(&why),
+            e @ SettingsError::Secrets(_) => ApiError::internal(e),
+        }
+    }
+}
+
+impl From<LiveError> for ApiError {
+    fn from(error: LiveError) -> Self {
+        match error {
+            LiveError::Store(e) => e.into(),
+            LiveError::Adapter(e) => adapter_refusal(e),
+            LiveError::UnknownAdapter(e) => unknown_adapter(e),
+            LiveError::Unsupported(what) => unsupported(what),
+            LiveError::NoRcon => no_rcon(),
+            LiveError::Rcon(e) => rcon(&e),
+        }
+    }
+}
+
+impl From<BanError> for ApiError {
+    fn from(error: BanError) -> Self {
+        match error {
+            BanError::Store(e) => e.into(),
+            BanError::Adapter(e) => adapter_refusal(e),
+            BanError::UnknownAdapter(e) => unknown_adapter(e),
+            BanError::Unsupported(what) => unsupported(what),
+            BanError::NoRcon => no_rcon(),
+            BanError::Rcon(e) => rcon(&e),
+            BanError::NoIdentity(name) => ApiError::conflict(format!(
                 "Player {name} reports neither an identity nor an address to keep a ban by."
             )),
-            ServersError::Rcon(e) => ApiError::bad_gateway(format!("Remote console: {e}.")),
-            ServersError::Storage(why) => ApiError::insufficient_storage(format!(
-                "{}; nothing was changed.",
-                capitalised(&why)
-            )),
-            ServersError::Jobs(e) => ApiError::conflict(capitalised(&e.to_string())),
-            ServersError::Adapter(e) => match e {
-                crate::adapters::AdapterError::Rejected(why) => {
-                    ApiError::bad_request(capitalised(&why))
-                }
-                crate::adapters::AdapterError::InvalidSettings(errors) => {
-                    ServersError::InvalidSettings(errors).into()
-                }
-                crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
-                    "The server's adapter does not support {what} (capability missing)."
-                )),
-                other => other.into(),
-            },
-            other => ApiError::internal(other),
         }
+    }
+}
+
+// The problems the servers' owners have in common, one function per cause, so each owner's
+// error maps a cause to the same answer.
+
+/// 422 on the `adapter` field: no adapter with this id is installed.
+fn unknown_adapter(UnknownAdapter(id): UnknownAdapter) -> ApiError {
+    ApiError::validation(vec![FieldError {
+        field: "adapter".into(),
+        message: format!("no adapter with id `{id}` is installed"),
+    }])
+}
+
+/// 422 by setting: the settings break the schema or the adapter's rules.
+fn invalid_settings(errors: Vec<crate::adapters::model::FieldError>) -> ApiError {
+    ApiError::validation(
+        errors
+            .into_iter()
+            .map(|e| FieldError {
+                field: if e.field.is_empty() {
+                    "settings".into()
+                } else {
+                    e.field
+                },
+                message: e.message,
+            })
+            .collect(),
+    )
+}
+
+/// 409: the server has no remote console running.
+fn no_rcon() -> ApiError {
+    ApiError::conflict(
+        "The server has no remote console running (capability `rcon` is missing, \
+         turned off in its settings, or the server is not running).",
+    )
+}
+
+/// 409: the server's adapter lacks the capability `what`.
+fn unsupported(what: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "The server's adapter does not support this (capability `{what}` is missing)."
+    ))
+}
+
+/// 403: the settings would run `program`, outside the game's install.
+fn needs_administrator(program: &str) -> ApiError {
+    ApiError::forbidden(format!(
+        "Only an administrator may choose these settings: the server would run \
+         `{program}`, a program outside the game's install."
+    ))
+}
+
+/// 502: the game's remote console did not answer as it should.
+fn rcon(e: &crate::telemetry::rcon::RconError) -> ApiError {
+    ApiError::bad_gateway(format!("Remote console: {e}."))
+}
+
+/// 507: the host's storage refused a write the operation needs.
+fn storage(why: &str) -> ApiError {
+    ApiError::insufficient_storage(format!("{}; nothing was changed.", capitalised(why)))
+}
+
+/// The adapter refused (400, or 422 by setting, or 409 for a missing capability) or failed.
+fn adapter_refusal(error: crate::adapters::AdapterError) -> ApiError {
+    match error {
+        crate::adapters::AdapterError::Rejected(why) => ApiError::bad_request(capitalised(&why)),
+        crate::adapters::AdapterError::InvalidSettings(errors) => invalid_settings(errors),
+        crate::adapters::AdapterError::Unsupported(what) => ApiError::conflict(format!(
+            "The server's adapter does not support {what} (capability missing)."
+        )),
+        other => other.into(),
     }
 }
 
@@ -297,10 +358,12 @@ impl From<crate::adapters::AdapterError> for ApiError {
 impl From<ContentError> for ApiError {
     fn from(error: ContentError) -> Self {
         match error {
-            ContentError::Servers(e) => e.into(),
-            ContentError::Unsupported(what) => ApiError::conflict(format!(
-                "The server's adapter does not support this (capability `{what}` is missing)."
-            )),
+            ContentError::Store(e) => e.into(),
+            ContentError::Adapter(e) => adapter_refusal(e),
+            ContentError::UnknownAdapter(e) => unknown_adapter(e),
+            ContentError::InvalidSettings(errors) => invalid_settings(errors),
+            ContentError::Settings(e) => e.into(),
+            ContentError::Unsupported(what) => unsupported(what),
             ContentError::NoSelection(what) => ApiError::conflict(format!(
                 "The server's game has no setting that selects its {what}."
             )),

@@ -40,7 +40,7 @@ pub async fn list_missions(
     State(state): State<AppState>,
     VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<Missions>, ApiError> {
-    Ok(Json(state.servers.missions(&server).await?))
+    Ok(Json(state.servers.content().missions(&server).await?))
 }
 
 /// `PUT /api/v1/servers/{id}/missions/files/{name}`: stores the request body as the mission
@@ -87,11 +87,12 @@ pub async fn upload_mission(
         .and_then(|v| v.parse::<u64>().ok());
     let uploaded = state
         .servers
+        .content()
         .upload_mission(
             &server,
             &name,
             declared,
-            caller.is_admin(),
+            authority(&caller),
             body.into_data_stream(),
         )
         .await?;
@@ -130,7 +131,8 @@ pub async fn delete_mission(
     audit.set_target(format!("server {id} mission {}", printable(&name)));
     state
         .servers
-        .delete_mission(&server, &name, caller.is_admin())
+        .content()
+        .delete_mission(&server, &name, authority(&caller))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -175,6 +177,7 @@ pub async fn put_rotation(
     Ok(Json(
         state
             .servers
+            .content()
             .set_rotation(&server, update.rows, authority(&caller))
             .await?,
     ))

@@ -34,7 +34,7 @@ pub async fn list_mods(
     State(state): State<AppState>,
     VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<Mods>, ApiError> {
-    Ok(Json(state.servers.mods(&server).await?))
+    Ok(Json(state.servers.content().mods(&server).await?))
 }
 
 /// `PUT /servers/{id}/mods/enabled` body.
@@ -73,6 +73,7 @@ pub async fn put_enabled(
     Ok(Json(
         state
             .servers
+            .content()
             .set_enabled_mods(&server, update.mods, authority(&caller))
             .await?,
     ))
@@ -107,6 +108,7 @@ pub async fn enable_mod(
     Ok(Json(
         state
             .servers
+            .content()
             .enable_mod(&server, &name, authority(&caller))
             .await?,
     ))
@@ -141,6 +143,7 @@ pub async fn disable_mod(
     Ok(Json(
         state
             .servers
+            .content()
             .disable_mod(&server, &name, authority(&caller))
             .await?,
     ))
@@ -195,6 +198,7 @@ pub async fn put_workshop(
     Ok(Json(
         state
             .servers
+            .content()
             .set_workshop_items(&server, items, authority(&caller))
             .await?,
     ))

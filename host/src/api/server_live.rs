@@ -153,7 +153,11 @@ pub async fn kick(
 ) -> Result<StatusCode, ApiError> {
     audit.set_target(format!("server {id} player {player}"));
     check_reason(&action.reason)?;
-    state.servers.kick(&server, &player, &action.reason).await?;
+    state
+        .servers
+        .live()
+        .kick(&server, &player, &action.reason)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,7 +208,7 @@ pub async fn console(
             message: "must be one line of 1 to 1000 characters".into(),
         }]));
     }
-    let reply = state.servers.console(server.id, text).await?;
+    let reply = state.servers.live().console(server.id, text).await?;
     Ok(Json(ConsoleReply { reply }))
 }
 

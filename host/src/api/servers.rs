@@ -21,7 +21,7 @@ use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
 use crate::auth::{Access, Caller, Visibility};
 use crate::servers::Authority;
-use crate::servers::manage::ServerChanges;
+use crate::servers::settings::ServerChanges;
 use crate::store::jobs::Job;
 use crate::store::servers::{ActualState, DesiredState, RestartPolicy, Server};
 use crate::store::{JobKind, NewJob, Role};
@@ -149,7 +149,7 @@ fn view<'a>(
     players: &HashMap<i64, u32>,
 ) -> ServerView<'a> {
     let running = server.actual_state == ActualState::Running;
-    let rcon = state.servers.rcon_status(server.id).map(|s| {
+    let rcon = state.servers.live().rcon_status(server.id).map(|s| {
         use crate::telemetry::rcon::RconStatus;
         match s {
             RconStatus::Connecting { .. } => RconState::Connecting,
@@ -315,6 +315,7 @@ pub async fn create(
     };
     let server = state
         .servers
+        .settings()
         .create_for(
             Some(caller.user_id),
             &name,
@@ -434,7 +435,11 @@ pub async fn update(
         }),
         stop_grace_secs: update.stop_grace_secs,
     };
-    let server = state.servers.update_meta(&server, changes).await?;
+    let server = state
+        .servers
+        .settings()
+        .update_meta(&server, changes)
+        .await?;
     Ok(Json(view(
         &state,
         &server,
@@ -557,7 +562,7 @@ pub async fn get_config(
     State(state): State<AppState>,
     VisibleServer { server, .. }: VisibleServer,
 ) -> Result<Json<ConfigView>, ApiError> {
-    let settings = state.servers.masked_settings(&server)?;
+    let settings = state.servers.settings().masked(&server)?;
     Ok(Json(ConfigView {
         adapter: server.adapter_id,
         settings,
@@ -602,11 +607,12 @@ pub async fn put_config(
 ) -> Result<Json<ConfigView>, ApiError> {
     let server = state
         .servers
-        .update_settings(&before, update.settings, authority(&caller))
+        .settings()
+        .update(&before, update.settings, authority(&caller))
         .await?;
-    let changed = state.servers.changed_settings(&before, &server);
+    let changed = state.servers.settings().changed(&before, &server);
     audit.set_changed(changed.iter().map(String::as_str));
-    let settings = state.servers.masked_settings(&server)?;
+    let settings = state.servers.settings().masked(&server)?;
     Ok(Json(ConfigView {
         adapter: server.adapter_id,
         settings,

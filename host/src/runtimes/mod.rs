@@ -15,13 +15,14 @@
 //! SteamCMD, which is generic. It does not decide *when* to install.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::adapters::model::{InstallStep, Root, WorkshopItem};
 use crate::adapters::settings;
 use crate::jobs::steamcmd::{self, SteamcmdApp};
 use crate::jobs::{JobContext, JobFailure, StepSuccess};
+use crate::servers::Servers;
 use crate::servers::paths::{self, ServerDirs};
-use crate::servers::{Servers, ServersError};
 use crate::store::{Job, LogStream, Store};
 
 /// A Steam app an install plan installed, and the build SteamCMD reported for it.
@@ -49,11 +50,14 @@ pub async fn execute(
     })?;
     let defaults = settings::defaults(&adapter.schema);
     let planned = servers
-        .with_adapter(&adapter, move |session| session.install_plan(&defaults))
+        .adapters()
+        .call(Arc::clone(&adapter), move |session| {
+            session.install_plan(&defaults)
+        })
         .await;
     let steps = match planned {
         Ok(steps) => steps,
-        Err(ServersError::Adapter(e)) if !e.is_sandbox_stop() => {
+        Err(e) if !e.is_sandbox_stop() => {
             return Err(JobFailure::error(format!(
                 "the install plan of `{adapter_id}` cannot be made from the adapter's default \
                  settings ({e}); install the game from one of its servers instead, whose \

@@ -2,23 +2,57 @@
 //!
 //! Durable first: a ban (or the lifting of one) is a row before any command is sent. When the
 //! server's RCon session is up the change goes to the game at once; otherwise, and whenever a
-//! session authenticates later, [`Servers::sync_bans`] pushes every kept ban the game's list
+//! session authenticates later, [`Bans::sync`] pushes every kept ban the game's list
 //! lacks and lifts the lifted ones it still has (a reinstall or a fresh server forgets bans;
 //! a stopped one cannot be told). The game's list is read as it is: entries only the game
 //! knows are shown, and can be lifted, but are not taken over.
 //!
 //! Commands and the reading of the game's list come from the server's adapter; this module
-//! knows no game.
+//! knows no game. [`Bans`] owns all of it; it is reached as [`Servers::bans`].
 
 use std::sync::{Arc, Weak};
 
-use super::{Inner, Servers, ServersError};
-use crate::adapters::LoadedAdapter;
+use super::{Inner, Servers, UnknownAdapter};
 use crate::adapters::model::{BanEntry, BanRequest, BanTarget};
+use crate::adapters::{AdapterError, LoadedAdapter};
+use crate::store::StoreError;
 use crate::store::bans::{self, Ban, NewBan};
 use crate::store::servers::Server;
 use crate::telemetry::counters;
-use crate::telemetry::rcon::{RconHandle, RconStatus};
+use crate::telemetry::rcon::{RconError, RconHandle, RconStatus};
+
+/// Why giving, lifting or listing a server's bans failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BanError {
+    /// The database failed, or no such ban or online player.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The adapter refused the ban (or failed).
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The server's adapter is no longer installed.
+    #[error(transparent)]
+    UnknownAdapter(#[from] UnknownAdapter),
+    /// The server's adapter cannot ban (capability `rcon` or `ban` missing).
+    #[error("the adapter does not support `{0}`")]
+    Unsupported(&'static str),
+    /// Lifting a game-only entry needs the remote console, and none is logged in.
+    #[error("the server has no remote console running")]
+    NoRcon,
+    /// The remote console did not answer.
+    #[error(transparent)]
+    Rcon(#[from] RconError),
+    /// The online player (named) reports neither an identity nor an address to keep a ban by.
+    #[error("player {0} has no identity or address to ban by")]
+    NoIdentity(String),
+}
+
+/// The bans of every server: kept in the store, pushed to each game over its remote console.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Bans {
+    servers: Servers,
+}
 
 /// Who to ban.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,27 +133,33 @@ fn identity_of(unique_id: Option<&str>, address: Option<&str>) -> Option<String>
     Some(host.to_string())
 }
 
-impl Servers {
+impl Bans {
+    pub(super) fn new(servers: Servers) -> Self {
+        Bans { servers }
+    }
+
     /// The server's adapter, if it can ban (capabilities `rcon` and `ban`).
-    fn ban_adapter(&self, server: &Server) -> Result<Arc<LoadedAdapter>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+    fn ban_adapter(&self, server: &Server) -> Result<Arc<LoadedAdapter>, BanError> {
+        let adapter = self.servers.inner.adapter_of(server)?;
         if !adapter.description.has("rcon") {
-            return Err(ServersError::Unsupported("rcon"));
+            return Err(BanError::Unsupported("rcon"));
         }
         if !adapter.description.has("ban") {
-            return Err(ServersError::Unsupported("ban"));
+            return Err(BanError::Unsupported("ban"));
         }
         Ok(adapter)
     }
 
     /// `Ok` if `server`'s adapter can ban, else why not.
-    pub fn check_can_ban(&self, server: &Server) -> Result<(), ServersError> {
+    pub fn check_can_ban(&self, server: &Server) -> Result<(), BanError> {
         self.ban_adapter(server).map(|_| ())
     }
 
     /// Server `id`'s RCon session, if it is logged in now.
     fn connected_rcon(&self, id: i64) -> Option<RconHandle> {
         let handle = self
+            .servers
+            .inner
             .trackers()
             .get(&id)
             .and_then(crate::telemetry::players::PlayerTracker::rcon)?;
@@ -132,15 +172,15 @@ impl Servers {
         &self,
         adapter: &Arc<LoadedAdapter>,
         handle: &RconHandle,
-    ) -> Result<Vec<BanEntry>, ServersError> {
-        let command = self.with_adapter(adapter, |s| s.bans_command()).await?;
+    ) -> Result<Vec<BanEntry>, BanError> {
+        let inner = &self.servers.inner;
+        let command = inner.call(adapter, |s| s.bans_command()).await?;
         let reply = handle.command(command).await?;
-        self.with_adapter(adapter, move |s| s.parse_bans(&reply))
-            .await
+        Ok(inner.call(adapter, move |s| s.parse_bans(&reply)).await?)
     }
 
     /// Sends `commands` over `handle`, in order.
-    async fn send_all(handle: &RconHandle, commands: Vec<String>) -> Result<(), ServersError> {
+    async fn send_all(handle: &RconHandle, commands: Vec<String>) -> Result<(), BanError> {
         for command in commands {
             handle.command(command).await?;
         }
@@ -154,7 +194,7 @@ impl Servers {
         adapter: &Arc<LoadedAdapter>,
         handle: &RconHandle,
         identity: &str,
-    ) -> Result<(), ServersError> {
+    ) -> Result<(), BanError> {
         const MOST: usize = 16;
         for _ in 0..MOST {
             let listed = self.game_bans(adapter, handle).await?;
@@ -162,15 +202,15 @@ impl Servers {
                 return Ok(());
             };
             let commands = self
-                .with_adapter(adapter, move |s| s.unban_commands(&entry))
+                .servers
+                .inner
+                .call(adapter, move |s| s.unban_commands(&entry))
                 .await?;
             Self::send_all(handle, commands).await?;
         }
-        Err(ServersError::Rcon(
-            crate::telemetry::rcon::RconError::CommandFailed(format!(
-                "the game still lists {identity} after {MOST} removals"
-            )),
-        ))
+        Err(BanError::Rcon(RconError::CommandFailed(format!(
+            "the game still lists {identity} after {MOST} removals"
+        ))))
     }
 
     /// Bans `subject` on `server`: checked by the adapter, stored, then pushed to the game
@@ -180,15 +220,15 @@ impl Servers {
         server: &Server,
         subject: BanSubject,
         order: BanOrder,
-    ) -> Result<BanOutcome, ServersError> {
+    ) -> Result<BanOutcome, BanError> {
         let (target, identity, player_name) = match subject {
             BanSubject::Online(key) => {
-                let player = self.online_player(server.id, &key).await?;
+                let player = self.servers.inner.online_player(server.id, &key).await?;
                 let identity = identity_of(player.unique_id.as_deref(), player.address.as_deref())
-                    .ok_or_else(|| ServersError::NoIdentity(player.name.clone()))?;
+                    .ok_or_else(|| BanError::NoIdentity(player.name.clone()))?;
                 let name = player.name.clone();
                 let target = BanTarget::Online {
-                    player: super::manage::as_player(player),
+                    player: super::as_player(player),
                 };
                 (target, identity, Some(name))
             }
@@ -209,7 +249,9 @@ impl Servers {
         // The adapter checks the ban before it is kept: a ban the game would refuse is
         // refused now, not at every connection.
         let commands = self
-            .with_adapter(&adapter, move |s| s.ban_commands(&request))
+            .servers
+            .inner
+            .call(&adapter, move |s| s.ban_commands(&request))
             .await?;
         let new = NewBan {
             identity,
@@ -221,6 +263,7 @@ impl Servers {
         };
         let id = server.id;
         let ban = self
+            .servers
             .inner
             .store
             .call(move |conn| bans::add(conn, id, &new))
@@ -235,6 +278,7 @@ impl Servers {
             Ok(()) => {
                 let ban_id = ban.id;
                 let ban = self
+                    .servers
                     .inner
                     .store
                     .call(move |conn| {
@@ -261,12 +305,13 @@ impl Servers {
 
     /// Lifts a ban: a kept one is lifted in the store first, then in the game if its RCon
     /// session is up (else at its next connection); a game-only entry needs the session.
-    pub async fn unban(&self, server: &Server, which: BanRef) -> Result<BanOutcome, ServersError> {
+    pub async fn unban(&self, server: &Server, which: BanRef) -> Result<BanOutcome, BanError> {
         let adapter = self.ban_adapter(server)?;
         let id = server.id;
         match which {
             BanRef::Kept(ban_id) => {
                 let ban = self
+                    .servers
                     .inner
                     .store
                     .call(move |conn| bans::lift(conn, id, ban_id))
@@ -279,7 +324,8 @@ impl Servers {
                 };
                 match self.lift_in_game(&adapter, &handle, &ban.identity).await {
                     Ok(()) => {
-                        self.inner
+                        self.servers
+                            .inner
                             .store
                             .call(move |conn| bans::forget(conn, id, ban_id))
                             .await?;
@@ -299,19 +345,19 @@ impl Servers {
                 }
             }
             BanRef::Game(game_id) => {
-                let handle = self.connected_rcon(id).ok_or(ServersError::NoRcon)?;
+                let handle = self.connected_rcon(id).ok_or(BanError::NoRcon)?;
                 let entry = self
                     .game_bans(&adapter, &handle)
                     .await?
                     .into_iter()
                     .find(|b| b.id == game_id)
                     .ok_or_else(|| {
-                        ServersError::Store(crate::store::StoreError::NotFound(format!(
-                            "ban game:{game_id}"
-                        )))
+                        BanError::Store(StoreError::NotFound(format!("ban game:{game_id}")))
                     })?;
                 let commands = self
-                    .with_adapter(&adapter, move |s| s.unban_commands(&entry))
+                    .servers
+                    .inner
+                    .call(&adapter, move |s| s.unban_commands(&entry))
                     .await?;
                 Self::send_all(&handle, commands).await?;
                 Ok(BanOutcome {
@@ -324,10 +370,11 @@ impl Servers {
 
     /// The server's bans: the kept ones, merged with the game's list when its RCon session
     /// is up. Kept bans the game lists are recorded as pushed.
-    pub async fn ban_list(&self, server: &Server) -> Result<BanList, ServersError> {
+    pub async fn list(&self, server: &Server) -> Result<BanList, BanError> {
         let adapter = self.ban_adapter(server)?;
         let id = server.id;
         let kept = self
+            .servers
             .inner
             .store
             .call(move |conn| bans::list(conn, id))
@@ -357,7 +404,8 @@ impl Servers {
         let kept = if seen.is_empty() {
             kept
         } else {
-            self.inner
+            self.servers
+                .inner
                 .store
                 .call(move |conn| {
                     bans::mark_pushed(conn, id, &seen)?;
@@ -387,14 +435,15 @@ impl Servers {
     /// Brings the game's ban list in line with the kept one over a session that has just
     /// logged in: pushes the kept bans it lacks, lifts the lifted ones it still has.
     /// Failures are logged and counted; the next connection tries again.
-    pub async fn sync_bans(&self, server_id: i64, handle: &RconHandle) {
-        let Ok(server) = self.get(server_id).await else {
+    pub async fn sync(&self, server_id: i64, handle: &RconHandle) {
+        let Ok(server) = self.servers.get(server_id).await else {
             return;
         };
         let Ok(adapter) = self.ban_adapter(&server) else {
             return;
         };
         let stored = self
+            .servers
             .inner
             .store
             .call(move |conn| {
@@ -438,11 +487,13 @@ impl Servers {
                 reason: ban.reason.clone(),
             };
             let sent = match self
-                .with_adapter(&adapter, move |s| s.ban_commands(&request))
+                .servers
+                .inner
+                .call(&adapter, move |s| s.ban_commands(&request))
                 .await
             {
                 Ok(commands) => Self::send_all(handle, commands).await,
-                Err(e) => Err(e),
+                Err(e) => Err(e.into()),
             };
             match sent {
                 Ok(()) => {
@@ -469,6 +520,7 @@ impl Servers {
             }
             let ban_id = ban.id;
             if let Err(e) = self
+                .servers
                 .inner
                 .store
                 .call(move |conn| bans::forget(conn, server_id, ban_id))
@@ -480,6 +532,7 @@ impl Servers {
         }
         if !taken.is_empty()
             && let Err(e) = self
+                .servers
                 .inner
                 .store
                 .call(move |conn| bans::mark_pushed(conn, server_id, &taken))
@@ -516,7 +569,7 @@ pub(super) async fn sync_on_login(inner: Weak<Inner>, server_id: i64, handle: Rc
             let Some(inner) = inner.upgrade() else {
                 return;
             };
-            (Servers { inner }).sync_bans(server_id, &handle).await;
+            (Servers { inner }).bans().sync(server_id, &handle).await;
         }
         was_connected = connected;
         if status.changed().await.is_err() {

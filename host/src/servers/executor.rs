@@ -16,7 +16,8 @@ use crate::runtimes;
 use crate::store::servers::{self, DesiredState};
 use crate::store::{Job, JobKind, LogStream};
 
-use super::{Purpose, Servers, ServersError};
+use super::Servers;
+use super::plan::{PlanError, Purpose};
 
 /// The executor the host's job queue runs.
 pub struct ServerExecutor {
@@ -65,9 +66,9 @@ impl JobExecutor for ServerExecutor {
     }
 }
 
-fn failed(e: ServersError) -> JobFailure {
+fn failed(e: PlanError) -> JobFailure {
     match e {
-        ServersError::InvalidSettings(problems) => JobFailure::error(format!(
+        PlanError::InvalidSettings(problems) => JobFailure::error(format!(
             "the stored settings are invalid: {}",
             problems
                 .iter()
@@ -77,6 +78,10 @@ fn failed(e: ServersError) -> JobFailure {
         )),
         other => JobFailure::error(other.to_string()),
     }
+}
+
+fn store_failed(e: crate::store::StoreError) -> JobFailure {
+    JobFailure::error(e.to_string())
 }
 
 async fn execute(
@@ -93,15 +98,16 @@ async fn execute(
             )),
         };
     };
-    let server = servers.get(server_id).await.map_err(failed)?;
+    let server = servers.get(server_id).await.map_err(store_failed)?;
     let supervisor = servers.supervisor(&server);
+    let plans = servers.plans();
     match job.kind {
         JobKind::Initialize => {
-            let prepared = servers
+            let prepared = plans
                 .prepare(&server, Purpose::Start)
                 .await
                 .map_err(failed)?;
-            let n = servers.write_files(&prepared).await.map_err(failed)?;
+            let n = plans.write_files(&prepared).await.map_err(failed)?;
             ctx.log(
                 LogStream::System,
                 format!("wrote {n} configuration file(s)"),
@@ -112,12 +118,12 @@ async fn execute(
             servers
                 .set_desired(server_id, DesiredState::Running)
                 .await
-                .map_err(failed)?;
-            let prepared = servers
+                .map_err(store_failed)?;
+            let prepared = plans
                 .prepare(&server, Purpose::Start)
                 .await
                 .map_err(failed)?;
-            let n = servers.write_files(&prepared).await.map_err(failed)?;
+            let n = plans.write_files(&prepared).await.map_err(failed)?;
             ctx.log(
                 LogStream::System,
                 format!("wrote {n} configuration file(s)"),
@@ -143,7 +149,7 @@ async fn execute(
             servers
                 .set_desired(server_id, DesiredState::Stopped)
                 .await
-                .map_err(failed)?;
+                .map_err(store_failed)?;
             supervisor
                 .stop()
                 .await
@@ -153,14 +159,14 @@ async fn execute(
             servers
                 .set_desired(server_id, DesiredState::Stopped)
                 .await
-                .map_err(failed)?;
+                .map_err(store_failed)?;
             supervisor
                 .kill()
                 .await
                 .map_err(|e| JobFailure::error(e.to_string()))?;
         }
         JobKind::Install | JobKind::Update => {
-            let prepared = servers
+            let prepared = plans
                 .prepare(&server, Purpose::Install)
                 .await
                 .map_err(failed)?;
@@ -186,7 +192,7 @@ async fn execute(
                     .await
                     .map_err(|e| JobFailure::error(e.to_string()))?;
             }
-            match servers.remove_install_files(&server).await {
+            match servers.leftovers().remove(&server).await {
                 Ok(removed) if !removed.is_empty() => {
                     ctx.log(
                         LogStream::System,
@@ -207,7 +213,7 @@ async fn execute(
                     .await;
                 }
             }
-            let dirs = servers.dirs(&server);
+            let dirs = servers.inner.dirs(&server);
             if dirs.instance.exists() {
                 tokio::fs::remove_dir_all(&dirs.instance)
                     .await

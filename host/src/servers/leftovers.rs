@@ -8,15 +8,51 @@
 //! of the same install names the same path. In a log directory only the files matching the
 //! adapter's pattern go, and the directory itself only when that leaves it empty: nothing the
 //! adapter did not name is touched, and the install itself never is.
+//!
+//! [`Leftovers`] owns this; it is reached as [`Servers::leftovers`] (the delete job uses it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Servers, ServersError, context};
-use crate::adapters::LoadedAdapter;
-use crate::adapters::model::{LogLocation, Root};
+use super::{Servers, UnknownAdapter, Unreadable, context};
+use crate::adapters::model::{FieldError, LogLocation, Root};
+use crate::adapters::{AdapterError, LoadedAdapter};
+use crate::secrets::SecretError;
+use crate::store::StoreError;
 use crate::store::servers::{self, Server};
 use crate::telemetry::tail;
+
+/// Why what a server keeps in its game's install could not be found or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum LeftoversError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The adapter failed or refused.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The adapter of this server (or of another of the install) is no longer installed.
+    #[error(transparent)]
+    UnknownAdapter(#[from] UnknownAdapter),
+    /// The stored settings no longer fit the adapter's schema; every problem, by field.
+    #[error("the settings are invalid ({} problem(s))", .0.len())]
+    InvalidSettings(Vec<FieldError>),
+    /// A stored secret could not be opened.
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// Removing failed, or an adapter named a path outside its directory.
+    #[error("server files: {0}")]
+    Files(String),
+}
+
+impl From<Unreadable> for LeftoversError {
+    fn from(e: Unreadable) -> Self {
+        match e {
+            Unreadable::Secrets(e) => LeftoversError::Secrets(e),
+            Unreadable::Invalid(errors) => LeftoversError::InvalidSettings(errors),
+        }
+    }
+}
 
 /// The paths in a game's install that one server's plans name.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -27,18 +63,30 @@ pub struct InstallFiles {
     pub logs: Vec<(PathBuf, String)>,
 }
 
-impl Servers {
+/// What servers leave in their games' shared installs (see the module's text). Cheap to
+/// clone.
+#[derive(Clone)]
+pub struct Leftovers {
+    servers: Servers,
+}
+
+impl Leftovers {
+    pub(super) fn new(servers: Servers) -> Self {
+        Leftovers { servers }
+    }
+
     /// The paths in its game's install that `server`'s adapter names for it.
     async fn install_files(
         &self,
         adapter: &Arc<LoadedAdapter>,
         server: &Server,
-    ) -> Result<InstallFiles, ServersError> {
-        let typed = self.typed_settings(adapter, server)?;
-        let dirs = self.dirs(server);
+    ) -> Result<InstallFiles, LeftoversError> {
+        let inner = &self.servers.inner;
+        let typed = inner.typed_settings(adapter, server)?;
+        let dirs = inner.dirs(server);
         let ctx = context(server.id, &dirs);
-        let (files, sources) = self
-            .with_adapter(adapter, move |session| {
+        let (files, sources) = inner
+            .call(adapter, move |session| {
                 Ok((session.render(&ctx, &typed)?, session.log_sources(&typed)?))
             })
             .await?;
@@ -46,13 +94,13 @@ impl Servers {
         for file in files.into_iter().filter(|f| f.path.root == Root::Runtime) {
             named
                 .files
-                .push(dirs.resolve(&file.path).map_err(ServersError::Files)?);
+                .push(dirs.resolve(&file.path).map_err(LeftoversError::Files)?);
         }
         for source in sources {
             if let LogLocation::NewestFile { dir, pattern } = source.location
                 && dir.root == Root::Runtime
             {
-                let path = dirs.resolve(&dir).map_err(ServersError::Files)?;
+                let path = dirs.resolve(&dir).map_err(LeftoversError::Files)?;
                 named.logs.push((path, pattern));
             }
         }
@@ -62,36 +110,33 @@ impl Servers {
     /// Removes what `server` keeps in its game's shared install (see the module's text) and
     /// answers with the paths removed. Nothing is removed when another server of the same
     /// install cannot say what it uses.
-    pub async fn remove_install_files(
-        &self,
-        server: &Server,
-    ) -> Result<Vec<PathBuf>, ServersError> {
-        let adapter = self.adapter_of(server)?;
+    pub async fn remove(&self, server: &Server) -> Result<Vec<PathBuf>, LeftoversError> {
+        let inner = &self.servers.inner;
+        let adapter = inner.adapter_of(server)?;
         let mine = self.install_files(&adapter, server).await?;
         if mine.files.is_empty() && mine.logs.is_empty() {
             return Ok(Vec::new());
         }
-        let runtime = self.dirs(server).runtime;
+        let runtime = inner.dirs(server).runtime;
         let id = server.id;
-        let others: Vec<Server> = self
-            .inner
+        let others: Vec<Server> = inner
             .store
             .call(move |conn| servers::list(conn))
             .await?
             .into_iter()
-            .filter(|s| s.id != id && self.dirs(s).runtime == runtime)
+            .filter(|s| s.id != id && inner.dirs(s).runtime == runtime)
             .collect();
         let mut shared = Vec::new();
         for other in &others {
-            let adapter = self.adapter_of(other)?;
+            let adapter = inner.adapter_of(other)?;
             let theirs = self.install_files(&adapter, other).await?;
             shared.extend(theirs.files);
             shared.extend(theirs.logs.into_iter().map(|(dir, _)| dir));
         }
         tokio::task::spawn_blocking(move || remove(&mine, &shared, &runtime))
             .await
-            .map_err(|e| ServersError::Files(e.to_string()))?
-            .map_err(ServersError::Files)
+            .map_err(|e| LeftoversError::Files(e.to_string()))?
+            .map_err(LeftoversError::Files)
     }
 }
 

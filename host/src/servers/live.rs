@@ -8,6 +8,10 @@
 //! parser of the adapter's, tells the supervisor when the game reports it is ready, and hands
 //! join and leave events to the tracker, which keeps the player list (see
 //! [`telemetry::players`](crate::telemetry::players)).
+//!
+//! [`LiveSessions`] owns this, and what users do through a running server's session: its
+//! console, its RCon status, who is online, kicking a player. It is reached as
+//! [`Servers::live`]. (Bans, which the host keeps, are [`super::bans`].)
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -16,17 +20,60 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Inner, Servers, ServersError};
-use crate::adapters::LogParser;
+use super::{Inner, Servers, UnknownAdapter, Unreadable};
 use crate::adapters::model::{GameEvent, LogLocation, LogSource};
+use crate::adapters::{AdapterError, AdapterSession, LogParser};
+use crate::store::StoreError;
 use crate::store::logs;
 use crate::store::players::{self, OnlinePlayer};
 use crate::store::servers::Server;
 use crate::supervisor::console::console_log_path;
 use crate::telemetry::pipeline::{Finish, LogPipeline, PipelineSpec, Source};
 use crate::telemetry::players::{Ending, PlayerTracker, RconLink};
-use crate::telemetry::rcon::{self, RconOptions, RconStatus, RconTarget};
+use crate::telemetry::rcon::{self, RconError, RconOptions, RconStatus, RconTarget};
 use crate::telemetry::tail::{FileId, Position, Target};
+
+/// Why a command over a server's live session (console, kick) or a look at it failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The database failed, or the player is not online.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The adapter refused (or failed) to make the commands.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The server's adapter is no longer installed.
+    #[error(transparent)]
+    UnknownAdapter(#[from] UnknownAdapter),
+    /// The server's adapter lacks a capability the operation needs.
+    #[error("the adapter does not support `{0}`")]
+    Unsupported(&'static str),
+    /// The server has no remote console to talk to (its game has none, its settings turn it
+    /// off, or it is not running).
+    #[error("the server has no remote console running")]
+    NoRcon,
+    /// The remote console did not answer.
+    #[error(transparent)]
+    Rcon(#[from] RconError),
+}
+
+/// Why a running server's tracker or log pipeline could not start (logged: the server runs
+/// on without it).
+#[derive(Debug, thiserror::Error)]
+enum FollowError {
+    #[error(transparent)]
+    Settings(#[from] Unreadable),
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The live side of every running server (see the module's text). Cheap to clone.
+#[derive(Clone)]
+pub struct LiveSessions {
+    servers: Servers,
+}
 
 /// A change in which servers have a process.
 #[derive(Debug)]
@@ -66,12 +113,12 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 let Some(inner) = inner.upgrade() else {
                     break;
                 };
-                let servers = Servers { inner };
+                let live = (Servers { inner }).live();
                 if let Some(old) = pipelines.remove(&server_id) {
                     old.finish(Finish::ProcessEnded).await;
                 }
-                servers.end_tracker(server_id, Ending::ProcessEnded).await;
-                let server = match servers.get(server_id).await {
+                live.end_tracker(server_id, Ending::ProcessEnded).await;
+                let server = match live.servers.get(server_id).await {
                     Ok(server) => server,
                     Err(e) => {
                         tracing::warn!(server_id, "cannot follow the server: {e}");
@@ -79,13 +126,13 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                     }
                 };
                 // The tracker first: the pipeline hands it join and leave events.
-                match servers.player_tracker(&server).await {
-                    Ok(tracker) => servers.add_tracker(server_id, tracker),
+                match live.player_tracker(&server).await {
+                    Ok(tracker) => live.add_tracker(server_id, tracker),
                     Err(e) => {
                         tracing::warn!(server_id, "cannot track the server's players: {e}");
                     }
                 }
-                match servers.log_pipeline(&server, not_before).await {
+                match live.log_pipeline(&server, not_before).await {
                     Ok(pipeline) => {
                         pipelines.insert(server_id, pipeline);
                     }
@@ -100,6 +147,7 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                 }
                 if let Some(inner) = inner.upgrade() {
                     (Servers { inner })
+                        .live()
                         .end_tracker(server_id, Ending::ProcessEnded)
                         .await;
                 }
@@ -109,10 +157,10 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                     pipeline.finish(Finish::Detach).await;
                 }
                 if let Some(inner) = inner.upgrade() {
-                    let servers = Servers { inner };
-                    let ids: Vec<i64> = servers.trackers().keys().copied().collect();
+                    let ids: Vec<i64> = inner.trackers().keys().copied().collect();
+                    let live = (Servers { inner }).live();
                     for id in ids {
-                        servers.end_tracker(id, Ending::Detach).await;
+                        live.end_tracker(id, Ending::Detach).await;
                     }
                 }
                 let _ = done.send(());
@@ -124,45 +172,93 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
     }
 }
 
-impl Servers {
+impl LiveSessions {
+    pub(super) fn new(servers: Servers) -> Self {
+        LiveSessions { servers }
+    }
+
+    /// How often running servers are asked for their player list (default 10 s); applies
+    /// to servers started from now on.
+    pub fn set_player_poll(&self, every: Duration) {
+        let ms = u64::try_from(every.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(100);
+        self.servers
+            .inner
+            .player_poll_ms
+            .store(ms, Ordering::Relaxed);
+    }
+
     /// Runs a console command over server `id`'s RCon session and returns the reply.
-    pub async fn console(&self, id: i64, command: &str) -> Result<String, ServersError> {
-        let session = self.trackers().get(&id).and_then(PlayerTracker::rcon);
-        let session = session.ok_or(ServersError::NoRcon)?;
+    pub async fn console(&self, id: i64, command: &str) -> Result<String, LiveError> {
+        let session = self
+            .servers
+            .inner
+            .trackers()
+            .get(&id)
+            .and_then(PlayerTracker::rcon);
+        let session = session.ok_or(LiveError::NoRcon)?;
         Ok(session.command(command).await?)
     }
 
     /// The status of server `id`'s RCon session; none when it has none running.
     pub fn rcon_status(&self, id: i64) -> Option<RconStatus> {
-        self.trackers()
+        self.servers
+            .inner
+            .trackers()
             .get(&id)
             .and_then(PlayerTracker::rcon_status)
     }
 
     /// Who is on server `id` now.
-    pub async fn players(&self, id: i64) -> Result<Vec<OnlinePlayer>, ServersError> {
+    pub async fn players(&self, id: i64) -> Result<Vec<OnlinePlayer>, LiveError> {
         Ok(self
+            .servers
             .inner
             .store
             .call(move |conn| players::online(conn, id))
             .await?)
     }
 
-    pub(super) fn trackers(&self) -> std::sync::MutexGuard<'_, HashMap<i64, PlayerTracker>> {
-        self.inner
-            .trackers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    /// Kicks the online player `key` (their key or slot) with `reason`.
+    pub async fn kick(&self, server: &Server, key: &str, reason: &str) -> Result<(), LiveError> {
+        let online = self.servers.inner.online_player(server.id, key).await?;
+        let player = super::as_player(online);
+        let reason = reason.to_string();
+        self.run_commands(server, move |s| s.kick_commands(&player, &reason))
+            .await?;
+        Ok(())
+    }
+
+    /// Runs the adapter's commands (made by `make` in a session of the server's adapter) over
+    /// the server's RCon session, in order; returns the replies.
+    async fn run_commands(
+        &self,
+        server: &Server,
+        make: impl FnOnce(&mut AdapterSession) -> Result<Vec<String>, AdapterError> + Send + 'static,
+    ) -> Result<Vec<String>, LiveError> {
+        let adapter = self.servers.inner.adapter_of(server)?;
+        if !adapter.description.has("rcon") {
+            return Err(LiveError::Unsupported("rcon"));
+        }
+        let commands = self.servers.inner.call(&adapter, make).await?;
+        let mut replies = Vec::with_capacity(commands.len());
+        for command in commands {
+            replies.push(self.console(server.id, &command).await?);
+        }
+        Ok(replies)
     }
 
     fn add_tracker(&self, server_id: i64, tracker: PlayerTracker) {
-        self.inner.actions.set_session(server_id, tracker.rcon());
-        self.trackers().insert(server_id, tracker);
+        let inner = &self.servers.inner;
+        inner.actions.set_session(server_id, tracker.rcon());
+        inner.trackers().insert(server_id, tracker);
     }
 
     async fn end_tracker(&self, server_id: i64, how: Ending) {
-        self.inner.actions.set_session(server_id, None);
-        let tracker = self.trackers().remove(&server_id);
+        let inner = &self.servers.inner;
+        inner.actions.set_session(server_id, None);
+        let tracker = inner.trackers().remove(&server_id);
         if let Some(tracker) = tracker {
             tracker.finish(how).await;
         }
@@ -170,14 +266,14 @@ impl Servers {
 
     /// Starts tracking `server`'s players: through its RCon when its adapter has one and
     /// its settings enable it, else from its logs.
-    async fn player_tracker(&self, server: &Server) -> Result<PlayerTracker, ServersError> {
+    async fn player_tracker(&self, server: &Server) -> Result<PlayerTracker, FollowError> {
+        let inner = &self.servers.inner;
         let mut link = None;
-        if let Some(adapter) = self.inner.adapters.get(&server.adapter_id)
+        if let Some(adapter) = inner.adapters.get(&server.adapter_id)
             && adapter.description.has("rcon")
         {
-            let typed = self.typed_settings(&adapter, server)?;
-            let endpoint = self
-                .inner
+            let typed = inner.typed_settings(&adapter, server)?;
+            let endpoint = inner
                 .adapters
                 .call(Arc::clone(&adapter), move |session| {
                     session.rcon_endpoint(&typed)
@@ -188,7 +284,7 @@ impl Servers {
                     address: format!("{}:{}", connection.host, connection.port),
                     password: connection.password,
                 };
-                let runtime = self.inner.adapters.clone();
+                let runtime = inner.adapters.clone();
                 let (handle, task) = rcon::spawn(
                     runtime.clone(),
                     Arc::clone(&adapter),
@@ -197,7 +293,7 @@ impl Servers {
                 );
                 // Kept bans reach the game each time the session logs in.
                 let follower = tokio::spawn(super::bans::sync_on_login(
-                    Arc::downgrade(&self.inner),
+                    Arc::downgrade(inner),
                     server.id,
                     handle.clone(),
                 ));
@@ -209,13 +305,13 @@ impl Servers {
                 });
             }
         }
-        let poll = Duration::from_millis(self.inner.player_poll_ms.load(Ordering::Relaxed));
+        let poll = Duration::from_millis(inner.player_poll_ms.load(Ordering::Relaxed));
         Ok(PlayerTracker::spawn(
             server.id,
             link,
             poll,
-            self.inner.store.clone(),
-            self.inner.bus.clone(),
+            inner.store.clone(),
+            inner.bus.clone(),
         ))
     }
 
@@ -224,14 +320,15 @@ impl Servers {
         &self,
         server: &Server,
         not_before: Option<SystemTime>,
-    ) -> Result<LogPipeline, ServersError> {
+    ) -> Result<LogPipeline, FollowError> {
+        let inner = &self.servers.inner;
         let server_id = server.id;
-        let dirs = self.dirs(server);
+        let dirs = inner.dirs(server);
         let console = console_log_path(&dirs.console());
-        let (declared, parser) = match self.inner.adapters.get(&server.adapter_id) {
+        let (declared, parser) = match inner.adapters.get(&server.adapter_id) {
             Some(adapter) => {
-                let typed = self.typed_settings(&adapter, server)?;
-                let runtime = self.inner.adapters.clone();
+                let typed = inner.typed_settings(&adapter, server)?;
+                let runtime = inner.adapters.clone();
                 // Without the adapter's sources the console is still followed, and without its
                 // parser the lines are still stored as they are: logs are never dropped.
                 crate::adapters::blocking(move || {
@@ -255,8 +352,7 @@ impl Servers {
             None => (Vec::new(), None),
         };
         let sources = sources(declared, |dir| dirs.resolve(dir), console);
-        let resume = self
-            .inner
+        let resume = inner
             .store
             .call(move |conn| logs::cursors(conn, server_id))
             .await?
@@ -279,7 +375,7 @@ impl Servers {
             resume,
             not_before,
         };
-        let weak = Arc::downgrade(&self.inner);
+        let weak = Arc::downgrade(inner);
         let on_event = Arc::new(move |id: i64, event: &GameEvent| {
             let Some(inner) = weak.upgrade() else {
                 return;
@@ -311,9 +407,9 @@ impl Servers {
         Ok(LogPipeline::spawn(
             spec,
             parser,
-            self.inner.store.clone(),
-            self.inner.bus.clone(),
-            self.inner.watcher.clone(),
+            inner.store.clone(),
+            inner.bus.clone(),
+            inner.watcher.clone(),
             on_event,
         ))
     }

@@ -1,45 +1,65 @@
 //! The host's game servers: where intent (the store), game knowledge (the adapters), processes
-//! (the supervisors) and work (the job queue) meet.
+//! (the supervisors) and work (the job queue) meet. This module knows no game: everything
+//! game-specific comes from the server's adapter.
 //!
-//! `Servers` creates servers (settings checked by the schema and the adapter, secrets sealed
-//! before they are stored), turns a server's stored settings into the adapter's plans
-//! (rendered files, launch, stop, RCon endpoint), keeps one supervisor per server, and at boot
-//! reattaches to games the previous host run left running. [`executor`] carries out jobs with
-//! it. This module knows no game: everything game-specific comes from the server's adapter.
+//! [`Servers`] is the cheap-to-clone handle the app state holds. It keeps what every server
+//! shares — the store, the adapters, the sealed secrets, the event bus and the recent log
+//! lines — and one supervisor per server (`supervisor`, `restarts`, `detach_all` at exit).
+//! The work is done by owners named for what they own, each reached from the handle and each
+//! with its own error:
+//!
+//! - [`settings::Settings`] (`settings()`): creating a server, changing its settings and
+//!   policies, its settings shown without secrets; [`settings::SettingsError`].
+//! - [`plan::Plans`] (`plans()`): the adapter's plans for a start, an install or a reattach
+//!   ([`plan::Purpose`]), and writing the rendered files; [`plan::PlanError`].
+//! - [`reattach::Reattach`] (`reattach()`): finding the games a previous host run left
+//!   running; [`reattach::ReattachError`].
+//! - [`live::LiveSessions`] (`live()`): each running server's log pipeline, player tracker
+//!   and RCon session, and the console and kicks through them; [`live::LiveError`].
+//! - [`bans::Bans`] (`bans()`): bans kept by the host and pushed to the game;
+//!   [`bans::BanError`].
+//! - [`content::Content`] (`content()`): missions, mods, Workshop items;
+//!   [`content::ContentError`].
+//! - [`leftovers::Leftovers`] (`leftovers()`): what a deleted server leaves in its game's
+//!   shared install; [`leftovers::LeftoversError`].
+//!
+//! Besides them: [`executor`] carries out jobs with the owners, [`reconcile`] is the drift
+//! check, [`observer`] records what supervisors observe, [`paths`] the servers' directories,
+//! [`trust`] who may decide what a server runs. A new feature (backups, schedules,
+//! blueprints, files) gets its own folder and its own handle in the app state; it does not
+//! grow this module.
 
 pub mod bans;
 pub mod content;
 pub mod executor;
 pub mod leftovers;
 pub mod live;
-pub mod manage;
 pub mod observer;
 pub mod paths;
+pub mod plan;
+pub mod reattach;
 pub mod reconcile;
+pub mod settings;
 pub mod trust;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::adapters::model::{Connection, FieldError, InstallStep};
-use crate::adapters::model::{Context, Setting};
-use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter, settings};
+use crate::adapters::model::{Context, FieldError, Player, Setting};
+use crate::adapters::{AdapterError, AdapterRuntime, AdapterSession, LoadedAdapter};
 use crate::events::EventBus;
 use crate::events::recent::RecentLogs;
 use crate::secrets::{SecretBox, SecretError};
-use crate::store::servers::{self, ActualState, DesiredState, NewServer, Server};
+use crate::store::players::{self as store_players, OnlinePlayer};
+use crate::store::servers::{self, ActualState, DesiredState, Server};
 use crate::store::{Store, StoreError};
-use crate::supervisor::process::{ProcessId, ProcessSpec};
-use crate::supervisor::server::{
-    Adoption, LaunchPlan, RestartPolicy, RestartStatus, ServerState, ServerSupervisor,
-    SupervisorError,
-};
+use crate::supervisor::server::{RestartPolicy, RestartStatus, ServerState, ServerSupervisor};
 use crate::telemetry::players::{self, PlayerTracker};
 use crate::telemetry::watch::DirWatcher;
 use live::ProcessNote;
@@ -53,54 +73,22 @@ pub const RECENT_LINES: usize = 200;
 /// Pause between a crash and the automatic restart.
 const RESTART_BACKOFF: Duration = Duration::from_secs(2);
 
-/// Why a server operation failed.
+/// No adapter with this id is installed: a request named one that never was, or a server's
+/// adapter has been removed since the server was created.
 #[derive(Debug, thiserror::Error)]
-pub enum ServersError {
-    /// The database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The adapter failed or refused.
-    #[error(transparent)]
-    Adapter(#[from] AdapterError),
-    /// No adapter with this id is installed.
-    #[error("no adapter with id `{0}` is installed")]
-    UnknownAdapter(String),
-    /// The settings are invalid; every problem, by field.
-    #[error("the settings are invalid ({} problem(s))", .0.len())]
-    InvalidSettings(Vec<FieldError>),
+#[error("no adapter with id `{0}` is installed")]
+pub struct UnknownAdapter(pub String);
+
+/// Why a server's stored settings could not be read for its adapter. Every owner that
+/// plans with the stored settings maps it into its own error.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
     /// A stored secret could not be opened.
     #[error(transparent)]
     Secrets(#[from] SecretError),
-    /// The supervisor refused or failed.
-    #[error(transparent)]
-    Supervisor(#[from] SupervisorError),
-    /// The job queue refused.
-    #[error(transparent)]
-    Jobs(#[from] crate::jobs::JobError),
-    /// Writing the server's files failed, or an adapter named a path outside its directory.
-    #[error("server files: {0}")]
-    Files(String),
-    /// The host's storage refused a write the operation needs (no space, read-only, not a
-    /// directory); nothing of the operation was kept.
-    #[error("storage: {0}")]
-    Storage(String),
-    /// The server has no remote console to talk to (its game has none, its settings turn it
-    /// off, or it is not running).
-    #[error("the server has no remote console running")]
-    NoRcon,
-    /// The remote console did not answer.
-    #[error(transparent)]
-    Rcon(#[from] crate::telemetry::rcon::RconError),
-    /// The server's adapter lacks a capability the operation needs.
-    #[error("the adapter does not support `{0}`")]
-    Unsupported(&'static str),
-    /// The settings make the server run a program outside its game's install (named), which
-    /// only an administrator may choose.
-    #[error("only an administrator may choose settings that run `{0}`")]
-    NeedsAdministrator(String),
-    /// The online player (named) reports neither an identity nor an address to keep a ban by.
-    #[error("player {0} has no identity or address to ban by")]
-    NoIdentity(String),
+    /// The stored settings no longer fit the adapter's schema; every problem, by field.
+    #[error("the settings are invalid ({} problem(s))", .0.len())]
+    Invalid(Vec<FieldError>),
 }
 
 /// Shared handle on every server of the host. Cheap to clone.
@@ -132,31 +120,6 @@ struct Inner {
     player_poll_ms: AtomicU64,
     /// The largest mission upload accepted, in bytes.
     upload_limit: AtomicU64,
-}
-
-/// What [`Servers::prepare`] asks the adapter for besides the launch and stop plans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// Nothing more: the plans are enough (reattaching, the demo).
-    Plans,
-    /// A start (or initialising): the config files rendered.
-    Start,
-    /// An install or update: the install plan.
-    Install,
-}
-
-/// What a server's adapter plans for it, ready to act on.
-pub struct Prepared {
-    /// Rendered files, each below its root.
-    pub files: Vec<paths::RenderedFile>,
-    /// How to launch and stop it.
-    pub plan: LaunchPlan,
-    /// Where its RCon listens, if it has one.
-    pub endpoint: Option<(Arc<LoadedAdapter>, Connection)>,
-    /// Its directories.
-    pub dirs: ServerDirs,
-    /// The install plan, when asked for.
-    pub install: Vec<InstallStep>,
 }
 
 impl Servers {
@@ -193,13 +156,44 @@ impl Servers {
         Servers { inner }
     }
 
-    /// How often running servers are asked for their player list (default 10 s); applies
-    /// to servers started from now on.
-    pub fn set_player_poll(&self, every: Duration) {
-        let ms = u64::try_from(every.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(100);
-        self.inner.player_poll_ms.store(ms, Ordering::Relaxed);
+    /// Creating servers and changing their settings and policies ([`settings`]).
+    pub fn settings(&self) -> settings::Settings {
+        settings::Settings::new(self.clone())
+    }
+
+    /// The adapters' plans for each server: what a start, an install or a reattach needs
+    /// ([`plan`]).
+    pub fn plans(&self) -> plan::Plans {
+        plan::Plans::new(self.clone())
+    }
+
+    /// What servers leave in their games' shared installs, removed when a server goes
+    /// ([`leftovers`]).
+    pub fn leftovers(&self) -> leftovers::Leftovers {
+        leftovers::Leftovers::new(self.clone())
+    }
+
+    /// Reattaching, at host start, to the games the previous host run left running
+    /// ([`reattach`]).
+    pub fn reattach(&self) -> reattach::Reattach {
+        reattach::Reattach::new(self.clone())
+    }
+
+    /// The live side of every running server: log pipelines, player trackers, RCon
+    /// sessions, and the console and kicks through them ([`live`]).
+    pub fn live(&self) -> live::LiveSessions {
+        live::LiveSessions::new(self.clone())
+    }
+
+    /// The user-managed content of every server: missions, mods, Workshop items
+    /// ([`content`]).
+    pub fn content(&self) -> content::Content {
+        content::Content::new(self.clone())
+    }
+
+    /// The bans of every server, kept by the host and pushed to the games ([`bans`]).
+    pub fn bans(&self) -> bans::Bans {
+        bans::Bans::new(self.clone())
     }
 
     /// The event bus live server events are published on.
@@ -235,113 +229,20 @@ impl Servers {
         &self.inner.store
     }
 
-    /// Creates a server: the settings (a JSON object of field key → value) are checked by the
-    /// adapter's schema and by the adapter, secrets are sealed, and the row is stored. The
-    /// host's own callers (demo, command line) act as administrators.
-    pub async fn create(
-        &self,
-        name: &str,
-        adapter_id: &str,
-        settings_json: Value,
-    ) -> Result<Server, ServersError> {
-        self.create_for(
-            None,
-            name,
-            adapter_id,
-            settings_json,
-            Authority::Administrator,
-        )
-        .await
-    }
-
-    /// [`Servers::create`] with an owner (the user who asked) and their authority: a
-    /// [`Authority::Restricted`] caller may not choose settings that run a program outside
-    /// the game's install (see [`trust`]).
-    pub async fn create_for(
-        &self,
-        owner_id: Option<i64>,
-        name: &str,
-        adapter_id: &str,
-        settings_json: Value,
-        authority: Authority,
-    ) -> Result<Server, ServersError> {
-        let adapter = self
-            .inner
-            .adapters
-            .get(adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(adapter_id.to_string()))?;
-        let typed = settings::from_json(&adapter.schema, &settings_json)
-            .map_err(ServersError::InvalidSettings)?;
-        // Not created yet: the plan is made for a server without an id of its own.
-        let dirs = ServerDirs::new(&self.inner.data_dir, 0, adapter_id, None);
-        self.check_settings(&adapter, 0, typed, dirs, authority)
-            .await?;
-
-        let mut object = settings_json.as_object().cloned().unwrap_or_default();
-        self.inner
-            .secrets
-            .seal_settings(&adapter.schema, &mut object);
-        let mut new = NewServer::new(name, adapter_id, Value::Object(object));
-        new.owner_id = owner_id;
-        // The row and the server's directory exist together or not at all: the directory
-        // is made inside the transaction that inserts the row, which commits only after.
-        let data_dir = self.inner.data_dir.clone();
-        let created = self
-            .inner
-            .store
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                let server = servers::insert(&tx, &new)?;
-                let dirs = ServerDirs::new(
-                    &data_dir,
-                    server.id,
-                    &server.adapter_id,
-                    server.runtime_path.as_deref(),
-                );
-                if let Err(e) = paths::create_private_dir_all(&dirs.instance) {
-                    return Ok(Err((dirs.instance, e)));
-                }
-                if let Err(e) = tx.commit() {
-                    let _ = std::fs::remove_dir(&dirs.instance);
-                    return Err(e.into());
-                }
-                Ok(Ok(server))
-            })
-            .await?;
-        created.map_err(|(path, e)| {
-            tracing::error!("cannot create server directory {}: {e}", path.display());
-            ServersError::Storage(format!(
-                "the server's directory could not be made on the host ({})",
-                io_cause(&e)
-            ))
-        })
-    }
-
     /// The stored server `id`.
-    pub async fn get(&self, id: i64) -> Result<Server, ServersError> {
-        Ok(self
-            .inner
+    pub async fn get(&self, id: i64) -> Result<Server, StoreError> {
+        self.inner
             .store
             .call(move |conn| servers::get(conn, id))
-            .await?)
+            .await
     }
 
     /// Records what the user wants the server to be.
-    pub async fn set_desired(&self, id: i64, desired: DesiredState) -> Result<(), ServersError> {
-        Ok(self
-            .inner
+    pub async fn set_desired(&self, id: i64, desired: DesiredState) -> Result<(), StoreError> {
+        self.inner
             .store
             .call(move |conn| servers::set_desired_state(conn, id, desired))
-            .await?)
-    }
-
-    fn dirs(&self, server: &Server) -> ServerDirs {
-        ServerDirs::new(
-            &self.inner.data_dir,
-            server.id,
-            &server.adapter_id,
-            server.runtime_path.as_deref(),
-        )
+            .await
     }
 
     /// The supervisor of `server`, started on first use in the state last recorded.
@@ -362,16 +263,10 @@ impl Servers {
                     ActualState::Unmanaged => ServerState::Unmanaged,
                     _ => ServerState::Stopped,
                 };
-                let policy = RestartPolicy {
-                    enabled: server.restart.enabled,
-                    max: server.restart.max,
-                    window: Duration::from_secs(u64::from(server.restart.window_secs)),
-                    backoff: RESTART_BACKOFF,
-                };
                 ServerSupervisor::spawn(
                     server.id,
                     initial,
-                    policy,
+                    restart_policy(server),
                     self.inner.observer.clone(),
                     self.inner.actions.clone(),
                 )
@@ -390,42 +285,6 @@ impl Servers {
             .map(ServerSupervisor::restarts)
     }
 
-    /// Checks `typed` settings with the adapter's `validate`, and for a
-    /// [`Authority::Restricted`] caller also that the program they would launch lies in the
-    /// game's install (`dirs.runtime`).
-    pub(crate) async fn check_settings(
-        &self,
-        adapter: &Arc<LoadedAdapter>,
-        id: i64,
-        typed: Vec<Setting>,
-        dirs: ServerDirs,
-        authority: Authority,
-    ) -> Result<(), ServersError> {
-        self.with_adapter(adapter, move |session| {
-            if let Err(errors) = session.validate(&typed)? {
-                return Ok(Err(ServersError::InvalidSettings(errors)));
-            }
-            if authority == Authority::Restricted {
-                let launch = session.launch(&context(id, &dirs), &typed)?;
-                if !trust::runs_from_install(&launch.program, &dirs.runtime) {
-                    return Ok(Err(ServersError::NeedsAdministrator(launch.program)));
-                }
-            }
-            Ok(Ok(()))
-        })
-        .await?
-    }
-
-    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
-    /// run on a runtime worker).
-    pub(crate) async fn with_adapter<T: Send + 'static>(
-        &self,
-        adapter: &Arc<LoadedAdapter>,
-        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
-    ) -> Result<T, ServersError> {
-        Ok(self.inner.adapters.call(Arc::clone(adapter), work).await?)
-    }
-
     /// Forgets a server's supervisor (after its deletion).
     fn forget(&self, id: i64) {
         self.inner
@@ -435,215 +294,6 @@ impl Servers {
             .remove(&id);
         self.inner.actions.set_endpoint(id, None);
         self.inner.recent.forget(id);
-    }
-
-    /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
-    fn typed_settings(
-        &self,
-        adapter: &LoadedAdapter,
-        server: &Server,
-    ) -> Result<Vec<Setting>, ServersError> {
-        let mut object = server.settings.as_object().cloned().unwrap_or_default();
-        self.inner
-            .secrets
-            .open_settings(&adapter.schema, &mut object)?;
-        settings::from_json(&adapter.schema, &Value::Object(object))
-            .map_err(ServersError::InvalidSettings)
-    }
-
-    /// Asks `server`'s adapter for its launch and stop plans, and what `purpose` needs
-    /// besides (see [`Purpose`]). Adapter calls run on a blocking thread.
-    pub async fn prepare(
-        &self,
-        server: &Server,
-        purpose: Purpose,
-    ) -> Result<Prepared, ServersError> {
-        let (render, install) = match purpose {
-            Purpose::Plans => (false, false),
-            Purpose::Start => (true, false),
-            Purpose::Install => (false, true),
-        };
-        let adapter = self
-            .inner
-            .adapters
-            .get(&server.adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
-        let typed = self.typed_settings(&adapter, server)?;
-        let dirs = self.dirs(server);
-        let ctx = context(server.id, &dirs);
-        let has_rcon = adapter.description.has("rcon");
-        let planned = self.with_adapter(&adapter, move |session| {
-            let files = if render {
-                session.render(&ctx, &typed)?
-            } else {
-                Vec::new()
-            };
-            let install = if install {
-                session.install_plan(&typed)?
-            } else {
-                Vec::new()
-            };
-            let launch = session.launch(&ctx, &typed)?;
-            let stop = session.stop_plan(&typed)?;
-            let endpoint = if has_rcon {
-                session.rcon_endpoint(&typed)?
-            } else {
-                None
-            };
-            Ok((files, install, launch, stop, endpoint))
-        });
-        let planned = planned.await?;
-        let (files, install, launch, stop, endpoint) = planned;
-
-        let files = files
-            .into_iter()
-            .map(|f| {
-                // Checked here, so a plan naming a path out of its root fails before it runs.
-                dirs.resolve(&f.path).map_err(ServersError::Files)?;
-                Ok(paths::RenderedFile {
-                    root: dirs.root(f.path.root).to_path_buf(),
-                    path: crate::files::RelPath::new(&f.path.path)
-                        .map_err(|e| ServersError::Files(e.to_string()))?,
-                    contents: f.contents,
-                })
-            })
-            .collect::<Result<Vec<_>, ServersError>>()?;
-        let program = PathBuf::from(&launch.program);
-        let spec = ProcessSpec {
-            program: if program.is_absolute() {
-                program
-            } else {
-                dirs.runtime.join(program)
-            },
-            args: launch.args.clone(),
-            working_dir: launch
-                .working_dir
-                .as_ref()
-                .map_or_else(|| dirs.instance.clone(), PathBuf::from),
-            env: launch.env.clone(),
-            console_dir: dirs.console(),
-        };
-        let grace = Duration::from_secs(u64::from(server.stop_grace_secs));
-        let plan = LaunchPlan::new(spec)
-            .with_launch(&launch)
-            .with_stop(&stop, grace)?;
-        Ok(Prepared {
-            files,
-            plan,
-            endpoint: endpoint.map(|c| (adapter, c)),
-            dirs,
-            install,
-        })
-    }
-
-    /// Writes rendered files (whole, each replacing the old one) and creates the server's
-    /// directories. Blocking file work runs off the async workers.
-    pub async fn write_files(&self, prepared: &Prepared) -> Result<usize, ServersError> {
-        let files = prepared.files.clone();
-        let dirs = prepared.dirs.clone();
-        tokio::task::spawn_blocking(move || {
-            paths::create_private_dir_all(&dirs.instance)
-                .map_err(|e| format!("{}: {e}", dirs.instance.display()))?;
-            paths::write_rendered(&files).map_err(|e| e.to_string())?;
-            Ok::<_, String>(files.len())
-        })
-        .await
-        .map_err(|e| ServersError::Files(e.to_string()))?
-        .map_err(ServersError::Files)
-    }
-
-    /// At host start: every server recorded as running (or starting, or stopping) is checked
-    /// by pid and process start time and reattached if it is still ours, or marked crashed,
-    /// stopped or unmanaged, with the reason in its events. Each server is handled on its
-    /// own: one that fails (its adapter removed, its settings unreadable) is marked and the
-    /// others are still reattached. Never launches anything. Returns how many games run
-    /// again under the host (running, or starting until ready).
-    pub async fn reattach_all(&self) -> Result<usize, ServersError> {
-        let recorded = self
-            .inner
-            .store
-            .call(|conn| servers::list_for_reattach(conn))
-            .await?;
-        let mut reattached = 0;
-        for server in recorded {
-            match self.reattach(&server).await {
-                Ok(ServerState::Running | ServerState::Starting) => reattached += 1,
-                Ok(_) => {}
-                Err(e) => tracing::error!(server = server.id, "reattaching failed: {e}"),
-            }
-        }
-        Ok(reattached)
-    }
-
-    /// Reattaches one server recorded as running (see [`Servers::reattach_all`]).
-    async fn reattach(&self, server: &Server) -> Result<ServerState, ServersError> {
-        let supervisor = self.supervisor(server);
-        let desired_running = server.desired_state == DesiredState::Running;
-        let Some(identity) = server.process else {
-            // Recorded as running without a process: it is gone like any dead one.
-            self.mark_gone(server, desired_running).await?;
-            return Ok(ServerState::Stopped);
-        };
-        let id = ProcessId {
-            pid: i32::try_from(identity.pid).unwrap_or(0),
-            start_time: identity.start_time,
-        };
-        let plan = match self.prepare(server, Purpose::Plans).await {
-            Ok(prepared) => {
-                self.inner
-                    .actions
-                    .set_endpoint(server.id, prepared.endpoint);
-                Ok(prepared.plan)
-            }
-            Err(e) => {
-                tracing::warn!(server = server.id, "cannot plan for reattached server: {e}");
-                Err(e.to_string())
-            }
-        };
-        Ok(supervisor
-            .adopt_recorded(Adoption {
-                id,
-                plan,
-                desired_running,
-                starting: server.actual_state == ActualState::Starting,
-            })
-            .await?)
-    }
-
-    /// Records that a server recorded as running has no process any more: crashed if the
-    /// user wanted it running, stopped otherwise.
-    async fn mark_gone(&self, server: &Server, desired_running: bool) -> Result<(), ServersError> {
-        let (state, message) = if desired_running {
-            (
-                ActualState::Crashed,
-                "no process was recorded for the running server",
-            )
-        } else {
-            (
-                ActualState::Stopped,
-                "no process was recorded; marked stopped",
-            )
-        };
-        let id = server.id;
-        self.inner
-            .store
-            .call(move |conn| {
-                let observed = servers::Observed {
-                    state,
-                    exit_code: None,
-                    process: None,
-                    last_error: desired_running.then(|| message.to_string()),
-                };
-                servers::set_actual_state(conn, id, &observed)?;
-                crate::store::events::append(
-                    conn,
-                    id,
-                    &crate::store::events::NewEvent::new("gone", message),
-                )
-                .map(|_| ())
-            })
-            .await?;
-        Ok(())
     }
 
     /// Stops supervising and following logs (the games keep running, to be reattached by
@@ -672,9 +322,91 @@ impl Servers {
     }
 }
 
+impl Inner {
+    /// `server`'s adapter, if it is still installed.
+    fn adapter_of(&self, server: &Server) -> Result<Arc<LoadedAdapter>, UnknownAdapter> {
+        self.adapters
+            .get(&server.adapter_id)
+            .ok_or_else(|| UnknownAdapter(server.adapter_id.clone()))
+    }
+
+    /// `server`'s directories.
+    fn dirs(&self, server: &Server) -> ServerDirs {
+        ServerDirs::new(
+            &self.data_dir,
+            server.id,
+            &server.adapter_id,
+            server.runtime_path.as_deref(),
+        )
+    }
+
+    /// `server`'s stored settings with secrets opened, typed by its adapter's schema.
+    fn typed_settings(
+        &self,
+        adapter: &LoadedAdapter,
+        server: &Server,
+    ) -> Result<Vec<Setting>, Unreadable> {
+        let mut object = server.settings.as_object().cloned().unwrap_or_default();
+        self.secrets.open_settings(&adapter.schema, &mut object)?;
+        crate::adapters::settings::from_json(&adapter.schema, &Value::Object(object))
+            .map_err(Unreadable::Invalid)
+    }
+
+    /// Runs `work` in a fresh session of `adapter` on the blocking pool (adapter calls never
+    /// run on a runtime worker).
+    async fn call<T: Send + 'static>(
+        &self,
+        adapter: &Arc<LoadedAdapter>,
+        work: impl FnOnce(&mut AdapterSession) -> Result<T, AdapterError> + Send + 'static,
+    ) -> Result<T, AdapterError> {
+        self.adapters.call(Arc::clone(adapter), work).await
+    }
+
+    /// The player `key` (their key or slot) on server `id` now, if online.
+    async fn online_player(&self, id: i64, key: &str) -> Result<OnlinePlayer, StoreError> {
+        let key = key.to_string();
+        let online = self
+            .store
+            .call(move |conn| store_players::online(conn, id))
+            .await?;
+        online
+            .into_iter()
+            .find(|p| p.key == key || p.slot == key)
+            .ok_or_else(|| StoreError::NotFound(format!("player {key} online")))
+    }
+
+    /// Each running server's player tracker (and with it its RCon session).
+    fn trackers(&self) -> MutexGuard<'_, HashMap<i64, PlayerTracker>> {
+        self.trackers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The restart policy `server`'s row asks for.
+fn restart_policy(server: &Server) -> RestartPolicy {
+    RestartPolicy {
+        enabled: server.restart.enabled,
+        max: server.restart.max,
+        window: Duration::from_secs(u64::from(server.restart.window_secs)),
+        backoff: RESTART_BACKOFF,
+    }
+}
+
 /// The facts about server `id` its adapter plans with.
 fn context(id: i64, dirs: &ServerDirs) -> Context {
     Context::new(id, &dirs.instance, &dirs.runtime)
+}
+
+/// An online player as the adapter's commands take them.
+fn as_player(p: OnlinePlayer) -> Player {
+    Player {
+        slot: p.slot,
+        name: p.name,
+        unique_id: p.unique_id,
+        address: p.address,
+        ping_ms: p.ping_ms,
+        connected_secs: None,
+        details: Vec::new(),
+    }
 }
 
 /// What an I/O error says of the storage, in words for a person (no path).

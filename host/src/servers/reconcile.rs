@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Servers, ServersError};
-use crate::jobs::JobQueueHandle;
+use super::Servers;
+use crate::jobs::{JobError, JobQueueHandle};
+use crate::store::StoreError;
 use crate::store::events::{self, NewEvent};
 use crate::store::servers::{self, ActualState, DesiredState};
 use crate::store::{JobKind, NewJob};
@@ -23,6 +24,17 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Who the reconciler's jobs are requested by.
 pub const REQUESTER: &str = "reconciler";
+
+/// Why a drift check failed (logged; the next one tries again).
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The job queue refused.
+    #[error(transparent)]
+    Jobs(#[from] JobError),
+}
 
 /// Runs the drift check every `interval` until `cancel` fires.
 pub fn spawn(
@@ -52,7 +64,7 @@ pub fn spawn(
 pub async fn reconcile_once(
     servers: &Servers,
     jobs: &JobQueueHandle,
-) -> Result<usize, ServersError> {
+) -> Result<usize, ReconcileError> {
     let (all, busy) = servers
         .store()
         .call(|conn| Ok((servers::list(conn)?, servers::busy_ids(conn)?)))

@@ -133,6 +133,7 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
     let marker = format!("{}.{}", 60 + std::process::id() % 1000, 7);
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "sleepy",
             "generic",
@@ -183,7 +184,7 @@ async fn a_server_survives_a_host_restart_and_is_never_launched_twice() {
 
     // ...and a new host on the same data directory reattaches instead of launching.
     let (servers, queue) = host(dir.path()).await;
-    assert_eq!(servers.reattach_all().await.expect("reattach"), 1);
+    assert_eq!(servers.reattach().all().await.expect("reattach"), 1);
     let reattached = servers.get(server.id).await.expect("server");
     assert_eq!(reattached.actual_state, ActualState::Running);
     assert_eq!(reattached.process.map(|p| p.pid), Some(pid));
@@ -263,6 +264,7 @@ async fn a_game_that_died_while_the_host_was_away_is_marked_crashed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "short",
             "generic",
@@ -288,7 +290,7 @@ async fn a_game_that_died_while_the_host_was_away_is_marked_crashed() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let (servers, queue) = host(dir.path()).await;
-    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    assert_eq!(servers.reattach().all().await.expect("reattach"), 0);
     let after = server_until(&servers, server.id, |s| {
         s.actual_state == ActualState::Crashed
     })
@@ -303,6 +305,7 @@ async fn drift_is_corrected_and_last_error_follows_jobs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "drifty",
             "generic",
@@ -382,6 +385,7 @@ async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "victim",
             "generic",
@@ -417,7 +421,7 @@ async fn a_recorded_pid_now_used_by_another_process_is_not_adopted() {
     servers.detach_all().await;
 
     let (servers, queue) = host(dir.path()).await;
-    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    assert_eq!(servers.reattach().all().await.expect("reattach"), 0);
     let after = server_until(&servers, id, |s| s.actual_state == ActualState::Crashed).await;
     assert!(
         after.process.is_none(),
@@ -432,6 +436,7 @@ async fn a_server_recorded_running_without_a_process_is_not_left_running() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (servers, queue) = host(dir.path()).await;
     let server = servers
+        .settings()
         .create(
             "orphan",
             "generic",
@@ -461,7 +466,7 @@ async fn a_server_recorded_running_without_a_process_is_not_left_running() {
     servers.detach_all().await;
 
     let (servers, queue) = host(dir.path()).await;
-    assert_eq!(servers.reattach_all().await.expect("reattach"), 0);
+    assert_eq!(servers.reattach().all().await.expect("reattach"), 0);
     let after = servers.get(id).await.expect("server");
     assert_eq!(after.actual_state, ActualState::Crashed);
     let history = servers

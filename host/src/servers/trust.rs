@@ -11,11 +11,13 @@
 //! The rule is judged on the plan, not on the adapter's name or its own word: before a
 //! non-administrator's settings are stored, the adapter plans the launch with them, and the
 //! change is refused unless the program lies inside the game's install. This module only
-//! judges; [`super::Servers`] asks it.
+//! judges; [`super::settings::Settings`] asks it. The same authority decides who may change
+//! content a game's servers share ([`super::content::Content::guard_shared`]).
 
 use std::path::{Component, Path};
 
-/// Who asks for a change that decides what a server runs.
+/// Who asks for a change that decides what a server runs (or changes what a game's servers
+/// share).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Authority {
     /// An administrator, or the host itself (the demo, the command line): may choose

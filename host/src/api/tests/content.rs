@@ -257,7 +257,7 @@ async fn missions_are_uploaded_listed_put_in_rotation_and_deleted() {
 #[tokio::test]
 async fn uploads_beyond_the_limit_are_refused_and_leave_nothing() {
     let app = TestApp::new().await;
-    app.servers.set_upload_limit(8);
+    app.servers.content().set_upload_limit(8);
     let runtime = tempfile::tempdir().expect("runtime");
     let id = content_server(&app, runtime.path()).await;
     upload(&app, id, "small.dat", b"12345678")

@@ -6,10 +6,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Content;
 use super::selection::{self, Selected};
 use super::{APPLIES, ContentError, files};
 use crate::adapters::model::{Column, ContentKind, FieldError};
-use crate::servers::{Authority, Servers};
+use crate::servers::Authority;
 use crate::store::servers::Server;
 
 /// One mission file.
@@ -84,7 +85,7 @@ pub struct Uploaded {
     pub replaced: bool,
 }
 
-impl Servers {
+impl Content {
     /// The mission files present, the accepted extensions, the upload limit and the
     /// rotation.
     pub async fn missions(&self, server: &Server) -> Result<Missions, ContentError> {
@@ -134,13 +135,13 @@ impl Servers {
     /// Stores the mission `file` from `body` (chunks), replacing a file of that name. The
     /// name must pass [`super::names::check_upload_name`]; more than `declared` or the
     /// upload limit is [`ContentError::TooLarge`] and leaves nothing behind. In a directory
-    /// shared by every server of the game, see [`Servers::guard_shared`].
+    /// shared by every server of the game, see [`Content::guard_shared`].
     pub async fn upload_mission<S, B, E>(
         &self,
         server: &Server,
         file: &str,
         declared: Option<u64>,
-        may_change_shared: bool,
+        authority: Authority,
         body: S,
     ) -> Result<Uploaded, ContentError>
     where
@@ -155,8 +156,7 @@ impl Servers {
         let located = self.content_dir(server, ContentKind::Missions).await?;
         super::names::check_upload_name(file, &located.dir.extensions)
             .map_err(ContentError::InvalidName)?;
-        self.guard_shared(server, &located, file, may_change_shared)
-            .await?;
+        self.guard_shared(server, &located, file, authority).await?;
         let limit = self.upload_limit();
         if declared.is_some_and(|n| n > limit) {
             return Err(ContentError::TooLarge(limit));
@@ -207,12 +207,12 @@ impl Servers {
     }
 
     /// Deletes the mission `file`; refused while the rotation names it (in a directory
-    /// shared by every server of the game, see [`Servers::guard_shared`]).
+    /// shared by every server of the game, see [`Content::guard_shared`]).
     pub async fn delete_mission(
         &self,
         server: &Server,
         file: &str,
-        may_change_shared: bool,
+        authority: Authority,
     ) -> Result<(), ContentError> {
         let file = &crate::names::nfc(file);
         let located = self.content_dir(server, ContentKind::Missions).await?;
@@ -231,8 +231,7 @@ impl Servers {
                 .unwrap_or_default();
             return Err(ContentError::InUse(format!("The mission {name}"), setting));
         }
-        self.guard_shared(server, &located, file, may_change_shared)
-            .await?;
+        self.guard_shared(server, &located, file, authority).await?;
         let (root, relative, dir, name) = (
             located.root.clone(),
             located.relative.clone(),

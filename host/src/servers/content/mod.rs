@@ -4,12 +4,14 @@
 //!
 //! The adapter names the directories and the settings that select entries; the host lists,
 //! stores and deletes files there (beneath the game's root through [`crate::files`], see
-//! [`files`]) and changes the selecting settings only through [`Servers::update_settings`],
-//! so the schema and the adapter's `validate` judge every change. Changed settings apply at the next start. This
-//! module knows no game.
+//! [`files`]) and changes the selecting settings only through
+//! [`Settings::update`](super::settings::Settings::update), so the schema and the adapter's
+//! `validate` judge every change. Changed settings apply at the next start. This module knows
+//! no game.
 //!
-//! Layout: `names` (name rules), `files` (blocking file work), `selection` (the selecting
-//! settings as JSON), `missions` and `mods` (the operations).
+//! [`Content`] owns the operations; it is reached as [`Servers::content`]. Layout: `names`
+//! (name rules), `files` (blocking file work), `selection` (the selecting settings as JSON),
+//! `missions` and `mods` (the operations).
 
 pub mod files;
 pub mod missions;
@@ -23,9 +25,12 @@ use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use super::{Servers, ServersError};
-use crate::adapters::model::{ContentDir, ContentKind, EntryKind, FieldKind};
+use super::settings::SettingsError;
+use super::{Authority, Servers, UnknownAdapter, Unreadable};
+use crate::adapters::model::{ContentDir, ContentKind, EntryKind, FieldError, FieldKind};
 use crate::adapters::{AdapterError, LoadedAdapter};
+use crate::secrets::SecretError;
+use crate::store::StoreError;
 use crate::store::servers::Server;
 
 /// Default largest mission upload: 512 MiB.
@@ -37,9 +42,25 @@ pub const APPLIES: &str = "Changed settings take effect at the next start of the
 /// Why a content operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ContentError {
-    /// A server-level failure (store, adapter, settings refused by schema or adapter).
+    /// The database failed.
     #[error(transparent)]
-    Servers(#[from] ServersError),
+    Store(#[from] StoreError),
+    /// The adapter failed or refused.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The server's adapter is no longer installed.
+    #[error(transparent)]
+    UnknownAdapter(#[from] UnknownAdapter),
+    /// A stored secret could not be opened.
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
+    /// The stored settings no longer fit the adapter's schema; every problem, by field.
+    #[error("the settings are invalid ({} problem(s))", .0.len())]
+    InvalidSettings(Vec<FieldError>),
+    /// The change of a selecting setting was refused (by the schema, the adapter or the
+    /// caller's authority) or failed.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// The adapter lacks the capability (or declares no directory of that kind).
     #[error("the adapter does not support `{0}`")]
     Unsupported(&'static str),
@@ -57,7 +78,7 @@ pub enum ContentError {
     InvalidName(String),
     /// Values of the request break rules, by field.
     #[error("invalid values ({} problem(s))", .0.len())]
-    Invalid(Vec<crate::adapters::model::FieldError>),
+    Invalid(Vec<FieldError>),
     /// No such entry.
     #[error("no {0}")]
     NotFound(String),
@@ -92,9 +113,12 @@ impl ContentError {
     }
 }
 
-impl From<AdapterError> for ContentError {
-    fn from(e: AdapterError) -> Self {
-        ContentError::Servers(ServersError::Adapter(e))
+impl From<Unreadable> for ContentError {
+    fn from(e: Unreadable) -> Self {
+        match e {
+            Unreadable::Secrets(e) => ContentError::Secrets(e),
+            Unreadable::Invalid(errors) => ContentError::InvalidSettings(errors),
+        }
     }
 }
 
@@ -124,15 +148,28 @@ impl Located {
     }
 }
 
-impl Servers {
+/// The user-managed content of every server (see the module's text). Cheap to clone.
+#[derive(Clone)]
+pub struct Content {
+    servers: Servers,
+}
+
+impl Content {
+    pub(super) fn new(servers: Servers) -> Self {
+        Content { servers }
+    }
+
     /// The largest mission upload accepted, in bytes.
     pub fn upload_limit(&self) -> u64 {
-        self.inner.upload_limit.load(Ordering::Relaxed)
+        self.servers.inner.upload_limit.load(Ordering::Relaxed)
     }
 
     /// Sets the largest mission upload accepted (default [`DEFAULT_UPLOAD_LIMIT`]).
     pub fn set_upload_limit(&self, bytes: u64) {
-        self.inner.upload_limit.store(bytes, Ordering::Relaxed);
+        self.servers
+            .inner
+            .upload_limit
+            .store(bytes, Ordering::Relaxed);
     }
 
     /// The server's content directory of `kind`: 409-style [`ContentError::Unsupported`]
@@ -142,18 +179,15 @@ impl Servers {
         server: &Server,
         kind: ContentKind,
     ) -> Result<Located, ContentError> {
-        let adapter = self
-            .inner
-            .adapters
-            .get(&server.adapter_id)
-            .ok_or_else(|| ServersError::UnknownAdapter(server.adapter_id.clone()))?;
+        let inner = &self.servers.inner;
+        let adapter = inner.adapter_of(server)?;
         let capability = kind.capability();
         if !adapter.description.has(capability) {
             return Err(ContentError::Unsupported(capability));
         }
-        let typed = self.typed_settings(&adapter, server)?;
-        let dirs = self
-            .with_adapter(&adapter, move |session| session.content_dirs(&typed))
+        let typed = inner.typed_settings(&adapter, server)?;
+        let dirs = inner
+            .call(&adapter, move |session| session.content_dirs(&typed))
             .await?;
         let dir = dirs
             .into_iter()
@@ -173,7 +207,7 @@ impl Servers {
                 }
             )));
         }
-        let server_dirs = self.dirs(server);
+        let server_dirs = inner.dirs(server);
         let path = server_dirs
             .resolve(&dir.dir)
             .map_err(|e| ContentError::Outside(e.to_string()))?;
@@ -191,7 +225,7 @@ impl Servers {
 
     /// Guards a change of the entry `file` in a directory the adapter keeps in the game's
     /// shared runtime (a directory in the server's own instance directory needs no guard):
-    /// only callers that `may_change_shared` (administrators) change it, and every other
+    /// only administrators (by `authority`) change it, and every other
     /// server of the game whose selection names the entry is consulted — a file in use is
     /// neither replaced nor deleted (an upload of a new file replaces nothing).
     pub async fn guard_shared(
@@ -199,13 +233,13 @@ impl Servers {
         server: &Server,
         located: &Located,
         file: &str,
-        may_change_shared: bool,
+        authority: Authority,
     ) -> Result<(), ContentError> {
         if located.dir.dir.root != crate::adapters::model::Root::Runtime {
             return Ok(());
         }
         let kind = located.dir.kind;
-        if !may_change_shared {
+        if authority != Authority::Administrator {
             return Err(ContentError::Shared(kind.capability()));
         }
         let (root, relative, entry) = (
@@ -224,11 +258,11 @@ impl Servers {
             return Ok(());
         };
         let others = self
+            .servers
             .inner
             .store
             .call(|conn| crate::store::servers::list(conn))
-            .await
-            .map_err(ServersError::from)?;
+            .await?;
         for other in others {
             if other.id == server.id || other.adapter_id != server.adapter_id {
                 continue;
@@ -250,7 +284,8 @@ impl Servers {
     }
 
     /// Sets the one setting `key` to `value`, keeping every other setting (secrets
-    /// included), through [`Servers::update_settings`]: checked by the schema and the
+    /// included), through [`Settings::update`](super::settings::Settings::update): checked
+    /// by the schema and the
     /// adapter, applied at the next start, with `authority`'s limits.
     pub async fn set_setting(
         &self,
@@ -258,7 +293,7 @@ impl Servers {
         adapter: &LoadedAdapter,
         key: &str,
         value: Value,
-        authority: super::Authority,
+        authority: Authority,
     ) -> Result<Server, ContentError> {
         let mut object = server.settings.as_object().cloned().unwrap_or_default();
         // Left out, a secret keeps its stored value; sent back sealed it would not.
@@ -269,7 +304,9 @@ impl Servers {
         }
         object.insert(key.to_string(), value);
         Ok(self
-            .update_settings(server, Value::Object(object), authority)
+            .servers
+            .settings()
+            .update(server, Value::Object(object), authority)
             .await?)
     }
 }

@@ -6,10 +6,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Content;
 use super::selection;
 use super::{APPLIES, ContentError, Located, files};
 use crate::adapters::model::{ContentKind, FieldError};
-use crate::servers::{Authority, Servers};
+use crate::servers::Authority;
 use crate::store::servers::Server;
 
 /// One mod: a folder present, or a name enabled whose folder is missing.
@@ -51,7 +52,7 @@ pub struct Mods {
     pub note: String,
 }
 
-impl Servers {
+impl Content {
     /// The mod folders, the load order and the Workshop items.
     pub async fn mods(&self, server: &Server) -> Result<Mods, ContentError> {
         let located = self.content_dir(server, ContentKind::Mods).await?;
@@ -79,7 +80,7 @@ impl Servers {
             located.relative.clone(),
             located.dir.clone(),
         );
-        let runtime = self.dirs(server).runtime;
+        let runtime = self.servers.inner.dirs(server).runtime;
         let folders =
             tokio::task::spawn_blocking(move || match files::open_dir(&root, &relative, false)? {
                 Some(opened) => files::list_folders(&opened, &dir),
