@@ -9,6 +9,7 @@ mod api_servers;
 mod arma3;
 mod bans;
 mod cli;
+mod contract_versions;
 mod demo;
 mod dropin;
 mod host_restart;

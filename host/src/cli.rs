@@ -285,8 +285,17 @@ fn check(file: &Path, sandbox: &SandboxArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "ok: {} {} — {}", d.id, d.version, d.name)?;
     writeln!(out, "  {}", d.summary)?;
-    if let Some(app) = d.steam_app_id {
-        writeln!(out, "  steam app: {app}")?;
+    writeln!(out, "  contract: garrison:adapter@{}", adapter.contract())?;
+    match &d.runtime {
+        garrison::adapters::model::RuntimeSource::None => {
+            writeln!(out, "  game files: none needed")?
+        }
+        garrison::adapters::model::RuntimeSource::Steamcmd { app_id } => {
+            writeln!(out, "  game files: SteamCMD, app {app_id}")?
+        }
+        garrison::adapters::model::RuntimeSource::ByHand { instructions } => {
+            writeln!(out, "  game files: installed by hand. {instructions}")?
+        }
     }
     writeln!(out, "  capabilities: {}", d.capabilities.join(", "))?;
     writeln!(out, "  sha256: {}", adapter.sha256)?;

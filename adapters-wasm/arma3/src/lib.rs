@@ -52,7 +52,7 @@ impl Adapter for Arma3 {
                       BattlEye configuration, reads the RPT log, and manages players, bans and \
                       chat over BattlEye RCon."
                 .to_string(),
-            steam_app_id: Some(SERVER_APP_ID),
+            runtime: RuntimeSource::Steamcmd(SERVER_APP_ID),
             capabilities: Capabilities::LOGS
                 | Capabilities::RCON
                 | Capabilities::PLAYERS

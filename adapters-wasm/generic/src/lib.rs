@@ -41,7 +41,7 @@ impl Adapter for Generic {
                       optional pattern tells when it is ready, and it is stopped with SIGTERM \
                       then SIGKILL. No remote console."
                 .to_string(),
-            steam_app_id: None,
+            runtime: RuntimeSource::None,
             capabilities: Capabilities::LOGS | Capabilities::READY_DETECTION,
         }
     }

@@ -57,7 +57,7 @@ impl Adapter for L4d2 {
                       the day and game log folder in it, reads the console and the game log, \
                       and manages players, bans, chat and maps over Source RCON."
                 .to_string(),
-            steam_app_id: Some(SERVER_APP_ID),
+            runtime: RuntimeSource::Steamcmd(SERVER_APP_ID),
             capabilities: Capabilities::LOGS
                 | Capabilities::RCON
                 | Capabilities::PLAYERS

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
-use crate::bindings::exports::garrison::adapter::{config, lifecycle, logs, metadata, rcon};
+use crate::bindings::exports::garrison::adapter::{config, files, lifecycle, logs, metadata, rcon};
 use crate::bindings::garrison::adapter::types::{AdapterError, Context, Setting};
 use crate::{Adapter, LogParser, RconSession, Settings};
 
@@ -18,6 +18,20 @@ pub struct Export<A>(PhantomData<A>);
 impl<A: Adapter> metadata::Guest for Export<A> {
     fn describe() -> metadata::Description {
         A::describe()
+    }
+}
+
+impl<A: Adapter> files::Guest for Export<A> {
+    fn state_paths(settings: Vec<Setting>) -> Result<Vec<files::StatePath>, AdapterError> {
+        A::state_paths(&Settings::new(settings))
+    }
+
+    fn backup_plan(settings: Vec<Setting>) -> Result<files::BackupSpec, AdapterError> {
+        A::backup_plan(&Settings::new(settings))
+    }
+
+    fn ports(settings: Vec<Setting>) -> Result<Vec<files::PortUse>, AdapterError> {
+        A::ports(&Settings::new(settings))
     }
 }
 

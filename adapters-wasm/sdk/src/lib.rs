@@ -3,7 +3,9 @@
 //! An adapter is a WebAssembly component that teaches Garrison one game. With this crate an
 //! adapter author writes plain Rust: implement [`Adapter`] (and, for games with a log format or
 //! a remote console, [`LogParser`] and [`RconSession`]), then call [`export_adapter!`] once.
-//! The WIT bindings are generated here, once, from `wit/` at the repository root; adapters never
+//! The WIT bindings (`garrison:adapter@0.2.0`) are generated here, once, from the copy of the
+//! contract this crate carries (`sdk/wit/`, kept identical to the repository's `wit/` by a
+//! test), so the crate builds anywhere, outside this repository too; adapters never
 //! run `wit-bindgen` themselves.
 //!
 //! Everything an adapter does is pure: it returns plans and parses what the host hands it. The
@@ -30,14 +32,14 @@ pub use settings::Settings;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "game-adapter",
-        path: "../../wit",
+        path: "wit",
         pub_export_macro: true,
         export_macro_name: "export_game_adapter",
         default_bindings_module: "garrison_adapter_sdk::bindings",
     });
 }
 
-pub use bindings::exports::garrison::adapter::{config, lifecycle, logs, metadata, rcon};
+pub use bindings::exports::garrison::adapter::{config, files, lifecycle, logs, metadata, rcon};
 pub use bindings::garrison::adapter::types::{
     AdapterError, Context, PathRef, Root, Setting, SettingValue,
 };
@@ -48,6 +50,7 @@ pub mod prelude {
         ChoiceOption, Column, ColumnKind, Field, FieldError, FieldKind, IntegerRange, ListOptions,
         RenderedFile, TextOptions,
     };
+    pub use crate::files::{BackupSpec, BackupStep, PortUse, Protocol, StatePath};
     pub use crate::lifecycle::{
         ContentDir, ContentKind, ContentSelection, EntryKind, InstallStep, LaunchSpec, Signal,
         SteamAccount, SteamLogin, SteamcmdApp, StopSpec, StopStep, WorkshopItem,
@@ -57,7 +60,7 @@ pub mod prelude {
         LogRecord, LogSource, MapChange, MapPhase, MetricSample, Parsed, PlayerIdentity,
         PlayerLeft, PlayerRef, Timestamp,
     };
-    pub use crate::metadata::{Capabilities, Description};
+    pub use crate::metadata::{Capabilities, Description, RuntimeSource};
     pub use crate::rcon::{
         BanEntry, BanRequest, BanTarget, CommandFailure, CommandReply, Connection, Player,
         SessionEvent, Transport,
@@ -122,7 +125,24 @@ pub trait Adapter: 'static {
     fn content_dirs(_settings: &Settings) -> Result<Vec<ContentDir>, AdapterError> {
         Ok(Vec::new())
     }
-    /// Logs to tail; by default the process's console output.
+    /// What holds a server's state, for backups; by default nothing named, which means the
+    /// whole instance directory.
+    fn state_paths(_settings: &Settings) -> Result<Vec<StatePath>, AdapterError> {
+        Ok(Vec::new())
+    }
+    /// RCon commands and waits around a backup of a running server; by default none.
+    fn backup_plan(_settings: &Settings) -> Result<BackupSpec, AdapterError> {
+        Ok(BackupSpec {
+            before: Vec::new(),
+            after: Vec::new(),
+        })
+    }
+    /// Every port a server listens on (derived ones included); by default none named.
+    fn ports(_settings: &Settings) -> Result<Vec<PortUse>, AdapterError> {
+        Ok(Vec::new())
+    }
+    /// Logs to tail, exactly these: by default the process's console output. An adapter
+    /// that names a log file and also wants the console stored must name both.
     fn log_sources(_settings: &Settings) -> Result<Vec<LogSource>, AdapterError> {
         Ok(vec![LogSource {
             name: "console".to_string(),
@@ -330,6 +350,41 @@ macro_rules! export_adapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_carried_contract_is_the_repositorys() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = here.join("../../wit");
+        let mut names: Vec<_> = std::fs::read_dir(&repo)
+            .expect("the repository's wit/")
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .filter(|n| n.to_string_lossy().ends_with(".wit"))
+            .collect();
+        names.sort();
+        assert!(!names.is_empty());
+        for name in &names {
+            let theirs = std::fs::read(repo.join(name)).expect("repository file");
+            let ours = std::fs::read(here.join("wit").join(name))
+                .unwrap_or_else(|e| panic!("sdk/wit/{}: {e}", name.to_string_lossy()));
+            assert!(
+                theirs == ours,
+                "sdk/wit/{0} differs from wit/{0}: copy it over",
+                name.to_string_lossy()
+            );
+        }
+        let carried = std::fs::read_dir(here.join("wit"))
+            .expect("sdk/wit/")
+            .filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".wit"))
+            })
+            .count();
+        assert_eq!(
+            carried,
+            names.len(),
+            "sdk/wit/ carries a file wit/ does not have"
+        );
+    }
 
     #[test]
     fn levels_are_guessed_from_words_in_any_case() {

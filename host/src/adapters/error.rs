@@ -73,13 +73,21 @@ impl AdapterError {
     }
 }
 
-impl From<super::bindings::v0_1::garrison::adapter::types::AdapterError> for AdapterError {
-    fn from(e: super::bindings::v0_1::garrison::adapter::types::AdapterError) -> Self {
-        use super::bindings::v0_1::garrison::adapter::types::AdapterError as Wit;
-        match e {
-            Wit::Unsupported(capability) => AdapterError::Unsupported(capability),
-            Wit::Invalid(message) => AdapterError::Rejected(message),
-            Wit::Failed(message) => AdapterError::Failed(message),
+/// The adapter's own error, in each contract version.
+macro_rules! from_wit {
+    ($v:ident) => {
+        impl From<super::bindings::$v::garrison::adapter::types::AdapterError> for AdapterError {
+            fn from(e: super::bindings::$v::garrison::adapter::types::AdapterError) -> Self {
+                use super::bindings::$v::garrison::adapter::types::AdapterError as Wit;
+                match e {
+                    Wit::Unsupported(capability) => AdapterError::Unsupported(capability),
+                    Wit::Invalid(message) => AdapterError::Rejected(message),
+                    Wit::Failed(message) => AdapterError::Failed(message),
+                }
+            }
         }
-    }
+    };
 }
+
+from_wit!(v0_1);
+from_wit!(v0_2);

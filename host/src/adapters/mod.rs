@@ -34,6 +34,7 @@ use std::sync::{Arc, RwLock};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
+pub use bindings::ContractVersion;
 pub use cache::sha256_hex;
 pub use engine::{MAX_INSTANCES_OPTION, SandboxConfig};
 pub use error::AdapterError;
@@ -42,7 +43,6 @@ pub use rcon_session::RconSession;
 pub use registry::{LoadedAdapter, Origin};
 pub use session::{AdapterSession, MAX_OUTPUT_BYTES, MAX_OUTPUT_ITEMS};
 
-use bindings::v0_1::{GameAdapter, GameAdapterPre};
 use engine::{CallGuard, EpochTicker};
 use registry::Registry;
 use sandbox::Sandbox;
@@ -88,7 +88,7 @@ impl AdapterRuntime {
         // WASI is linked so that components built by ordinary toolchains instantiate, but
         // every store's WASI context is empty: nothing to open, nothing to connect to.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(runtime)?;
-        GameAdapter::add_to_linker::<Sandbox, Sandbox>(&mut linker, |s| s).map_err(runtime)?;
+        bindings::add_to_linker(&mut linker).map_err(runtime)?;
         let ticker = EpochTicker::start(engine.clone())
             .map_err(|e| AdapterError::Runtime(format!("cannot start the epoch thread: {e}")))?;
         let cache = cache::ComponentCache::new(cache_dir, &engine);
@@ -139,9 +139,10 @@ impl AdapterRuntime {
                 root_cause(&e)
             ))
         })?;
-        let pre = GameAdapterPre::new(pre).map_err(|e| {
+        let pre = bindings::Pre::new(pre).map_err(|e| {
             AdapterError::Load(format!(
-                "the component does not implement the garrison:adapter/game-adapter@0.1.0 world: {}",
+                "the component implements no garrison:adapter/game-adapter world this host \
+                 serves (0.2.0 or 0.1.0): {}",
                 root_cause(&e)
             ))
         })?;
@@ -154,6 +155,7 @@ impl AdapterRuntime {
                 version: String::new(),
                 summary: String::new(),
                 steam_app_id: None,
+                runtime: model::RuntimeSource::None,
                 capabilities: Vec::new(),
             },
             Vec::new(),

@@ -5,10 +5,9 @@ use std::collections::{HashMap, VecDeque};
 
 use wasmtime::component::ResourceAny;
 
-use super::bindings::v0_1::exports::garrison::adapter::logs;
-use super::bindings::v0_1::garrison::adapter::types;
+use super::bindings::versioned;
 use super::error::AdapterError;
-use super::model::{self, ParsedEntry, Setting};
+use super::model::{ParsedEntry, Setting};
 use super::session::{AdapterSession, check_bytes, check_items};
 
 /// A server's log parser: the adapter's `logs.parser` resource inside its own session.
@@ -21,8 +20,8 @@ use super::session::{AdapterSession, check_bytes, check_items};
 /// settings on the next call.
 pub struct LogParser {
     session: AdapterSession,
-    /// In the contract's shape: converted once, passed again whenever the parser is re-created.
-    settings: Vec<types::Setting>,
+    /// Passed again whenever the parser is re-created.
+    settings: Vec<Setting>,
     parser: Option<(ResourceAny, u64)>,
     /// Lines fed but not yet covered by a record, per source.
     pending: HashMap<String, VecDeque<String>>,
@@ -55,7 +54,6 @@ impl std::error::Error for FeedError {}
 impl LogParser {
     /// Creates a parser for a server with `settings`, in a session of its own.
     pub fn new(mut session: AdapterSession, settings: Vec<Setting>) -> Result<Self, AdapterError> {
-        let settings = model::to_wit(&settings);
         let resource = session.create_parser(&settings)?;
         let generation = session.generation();
         Ok(LogParser {
@@ -102,11 +100,25 @@ impl LogParser {
         }
         let batch = std::mem::take(&mut self.batch);
         let result = self.resource().and_then(|parser| {
+            let pending = self.pending.entry(source.to_string()).or_default();
             self.session.call(|api, store| {
-                api.garrison_adapter_logs()
+                versioned!(api, |a, v| a
+                    .garrison_adapter_logs()
                     .parser()
                     .call_feed(store, parser, source, &batch)
-            })
+                    .map(|parsed| {
+                        check_parsed(
+                            parsed.records.len(),
+                            parsed.events.len(),
+                            parsed
+                                .records
+                                .iter()
+                                .map(|r| r.text.as_ref().map_or(0, String::len))
+                                .sum(),
+                        )
+                        .and_then(|()| parsed.into_entries(pending).map_err(AdapterError::Contract))
+                    }))
+            })?
         });
         self.batch = batch;
         self.settle(source, result)
@@ -115,30 +127,41 @@ impl LogParser {
     /// Releases what the parser holds back for `source`.
     pub fn flush(&mut self, source: &str) -> Result<Vec<ParsedEntry>, FeedError> {
         let result = self.resource().and_then(|parser| {
+            let pending = self.pending.entry(source.to_string()).or_default();
             self.session.call(|api, store| {
-                api.garrison_adapter_logs()
+                versioned!(api, |a, v| a
+                    .garrison_adapter_logs()
                     .parser()
                     .call_flush(store, parser, source)
-            })
+                    .map(|parsed| {
+                        check_parsed(
+                            parsed.records.len(),
+                            parsed.events.len(),
+                            parsed
+                                .records
+                                .iter()
+                                .map(|r| r.text.as_ref().map_or(0, String::len))
+                                .sum(),
+                        )
+                        .and_then(|()| parsed.into_entries(pending).map_err(AdapterError::Contract))
+                    }))
+            })?
         });
         self.settle(source, result)
     }
 
-    /// Checks an answer and turns it into entries; on any failure, hands back the uncovered
-    /// lines of `source` as plain entries.
+    /// Passes the entries on; on any failure, hands back the uncovered lines of `source` as
+    /// plain entries.
     fn settle(
         &mut self,
         source: &str,
-        result: Result<logs::Parsed, AdapterError>,
+        result: Result<Vec<ParsedEntry>, AdapterError>,
     ) -> Result<Vec<ParsedEntry>, FeedError> {
-        let pending = self.pending.entry(source.to_string()).or_default();
-        let error = match result.and_then(|parsed| {
-            check_parsed(&parsed)?;
-            model::parsed_entries(parsed, pending).map_err(AdapterError::Contract)
-        }) {
+        let error = match result {
             Ok(entries) => return Ok(entries),
             Err(error) => error,
         };
+        let pending = self.pending.entry(source.to_string()).or_default();
         Err(FeedError {
             error,
             unparsed: pending.drain(..).map(ParsedEntry::plain).collect(),
@@ -166,15 +189,10 @@ impl Drop for LogParser {
     }
 }
 
-fn check_parsed(parsed: &logs::Parsed) -> Result<(), AdapterError> {
-    check_items("log records", parsed.records.len())?;
-    check_items("log events", parsed.events.len())?;
-    check_bytes(
-        "log records",
-        parsed
-            .records
-            .iter()
-            .map(|r| r.text.as_ref().map_or(0, String::len))
-            .sum(),
-    )
+/// Checks the size of a parser's answer: `records` and `events` counted, `text_bytes` the
+/// replacement texts' length.
+fn check_parsed(records: usize, events: usize, text_bytes: usize) -> Result<(), AdapterError> {
+    check_items("log records", records)?;
+    check_items("log events", events)?;
+    check_bytes("log records", text_bytes)
 }

@@ -7,6 +7,7 @@
 
 use wasmtime::component::ResourceAny;
 
+use super::bindings::versioned;
 use super::error::AdapterError;
 use super::model::SessionEvent;
 use super::session::{AdapterSession, MAX_OUTPUT_BYTES, check_items};
@@ -26,9 +27,10 @@ impl RconSession {
         now_ms: u64,
     ) -> Result<Self, AdapterError> {
         let resource = session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
-                .call_constructor(store, password, now_ms)
+                .call_constructor(store, password, now_ms))
         })?;
         Ok(RconSession {
             generation: session.generation(),
@@ -51,9 +53,11 @@ impl RconSession {
     pub fn receive(&mut self, data: &[u8], now_ms: u64) -> Result<Vec<SessionEvent>, AdapterError> {
         let resource = self.live()?;
         let events = self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
                 .call_receive(store, resource, data, now_ms)
+                .map(convert_events))
         })?;
         events_out(events)
     }
@@ -62,9 +66,11 @@ impl RconSession {
     pub fn tick(&mut self, now_ms: u64) -> Result<Vec<SessionEvent>, AdapterError> {
         let resource = self.live()?;
         let events = self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
                 .call_tick(store, resource, now_ms)
+                .map(convert_events))
         })?;
         events_out(events)
     }
@@ -73,9 +79,10 @@ impl RconSession {
     pub fn transmit(&mut self, now_ms: u64) -> Result<Vec<Vec<u8>>, AdapterError> {
         let resource = self.live()?;
         let packets = self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
-                .call_transmit(store, resource, now_ms)
+                .call_transmit(store, resource, now_ms))
         })?;
         check_items("packets", packets.len())?;
         let bytes: usize = packets.iter().map(Vec::len).sum();
@@ -90,20 +97,23 @@ impl RconSession {
     /// Queues a console command; returns its id.
     pub fn command(&mut self, text: &str, now_ms: u64) -> Result<u32, AdapterError> {
         let resource = self.live()?;
-        Ok(self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+        self.session.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
                 .call_command(store, resource, text, now_ms)
-        })??)
+                .map(|r| r.map_err(AdapterError::from)))
+        })?
     }
 
     /// When `tick` should next run.
     pub fn next_wakeup(&mut self) -> Result<Option<u64>, AdapterError> {
         let resource = self.live()?;
         self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
-                .call_next_wakeup(store, resource)
+                .call_next_wakeup(store, resource))
         })
     }
 
@@ -111,9 +121,10 @@ impl RconSession {
     pub fn dropped(&mut self) -> Result<u64, AdapterError> {
         let resource = self.live()?;
         self.session.call(|api, store| {
-            api.garrison_adapter_rcon()
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
                 .session()
-                .call_dropped(store, resource)
+                .call_dropped(store, resource))
         })
     }
 }
@@ -126,9 +137,12 @@ impl Drop for RconSession {
     }
 }
 
-fn events_out(
-    events: Vec<super::bindings::v0_1::exports::garrison::adapter::rcon::SessionEvent>,
-) -> Result<Vec<SessionEvent>, AdapterError> {
+/// A session's events in the host's types (each version's own type converts).
+fn convert_events<E: Into<SessionEvent>>(events: Vec<E>) -> Vec<SessionEvent> {
+    events.into_iter().map(Into::into).collect()
+}
+
+fn events_out(events: Vec<SessionEvent>) -> Result<Vec<SessionEvent>, AdapterError> {
     check_items("session events", events.len())?;
-    Ok(events.into_iter().map(Into::into).collect())
+    Ok(events)
 }

@@ -12,9 +12,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::bindings::v0_1::GameAdapterPre;
+use super::bindings::{ContractVersion, Pre};
 use super::model::{Description, Field, FieldKind};
-use super::sandbox::Sandbox;
 
 /// Where an adapter came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -41,7 +40,7 @@ pub struct LoadedAdapter {
     /// SHA-256 of the component file.
     pub sha256: String,
     id: Arc<str>,
-    pre: GameAdapterPre<Sandbox>,
+    pre: Pre,
 }
 
 impl std::fmt::Debug for LoadedAdapter {
@@ -60,7 +59,7 @@ impl LoadedAdapter {
         schema: Vec<Field>,
         origin: Origin,
         sha256: String,
-        pre: GameAdapterPre<Sandbox>,
+        pre: Pre,
     ) -> Self {
         LoadedAdapter {
             id: Arc::from(description.id.as_str()),
@@ -72,8 +71,13 @@ impl LoadedAdapter {
         }
     }
 
-    pub(super) fn pre(&self) -> &GameAdapterPre<Sandbox> {
+    pub(super) fn pre(&self) -> &Pre {
         &self.pre
+    }
+
+    /// The contract version the component was built against.
+    pub fn contract(&self) -> ContractVersion {
+        self.pre.version()
     }
 
     pub(super) fn id_arc(&self) -> Arc<str> {

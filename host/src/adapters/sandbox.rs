@@ -11,8 +11,6 @@ use wasmtime::component::{HasData, ResourceTable};
 use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::v0_1::garrison::adapter::{log, types};
-
 /// Diagnostic lines an instance may log in a burst before it is throttled.
 const LOG_BURST: f64 = 50.0;
 /// Lines per second an instance may log once its burst is spent.
@@ -70,21 +68,48 @@ impl HasData for Sandbox {
     type Data<'a> = &'a mut Sandbox;
 }
 
-impl types::Host for Sandbox {}
+/// The host end of the `log` import, in each contract version (the same function in all).
+macro_rules! log_import {
+    ($v:ident) => {
+        impl super::bindings::$v::garrison::adapter::types::Host for Sandbox {}
 
-impl log::Host for Sandbox {
-    fn log(&mut self, level: log::Level, message: String) {
+        impl super::bindings::$v::garrison::adapter::log::Host for Sandbox {
+            fn log(
+                &mut self,
+                level: super::bindings::$v::garrison::adapter::log::Level,
+                message: String,
+            ) {
+                use super::bindings::$v::garrison::adapter::log::Level;
+                let level = match level {
+                    Level::Trace => tracing::Level::TRACE,
+                    Level::Debug => tracing::Level::DEBUG,
+                    Level::Info => tracing::Level::INFO,
+                    Level::Warn => tracing::Level::WARN,
+                    Level::Error => tracing::Level::ERROR,
+                };
+                self.diagnostic(level, &message);
+            }
+        }
+    };
+}
+
+log_import!(v0_1);
+log_import!(v0_2);
+
+impl Sandbox {
+    /// One diagnostic line from the adapter, rate-limited and cut to length.
+    fn diagnostic(&mut self, level: tracing::Level, message: &str) {
         if !self.log.admit() {
             return;
         }
-        let message = truncate(&message, LOG_LINE_MAX);
+        let message = truncate(message, LOG_LINE_MAX);
         let adapter = &*self.adapter;
         match level {
-            log::Level::Trace => tracing::trace!(adapter, "{message}"),
-            log::Level::Debug => tracing::debug!(adapter, "{message}"),
-            log::Level::Info => tracing::info!(adapter, "{message}"),
-            log::Level::Warn => tracing::warn!(adapter, "{message}"),
-            log::Level::Error => tracing::error!(adapter, "{message}"),
+            tracing::Level::TRACE => tracing::trace!(adapter, "{message}"),
+            tracing::Level::DEBUG => tracing::debug!(adapter, "{message}"),
+            tracing::Level::INFO => tracing::info!(adapter, "{message}"),
+            tracing::Level::WARN => tracing::warn!(adapter, "{message}"),
+            _ => tracing::error!(adapter, "{message}"),
         }
     }
 }

@@ -15,9 +15,7 @@ use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
 use super::AdapterRuntime;
-use super::bindings::v0_1::GameAdapter;
-use super::bindings::v0_1::exports::garrison::adapter::config;
-use super::bindings::v0_1::garrison::adapter::types::Settings;
+use super::bindings::{Api, v0_2, versioned};
 use super::error::AdapterError;
 use super::model::{self, Context, Description, Field, FieldError, LaunchSpec, LogSource, Setting};
 use super::registry::LoadedAdapter;
@@ -39,7 +37,7 @@ pub struct AdapterSession {
 
 struct Live {
     store: Store<Sandbox>,
-    api: GameAdapter,
+    api: Api,
 }
 
 impl AdapterSession {
@@ -79,7 +77,7 @@ impl AdapterSession {
     /// there is none. Any error discards the instance.
     pub(super) fn call<R>(
         &mut self,
-        f: impl FnOnce(&GameAdapter, &mut Store<Sandbox>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Api, &mut Store<Sandbox>) -> wasmtime::Result<R>,
     ) -> Result<R, AdapterError> {
         let sandbox = self.runtime.sandbox_config();
         let ticks = sandbox.deadline_ticks();
@@ -142,19 +140,33 @@ impl AdapterSession {
 
     /// `metadata.describe`.
     pub fn describe(&mut self) -> Result<Description, AdapterError> {
-        let d = self.call(|api, store| api.garrison_adapter_metadata().call_describe(store))?;
+        let d: Description = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_metadata()
+                .call_describe(store)
+                .map(Into::into))
+        })?;
+        let runtime_text = match &d.runtime {
+            model::RuntimeSource::ByHand { instructions } => instructions.len(),
+            _ => 0,
+        };
         check_bytes(
             "description",
-            d.id.len() + d.name.len() + d.version.len() + d.summary.len(),
+            d.id.len() + d.name.len() + d.version.len() + d.summary.len() + runtime_text,
         )?;
-        Ok(d.into())
+        Ok(d)
     }
 
     /// `config.schema`, converted.
     pub fn schema(&mut self) -> Result<Vec<Field>, AdapterError> {
-        let fields = self.call(|api, store| api.garrison_adapter_config().call_schema(store))?;
+        let fields: Vec<Field> = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_config()
+                .call_schema(store)
+                .map(|fields| fields.into_iter().map(Field::from).collect()))
+        })?;
         check_items("schema fields", fields.len())?;
-        Ok(fields.into_iter().map(Field::from).collect())
+        Ok(fields)
     }
 
     /// `config.validate`: `Ok(Err(..))` carries the adapter's field errors.
@@ -162,16 +174,20 @@ impl AdapterSession {
         &mut self,
         settings: &[Setting],
     ) -> Result<Result<(), Vec<FieldError>>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let answer =
-            self.call(|api, store| api.garrison_adapter_config().call_validate(store, settings))?;
-        Ok(match answer {
-            Ok(()) => Ok(()),
-            Err(errors) => {
-                check_items("field errors", errors.len())?;
-                Err(errors.into_iter().map(FieldError::from).collect())
-            }
-        })
+        let answer: Result<(), Vec<FieldError>> = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_config()
+                    .call_validate(store, &settings)
+                    .map(|answer| {
+                        answer.map_err(|errors| errors.into_iter().map(FieldError::from).collect())
+                    })
+            })
+        })?;
+        if let Err(errors) = &answer {
+            check_items("field errors", errors.len())?;
+        }
+        Ok(answer)
     }
 
     /// `config.render`.
@@ -180,21 +196,27 @@ impl AdapterSession {
         ctx: &Context,
         settings: &[Setting],
     ) -> Result<Vec<model::RenderedFile>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let ctx = &ctx.into();
-        let files = self.call(|api, store| {
-            api.garrison_adapter_config()
-                .call_render(store, ctx, settings)
+        let files: Vec<model::RenderedFile> = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                let ctx: v::garrison::adapter::types::Context = ctx.into();
+                a.garrison_adapter_config()
+                    .call_render(store, &ctx, &settings)
+                    .map(|r| {
+                        r.map(|files| files.into_iter().map(Into::into).collect())
+                            .map_err(AdapterError::from)
+                    })
+            })
         })??;
         check_items("rendered files", files.len())?;
         check_bytes(
             "rendered files",
             files
                 .iter()
-                .map(|f: &config::RenderedFile| f.contents.len() + f.path.path.len())
+                .map(|f| f.contents.len() + f.path.path.len())
                 .sum(),
         )?;
-        Ok(files.into_iter().map(Into::into).collect())
+        Ok(files)
     }
 
     /// `lifecycle.launch`.
@@ -203,11 +225,14 @@ impl AdapterSession {
         ctx: &Context,
         settings: &[Setting],
     ) -> Result<LaunchSpec, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let ctx = &ctx.into();
-        let spec = self.call(|api, store| {
-            api.garrison_adapter_lifecycle()
-                .call_launch(store, ctx, settings)
+        let spec: LaunchSpec = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                let ctx: v::garrison::adapter::types::Context = ctx.into();
+                a.garrison_adapter_lifecycle()
+                    .call_launch(store, &ctx, &settings)
+                    .map(|r| r.map(Into::into).map_err(AdapterError::from))
+            })
         })??;
         check_items("launch arguments", spec.args.len() + spec.env.len())?;
         check_bytes(
@@ -220,7 +245,7 @@ impl AdapterSession {
                     .map(|(k, v)| k.len() + v.len())
                     .sum::<usize>(),
         )?;
-        Ok(spec.into())
+        Ok(spec)
     }
 
     /// `lifecycle.install-plan`.
@@ -228,24 +253,33 @@ impl AdapterSession {
         &mut self,
         settings: &[Setting],
     ) -> Result<Vec<model::InstallStep>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let steps = self.call(|api, store| {
-            api.garrison_adapter_lifecycle()
-                .call_install_plan(store, settings)
+        let steps: Vec<model::InstallStep> = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_lifecycle()
+                    .call_install_plan(store, &settings)
+                    .map(|r| {
+                        r.map(|steps| steps.into_iter().map(Into::into).collect())
+                            .map_err(AdapterError::from)
+                    })
+            })
         })??;
         check_items("install steps", steps.len())?;
-        Ok(steps.into_iter().map(Into::into).collect())
+        Ok(steps)
     }
 
     /// `lifecycle.stop-plan`.
     pub fn stop_plan(&mut self, settings: &[Setting]) -> Result<model::StopSpec, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let spec = self.call(|api, store| {
-            api.garrison_adapter_lifecycle()
-                .call_stop_plan(store, settings)
+        let spec: model::StopSpec = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_lifecycle()
+                    .call_stop_plan(store, &settings)
+                    .map(|r| r.map(Into::into).map_err(AdapterError::from))
+            })
         })??;
         check_items("stop steps", spec.steps.len())?;
-        Ok(spec.into())
+        Ok(spec)
     }
 
     /// `lifecycle.content-dirs`.
@@ -253,10 +287,16 @@ impl AdapterSession {
         &mut self,
         settings: &[Setting],
     ) -> Result<Vec<model::ContentDir>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let dirs = self.call(|api, store| {
-            api.garrison_adapter_lifecycle()
-                .call_content_dirs(store, settings)
+        let dirs: Vec<model::ContentDir> = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_lifecycle()
+                    .call_content_dirs(store, &settings)
+                    .map(|r| {
+                        r.map(|dirs| dirs.into_iter().map(Into::into).collect())
+                            .map_err(AdapterError::from)
+                    })
+            })
         })??;
         check_items("content directories", dirs.len())?;
         check_items(
@@ -279,7 +319,6 @@ impl AdapterSession {
                 })
                 .sum(),
         )?;
-        let dirs: Vec<model::ContentDir> = dirs.into_iter().map(Into::into).collect();
         for dir in &dirs {
             dir.check_against(&self.adapter.schema)
                 .map_err(AdapterError::Contract)?;
@@ -287,20 +326,107 @@ impl AdapterSession {
         Ok(dirs)
     }
 
-    /// `logs.sources`.
+    /// `logs.sources`, exactly as the adapter named them.
     pub fn log_sources(&mut self, settings: &[Setting]) -> Result<Vec<LogSource>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let sources =
-            self.call(|api, store| api.garrison_adapter_logs().call_sources(store, settings))??;
+        let sources: Vec<LogSource> = self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_logs()
+                    .call_sources(store, &settings)
+                    .map(|r| {
+                        r.map(|sources| sources.into_iter().map(Into::into).collect())
+                            .map_err(AdapterError::from)
+                    })
+            })
+        })??;
         check_items("log sources", sources.len())?;
-        Ok(sources.into_iter().map(Into::into).collect())
+        Ok(sources)
+    }
+
+    /// `files.state-paths`. A 0.1.0 component cannot say: its state is the whole instance
+    /// directory (an empty list).
+    pub fn state_paths(
+        &mut self,
+        settings: &[Setting],
+    ) -> Result<Vec<model::StatePath>, AdapterError> {
+        let paths: Vec<model::StatePath> = self.call(|api, store| match api {
+            Api::V0_1(_) => Ok(Ok(Vec::new())),
+            Api::V0_2(a) => {
+                let settings: Vec<v0_2::garrison::adapter::types::Setting> =
+                    model::to_wit(settings);
+                a.garrison_adapter_files()
+                    .call_state_paths(store, &settings)
+                    .map(|r| {
+                        r.map(|paths| paths.into_iter().map(Into::into).collect())
+                            .map_err(AdapterError::from)
+                    })
+            }
+        })??;
+        check_items("state paths", paths.len())?;
+        check_bytes(
+            "state paths",
+            paths
+                .iter()
+                .map(|p| p.path.path.len() + p.description.len())
+                .sum(),
+        )?;
+        Ok(paths)
+    }
+
+    /// `files.backup-plan`. A 0.1.0 component has no steps.
+    pub fn backup_plan(&mut self, settings: &[Setting]) -> Result<model::BackupPlan, AdapterError> {
+        let plan: model::BackupPlan = self.call(|api, store| match api {
+            Api::V0_1(_) => Ok(Ok(model::BackupPlan::default())),
+            Api::V0_2(a) => {
+                let settings: Vec<v0_2::garrison::adapter::types::Setting> =
+                    model::to_wit(settings);
+                a.garrison_adapter_files()
+                    .call_backup_plan(store, &settings)
+                    .map(|r| r.map(Into::into).map_err(AdapterError::from))
+            }
+        })??;
+        check_items("backup steps", plan.before.len() + plan.after.len())?;
+        for step in plan.before.iter().chain(&plan.after) {
+            if let model::BackupStep::RconCommand { command } = step {
+                check_command(command)?;
+            }
+        }
+        Ok(plan)
+    }
+
+    /// `files.ports`. For a 0.1.0 component, the values of its settings' `port` fields
+    /// (protocol unknown: listed as both).
+    pub fn ports(&mut self, settings: &[Setting]) -> Result<Vec<model::PortUse>, AdapterError> {
+        let ports: Option<Vec<model::PortUse>> = self.call(|api, store| match api {
+            Api::V0_1(_) => Ok(Ok(None)),
+            Api::V0_2(a) => {
+                let settings: Vec<v0_2::garrison::adapter::types::Setting> =
+                    model::to_wit(settings);
+                a.garrison_adapter_files()
+                    .call_ports(store, &settings)
+                    .map(|r| {
+                        r.map(|ports| Some(ports.into_iter().map(Into::into).collect()))
+                            .map_err(AdapterError::from)
+                    })
+            }
+        })??;
+        let ports = match ports {
+            Some(ports) => ports,
+            None => model::ports_from_settings(&self.adapter.schema, settings),
+        };
+        check_items("ports", ports.len())?;
+        check_bytes("ports", ports.iter().map(|p| p.purpose.len()).sum())?;
+        Ok(ports)
     }
 
     /// `rcon.session-transport`.
     pub fn rcon_transport(&mut self) -> Result<model::Transport, AdapterError> {
-        let t =
-            self.call(|api, store| api.garrison_adapter_rcon().call_session_transport(store))?;
-        Ok(t.into())
+        self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_session_transport(store)
+                .map(Into::into))
+        })
     }
 
     /// `rcon.endpoint`: none when RCon is off for these settings.
@@ -308,26 +434,41 @@ impl AdapterSession {
         &mut self,
         settings: &[Setting],
     ) -> Result<Option<model::Connection>, AdapterError> {
-        let settings = &model::to_wit(settings);
-        let c =
-            self.call(|api, store| api.garrison_adapter_rcon().call_endpoint(store, settings))??;
-        Ok(c.map(Into::into))
+        self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_rcon()
+                    .call_endpoint(store, &settings)
+                    .map(|r| r.map(|c| c.map(Into::into)).map_err(AdapterError::from))
+            })
+        })?
     }
 
     /// `rcon.players-command`.
     pub fn players_command(&mut self) -> Result<String, AdapterError> {
-        let c =
-            self.call(|api, store| api.garrison_adapter_rcon().call_players_command(store))??;
+        let c = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_players_command(store)
+                .map(|r| r.map_err(AdapterError::from)))
+        })??;
         check_command(&c)?;
         Ok(c)
     }
 
     /// `rcon.parse-players`.
     pub fn parse_players(&mut self, reply: &str) -> Result<Vec<model::Player>, AdapterError> {
-        let players =
-            self.call(|api, store| api.garrison_adapter_rcon().call_parse_players(store, reply))??;
+        let players: Vec<model::Player> = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_parse_players(store, reply)
+                .map(|r| {
+                    r.map(|players| players.into_iter().map(Into::into).collect())
+                        .map_err(AdapterError::from)
+                }))
+        })??;
         check_items("players", players.len())?;
-        Ok(players.into_iter().map(Into::into).collect())
+        Ok(players)
     }
 
     /// `rcon.kick-commands`.
@@ -336,10 +477,13 @@ impl AdapterSession {
         player: &model::Player,
         reason: &str,
     ) -> Result<Vec<String>, AdapterError> {
-        let player = player.clone().into();
         let c = self.call(|api, store| {
-            api.garrison_adapter_rcon()
-                .call_kick_commands(store, &player, reason)
+            versioned!(api, |a, v| {
+                let player = player.clone().into();
+                a.garrison_adapter_rcon()
+                    .call_kick_commands(store, &player, reason)
+                    .map(|r| r.map_err(AdapterError::from))
+            })
         })??;
         check_commands(&c)?;
         Ok(c)
@@ -350,10 +494,13 @@ impl AdapterSession {
         &mut self,
         request: &model::BanRequest,
     ) -> Result<Vec<String>, AdapterError> {
-        let request = request.clone().into();
         let c = self.call(|api, store| {
-            api.garrison_adapter_rcon()
-                .call_ban_commands(store, &request)
+            versioned!(api, |a, v| {
+                let request = request.clone().into();
+                a.garrison_adapter_rcon()
+                    .call_ban_commands(store, &request)
+                    .map(|r| r.map_err(AdapterError::from))
+            })
         })??;
         check_commands(&c)?;
         Ok(c)
@@ -361,10 +508,13 @@ impl AdapterSession {
 
     /// `rcon.unban-commands`.
     pub fn unban_commands(&mut self, entry: &model::BanEntry) -> Result<Vec<String>, AdapterError> {
-        let entry = entry.clone().into();
         let c = self.call(|api, store| {
-            api.garrison_adapter_rcon()
-                .call_unban_commands(store, &entry)
+            versioned!(api, |a, v| {
+                let entry = entry.clone().into();
+                a.garrison_adapter_rcon()
+                    .call_unban_commands(store, &entry)
+                    .map(|r| r.map_err(AdapterError::from))
+            })
         })??;
         check_commands(&c)?;
         Ok(c)
@@ -372,35 +522,55 @@ impl AdapterSession {
 
     /// `rcon.bans-command`.
     pub fn bans_command(&mut self) -> Result<String, AdapterError> {
-        let c = self.call(|api, store| api.garrison_adapter_rcon().call_bans_command(store))??;
+        let c = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_bans_command(store)
+                .map(|r| r.map_err(AdapterError::from)))
+        })??;
         check_command(&c)?;
         Ok(c)
     }
 
     /// `rcon.parse-bans`.
     pub fn parse_bans(&mut self, reply: &str) -> Result<Vec<model::BanEntry>, AdapterError> {
-        let bans =
-            self.call(|api, store| api.garrison_adapter_rcon().call_parse_bans(store, reply))??;
+        let bans: Vec<model::BanEntry> = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_parse_bans(store, reply)
+                .map(|r| {
+                    r.map(|bans| bans.into_iter().map(Into::into).collect())
+                        .map_err(AdapterError::from)
+                }))
+        })??;
         check_items("bans", bans.len())?;
-        Ok(bans.into_iter().map(Into::into).collect())
+        Ok(bans)
     }
 
     /// `rcon.say-command`.
     pub fn say_command(&mut self, message: &str) -> Result<String, AdapterError> {
-        let c =
-            self.call(|api, store| api.garrison_adapter_rcon().call_say_command(store, message))??;
+        let c = self.call(|api, store| {
+            versioned!(api, |a, v| a
+                .garrison_adapter_rcon()
+                .call_say_command(store, message)
+                .map(|r| r.map_err(AdapterError::from)))
+        })??;
         check_command(&c)?;
         Ok(c)
     }
 
     pub(super) fn create_parser(
         &mut self,
-        settings: &Settings,
+        settings: &[Setting],
     ) -> Result<ResourceAny, AdapterError> {
-        Ok(self.call(|api, store| {
-            api.garrison_adapter_logs()
-                .call_create_parser(store, settings)
-        })??)
+        self.call(|api, store| {
+            versioned!(api, |a, v| {
+                let settings: Vec<v::garrison::adapter::types::Setting> = model::to_wit(settings);
+                a.garrison_adapter_logs()
+                    .call_create_parser(store, &settings)
+                    .map(|r| r.map_err(AdapterError::from))
+            })
+        })?
     }
 
     pub(super) fn drop_resource(&mut self, resource: ResourceAny) {

@@ -8,6 +8,7 @@ fn description(id: &str, version: &str) -> Description {
         version: version.into(),
         summary: String::new(),
         steam_app_id: None,
+        runtime: crate::adapters::model::RuntimeSource::None,
         capabilities: Vec::new(),
     }
 }

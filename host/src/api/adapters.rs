@@ -10,7 +10,7 @@ use super::access::Admin;
 use super::extract::Path;
 use super::{ApiError, AppState};
 use crate::adapters::model::{Description, Field};
-use crate::adapters::{LoadedAdapter, Origin};
+use crate::adapters::{ContractVersion, LoadedAdapter, Origin};
 use crate::auth::Caller;
 
 /// One adapter in a list.
@@ -22,6 +22,8 @@ pub struct AdapterSummary {
     origin: Origin,
     /// SHA-256 of the component.
     sha256: String,
+    /// The contract version the component was built against (`garrison:adapter@…`).
+    contract: ContractVersion,
     /// Whether new servers of this id use this one (the highest version wins).
     active: bool,
 }
@@ -55,6 +57,7 @@ fn summary(adapter: &Arc<LoadedAdapter>, active: bool) -> AdapterSummary {
         description: adapter.description.clone(),
         origin: adapter.origin.clone(),
         sha256: adapter.sha256.clone(),
+        contract: adapter.contract(),
         active,
     }
 }

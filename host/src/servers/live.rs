@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Inner, Servers, UnknownAdapter, Unreadable};
 use crate::adapters::model::{GameEvent, LogLocation, LogSource};
-use crate::adapters::{AdapterError, AdapterSession, LogParser};
+use crate::adapters::{AdapterError, AdapterSession, ContractVersion, LogParser};
 use crate::store::StoreError;
 use crate::store::logs;
 use crate::store::players::{self, OnlinePlayer};
@@ -325,33 +325,37 @@ impl LiveSessions {
         let server_id = server.id;
         let dirs = inner.dirs(server);
         let console = console_log_path(&dirs.console());
-        let (declared, parser) = match inner.adapters.get(&server.adapter_id) {
+        let (declared, console_too, parser) = match inner.adapters.get(&server.adapter_id) {
             Some(adapter) => {
                 let typed = inner.typed_settings(&adapter, server)?;
                 let runtime = inner.adapters.clone();
+                // A 0.1.0 adapter's console is followed whether it names it or not (that
+                // contract said so); from 0.2.0 on, exactly the sources named.
+                let console_too = adapter.contract() == ContractVersion::V0_1;
                 // Without the adapter's sources the console is still followed, and without its
                 // parser the lines are still stored as they are: logs are never dropped.
                 crate::adapters::blocking(move || {
-                    let sources = runtime
-                        .session(Arc::clone(&adapter))
-                        .log_sources(&typed)
-                        .unwrap_or_else(|e| {
-                            tracing::warn!(server_id, "the adapter named no log sources: {e}");
-                            Vec::new()
-                        });
+                    let (sources, console_too) =
+                        match runtime.session(Arc::clone(&adapter)).log_sources(&typed) {
+                            Ok(sources) => (sources, console_too),
+                            Err(e) => {
+                                tracing::warn!(server_id, "the adapter named no log sources: {e}");
+                                (Vec::new(), true)
+                            }
+                        };
                     let parser = LogParser::new(runtime.session(adapter), typed)
                         .map_err(|e| {
                             tracing::warn!(server_id, "log lines are stored unparsed: {e}");
                         })
                         .ok();
-                    (sources, parser)
+                    (sources, console_too, parser)
                 })
                 .await?
             }
             // The adapter was removed while its server ran: keep the console at least.
-            None => (Vec::new(), None),
+            None => (Vec::new(), true, None),
         };
-        let sources = sources(declared, |dir| dirs.resolve(dir), console);
+        let sources = sources(declared, |dir| dirs.resolve(dir), console, console_too);
         let resume = inner
             .store
             .call(move |conn| logs::cursors(conn, server_id))
@@ -416,12 +420,13 @@ impl LiveSessions {
 }
 
 /// The logs to follow: those the adapter declares (paths resolved by `resolve`, which
-/// refuses escapes from the server's directories), plus the captured console output when
-/// the adapter did not name it.
+/// refuses escapes from the server's directories), plus — when `console_too` — the captured
+/// console output if the adapter did not name it.
 fn sources(
     declared: Vec<LogSource>,
     resolve: impl Fn(&crate::adapters::model::PathRef) -> Result<std::path::PathBuf, String>,
     console: std::path::PathBuf,
+    console_too: bool,
 ) -> Vec<Source> {
     let mut out = Vec::new();
     let mut has_console = false;
@@ -444,7 +449,7 @@ fn sources(
             target,
         });
     }
-    if !has_console {
+    if console_too && !has_console {
         let taken = |name: &str| out.iter().any(|s| s.name == name);
         let name = ["console", "stdout", "captured-output"]
             .into_iter()
@@ -487,7 +492,27 @@ mod tests {
     }
 
     #[test]
-    fn the_console_is_always_followed_under_a_free_name() {
+    fn from_0_2_0_on_exactly_the_named_sources_are_followed() {
+        let console = PathBuf::from("/srv/1/console/console.log");
+        let got = sources(
+            vec![newest("game", "logs")],
+            resolve,
+            console.clone(),
+            false,
+        );
+        let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["game"], "the console is not added");
+        let named = vec![LogSource {
+            name: "console".into(),
+            location: LogLocation::Console,
+        }];
+        let got = sources(named, resolve, console.clone(), false);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].target, Target::File(console));
+    }
+
+    #[test]
+    fn a_0_1_0_adapters_console_is_always_followed_under_a_free_name() {
         let console = PathBuf::from("/srv/1/console/console.log");
         let declared = vec![
             LogSource {
@@ -496,7 +521,7 @@ mod tests {
             },
             newest("game", "logs"),
         ];
-        let got = sources(declared, resolve, console.clone());
+        let got = sources(declared, resolve, console.clone(), true);
         assert_eq!(got.len(), 2, "a declared console is not added twice");
         assert_eq!(got[0].target, Target::File(console.clone()));
 
@@ -504,6 +529,7 @@ mod tests {
             vec![newest("console", "game"), newest("bad", "../../etc")],
             resolve,
             console.clone(),
+            true,
         );
         let names: Vec<&str> = got.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["console", "stdout"], "escapes are skipped");

@@ -3,8 +3,6 @@
 
 use serde::Serialize;
 
-use crate::adapters::bindings::v0_1::exports::garrison::adapter::lifecycle;
-
 use super::PathRef;
 
 /// What a content directory holds.
@@ -66,29 +64,6 @@ pub struct ContentDir {
     pub workshop: Option<String>,
 }
 
-impl From<lifecycle::ContentDir> for ContentDir {
-    fn from(d: lifecycle::ContentDir) -> Self {
-        ContentDir {
-            kind: match d.kind {
-                lifecycle::ContentKind::Missions => ContentKind::Missions,
-                lifecycle::ContentKind::Mods => ContentKind::Mods,
-            },
-            dir: d.dir.into(),
-            entries: match d.entries {
-                lifecycle::EntryKind::File => EntryKind::File,
-                lifecycle::EntryKind::Folder => EntryKind::Folder,
-            },
-            extensions: d.extensions,
-            prefixes: d.prefixes,
-            selection: d.selection.map(|s| ContentSelection {
-                setting: s.setting,
-                column: s.column,
-            }),
-            workshop: d.workshop,
-        }
-    }
-}
-
 impl ContentDir {
     /// Checks that the settings this directory names exist in `schema` with the right kind:
     /// the selection a list (no column) or a table with that column, the Workshop setting a
@@ -128,6 +103,44 @@ impl ContentDir {
         Ok(())
     }
 }
+
+/// The conversions from one contract version's generated types (the same shapes in every
+/// version that has them).
+macro_rules! from_wit {
+    ($v:ident) => {
+        mod $v {
+            #[allow(unused_imports)]
+            use super::*;
+            use crate::adapters::bindings::$v::exports::garrison::adapter::lifecycle;
+
+            impl From<lifecycle::ContentDir> for ContentDir {
+                fn from(d: lifecycle::ContentDir) -> Self {
+                    ContentDir {
+                        kind: match d.kind {
+                            lifecycle::ContentKind::Missions => ContentKind::Missions,
+                            lifecycle::ContentKind::Mods => ContentKind::Mods,
+                        },
+                        dir: d.dir.into(),
+                        entries: match d.entries {
+                            lifecycle::EntryKind::File => EntryKind::File,
+                            lifecycle::EntryKind::Folder => EntryKind::Folder,
+                        },
+                        extensions: d.extensions,
+                        prefixes: d.prefixes,
+                        selection: d.selection.map(|s| ContentSelection {
+                            setting: s.setting,
+                            column: s.column,
+                        }),
+                        workshop: d.workshop,
+                    }
+                }
+            }
+        }
+    };
+}
+
+from_wit!(v0_1);
+from_wit!(v0_2);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 
 mod content;
 mod describe;
+mod files;
 mod logs;
 mod plans;
 mod rcon;
@@ -15,6 +16,7 @@ mod values;
 
 pub use content::*;
 pub use describe::*;
+pub use files::*;
 pub use logs::*;
 pub use plans::*;
 pub use rcon::*;

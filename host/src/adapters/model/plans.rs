@@ -2,11 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::v0_1::exports::garrison::adapter::{config, lifecycle};
-use crate::adapters::bindings::v0_1::garrison::adapter::types;
-
 /// Which root directory a relative path hangs from.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Root {
     /// The server's own directory.
@@ -16,24 +13,12 @@ pub enum Root {
 }
 
 /// A relative path below a root, as an adapter named it (not yet checked).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct PathRef {
     /// The root.
     pub root: Root,
     /// The relative path.
     pub path: String,
-}
-
-impl From<types::PathRef> for PathRef {
-    fn from(p: types::PathRef) -> Self {
-        PathRef {
-            root: match p.root {
-                types::Root::Instance => Root::Instance,
-                types::Root::Runtime => Root::Runtime,
-            },
-            path: p.path,
-        }
-    }
 }
 
 /// A configuration file an adapter rendered.
@@ -43,15 +28,6 @@ pub struct RenderedFile {
     pub path: PathRef,
     /// Its contents.
     pub contents: Vec<u8>,
-}
-
-impl From<config::RenderedFile> for RenderedFile {
-    fn from(f: config::RenderedFile) -> Self {
-        RenderedFile {
-            path: f.path.into(),
-            contents: f.contents,
-        }
-    }
 }
 
 /// How to start a server process.
@@ -69,19 +45,6 @@ pub struct LaunchSpec {
     pub wait_for_ready: bool,
     /// Startup deadline in seconds.
     pub startup_timeout_secs: Option<u32>,
-}
-
-impl From<lifecycle::LaunchSpec> for LaunchSpec {
-    fn from(l: lifecycle::LaunchSpec) -> Self {
-        LaunchSpec {
-            program: l.program,
-            args: l.args,
-            working_dir: l.working_dir,
-            env: l.env,
-            wait_for_ready: l.wait_for_ready,
-            startup_timeout_secs: l.startup_timeout_secs,
-        }
-    }
 }
 
 /// One step of an orderly stop.
@@ -112,29 +75,6 @@ pub struct StopSpec {
     pub steps: Vec<StopStep>,
     /// SIGTERM → SIGKILL budget, if the adapter sets one.
     pub grace_secs: Option<u32>,
-}
-
-impl From<lifecycle::StopSpec> for StopSpec {
-    fn from(s: lifecycle::StopSpec) -> Self {
-        StopSpec {
-            steps: s
-                .steps
-                .into_iter()
-                .map(|step| match step {
-                    lifecycle::StopStep::RconCommand(command) => StopStep::RconCommand { command },
-                    lifecycle::StopStep::Signal(signal) => StopStep::Signal {
-                        signal: match signal {
-                            lifecycle::Signal::Interrupt => "interrupt",
-                            lifecycle::Signal::Terminate => "terminate",
-                        }
-                        .to_string(),
-                    },
-                    lifecycle::StopStep::WaitSecs(secs) => StopStep::WaitSecs { secs },
-                })
-                .collect(),
-            grace_secs: s.grace_secs,
-        }
-    }
 }
 
 /// How SteamCMD logs in for an install. `Debug` never shows the password.
@@ -195,31 +135,106 @@ pub enum InstallStep {
     },
 }
 
-impl From<lifecycle::InstallStep> for InstallStep {
-    fn from(step: lifecycle::InstallStep) -> Self {
-        match step {
-            lifecycle::InstallStep::Steamcmd(app) => InstallStep::Steamcmd {
-                app_id: app.app_id,
-                login: match app.login {
-                    lifecycle::SteamLogin::Anonymous => SteamLogin::Anonymous,
-                    lifecycle::SteamLogin::Account(account) => SteamLogin::Account {
-                        username: account.username,
-                        password: account.password,
-                    },
-                },
-                beta: app.beta,
-                beta_password: app.beta_password,
-                validate: app.validate,
-                workshop: app
-                    .workshop
-                    .into_iter()
-                    .map(|w| WorkshopItem {
-                        app_id: w.app_id,
-                        item_id: w.item_id,
-                        link_as: w.link_as.map(Into::into),
-                    })
-                    .collect(),
-            },
+/// The conversions from one contract version's generated types (the same shapes in every
+/// version that has them).
+macro_rules! from_wit {
+    ($v:ident) => {
+        mod $v {
+            #[allow(unused_imports)]
+            use super::*;
+            use crate::adapters::bindings::$v::exports::garrison::adapter::{config, lifecycle};
+            use crate::adapters::bindings::$v::garrison::adapter::types;
+
+            impl From<types::PathRef> for PathRef {
+                fn from(p: types::PathRef) -> Self {
+                    PathRef {
+                        root: match p.root {
+                            types::Root::Instance => Root::Instance,
+                            types::Root::Runtime => Root::Runtime,
+                        },
+                        path: p.path,
+                    }
+                }
+            }
+
+            impl From<config::RenderedFile> for RenderedFile {
+                fn from(f: config::RenderedFile) -> Self {
+                    RenderedFile {
+                        path: f.path.into(),
+                        contents: f.contents,
+                    }
+                }
+            }
+
+            impl From<lifecycle::LaunchSpec> for LaunchSpec {
+                fn from(l: lifecycle::LaunchSpec) -> Self {
+                    LaunchSpec {
+                        program: l.program,
+                        args: l.args,
+                        working_dir: l.working_dir,
+                        env: l.env,
+                        wait_for_ready: l.wait_for_ready,
+                        startup_timeout_secs: l.startup_timeout_secs,
+                    }
+                }
+            }
+
+            impl From<lifecycle::StopSpec> for StopSpec {
+                fn from(s: lifecycle::StopSpec) -> Self {
+                    StopSpec {
+                        steps: s
+                            .steps
+                            .into_iter()
+                            .map(|step| match step {
+                                lifecycle::StopStep::RconCommand(command) => {
+                                    StopStep::RconCommand { command }
+                                }
+                                lifecycle::StopStep::Signal(signal) => StopStep::Signal {
+                                    signal: match signal {
+                                        lifecycle::Signal::Interrupt => "interrupt",
+                                        lifecycle::Signal::Terminate => "terminate",
+                                    }
+                                    .to_string(),
+                                },
+                                lifecycle::StopStep::WaitSecs(secs) => StopStep::WaitSecs { secs },
+                            })
+                            .collect(),
+                        grace_secs: s.grace_secs,
+                    }
+                }
+            }
+
+            impl From<lifecycle::InstallStep> for InstallStep {
+                fn from(step: lifecycle::InstallStep) -> Self {
+                    match step {
+                        lifecycle::InstallStep::Steamcmd(app) => InstallStep::Steamcmd {
+                            app_id: app.app_id,
+                            login: match app.login {
+                                lifecycle::SteamLogin::Anonymous => SteamLogin::Anonymous,
+                                lifecycle::SteamLogin::Account(account) => SteamLogin::Account {
+                                    username: account.username,
+                                    password: account.password,
+                                },
+                            },
+                            beta: app.beta,
+                            beta_password: app.beta_password,
+                            validate: app.validate,
+                            workshop: app
+                                .workshop
+                                .into_iter()
+                                .map(|w| WorkshopItem {
+                                    app_id: w.app_id,
+                                    item_id: w.item_id,
+                                    link_as: w.link_as.map(Into::into),
+                                })
+                                .collect(),
+                        },
+                    }
+                }
+            }
         }
-    }
+    };
 }
+
+from_wit!(v0_1);
+from_wit!(v0_2);

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::v0_1::exports::garrison::adapter::rcon;
-
 /// How an adapter's RCon travels.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -12,15 +10,6 @@ pub enum Transport {
     Udp,
     /// A byte stream.
     Tcp,
-}
-
-impl From<rcon::Transport> for Transport {
-    fn from(t: rcon::Transport) -> Self {
-        match t {
-            rcon::Transport::Udp => Transport::Udp,
-            rcon::Transport::Tcp => Transport::Tcp,
-        }
-    }
 }
 
 /// Where a server's RCon listens and its password. `Debug` never shows the password.
@@ -41,16 +30,6 @@ impl std::fmt::Debug for Connection {
             .field("port", &self.port)
             .field("password", &"********")
             .finish()
-    }
-}
-
-impl From<rcon::Connection> for Connection {
-    fn from(c: rcon::Connection) -> Self {
-        Connection {
-            host: c.host,
-            port: c.port,
-            password: c.password,
-        }
     }
 }
 
@@ -81,25 +60,6 @@ pub enum SessionEvent {
     Disconnected(String),
 }
 
-impl From<rcon::SessionEvent> for SessionEvent {
-    fn from(e: rcon::SessionEvent) -> Self {
-        match e {
-            rcon::SessionEvent::Authenticated => SessionEvent::Authenticated,
-            rcon::SessionEvent::AuthFailed(why) => SessionEvent::AuthFailed(why),
-            rcon::SessionEvent::Reply(r) => SessionEvent::Reply {
-                id: r.id,
-                text: r.text,
-            },
-            rcon::SessionEvent::CommandFailed(f) => SessionEvent::CommandFailed {
-                id: f.id,
-                reason: f.reason,
-            },
-            rcon::SessionEvent::Message(text) => SessionEvent::Message(text),
-            rcon::SessionEvent::Disconnected(why) => SessionEvent::Disconnected(why),
-        }
-    }
-}
-
 /// A player in the live player list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Player {
@@ -119,34 +79,6 @@ pub struct Player {
     pub details: Vec<(String, String)>,
 }
 
-impl From<rcon::Player> for Player {
-    fn from(p: rcon::Player) -> Self {
-        Player {
-            slot: p.slot,
-            name: p.name,
-            unique_id: p.unique_id,
-            address: p.address,
-            ping_ms: p.ping_ms,
-            connected_secs: p.connected_secs,
-            details: p.details,
-        }
-    }
-}
-
-impl From<Player> for rcon::Player {
-    fn from(p: Player) -> Self {
-        rcon::Player {
-            slot: p.slot,
-            name: p.name,
-            unique_id: p.unique_id,
-            address: p.address,
-            ping_ms: p.ping_ms,
-            connected_secs: p.connected_secs,
-            details: p.details,
-        }
-    }
-}
-
 /// One entry of a server's ban list.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BanEntry {
@@ -158,28 +90,6 @@ pub struct BanEntry {
     pub minutes_left: Option<u32>,
     /// Recorded reason.
     pub reason: String,
-}
-
-impl From<rcon::BanEntry> for BanEntry {
-    fn from(b: rcon::BanEntry) -> Self {
-        BanEntry {
-            id: b.id,
-            identity: b.identity,
-            minutes_left: b.minutes_left,
-            reason: b.reason,
-        }
-    }
-}
-
-impl From<BanEntry> for rcon::BanEntry {
-    fn from(b: BanEntry) -> Self {
-        rcon::BanEntry {
-            id: b.id,
-            identity: b.identity,
-            minutes_left: b.minutes_left,
-            reason: b.reason,
-        }
-    }
 }
 
 /// Who a new ban applies to.
@@ -209,15 +119,118 @@ pub struct BanRequest {
     pub reason: String,
 }
 
-impl From<BanRequest> for rcon::BanRequest {
-    fn from(r: BanRequest) -> Self {
-        rcon::BanRequest {
-            target: match r.target {
-                BanTarget::Online { player } => rcon::BanTarget::Online(player.into()),
-                BanTarget::Identity { identity } => rcon::BanTarget::Identity(identity),
-            },
-            minutes: r.minutes,
-            reason: r.reason,
+/// The conversions from one contract version's generated types (the same shapes in every
+/// version that has them).
+macro_rules! from_wit {
+    ($v:ident) => {
+        mod $v {
+            #[allow(unused_imports)]
+            use super::*;
+            use crate::adapters::bindings::$v::exports::garrison::adapter::rcon;
+
+            impl From<rcon::Transport> for Transport {
+                fn from(t: rcon::Transport) -> Self {
+                    match t {
+                        rcon::Transport::Udp => Transport::Udp,
+                        rcon::Transport::Tcp => Transport::Tcp,
+                    }
+                }
+            }
+
+            impl From<rcon::Connection> for Connection {
+                fn from(c: rcon::Connection) -> Self {
+                    Connection {
+                        host: c.host,
+                        port: c.port,
+                        password: c.password,
+                    }
+                }
+            }
+
+            impl From<rcon::SessionEvent> for SessionEvent {
+                fn from(e: rcon::SessionEvent) -> Self {
+                    match e {
+                        rcon::SessionEvent::Authenticated => SessionEvent::Authenticated,
+                        rcon::SessionEvent::AuthFailed(why) => SessionEvent::AuthFailed(why),
+                        rcon::SessionEvent::Reply(r) => SessionEvent::Reply {
+                            id: r.id,
+                            text: r.text,
+                        },
+                        rcon::SessionEvent::CommandFailed(f) => SessionEvent::CommandFailed {
+                            id: f.id,
+                            reason: f.reason,
+                        },
+                        rcon::SessionEvent::Message(text) => SessionEvent::Message(text),
+                        rcon::SessionEvent::Disconnected(why) => SessionEvent::Disconnected(why),
+                    }
+                }
+            }
+
+            impl From<rcon::Player> for Player {
+                fn from(p: rcon::Player) -> Self {
+                    Player {
+                        slot: p.slot,
+                        name: p.name,
+                        unique_id: p.unique_id,
+                        address: p.address,
+                        ping_ms: p.ping_ms,
+                        connected_secs: p.connected_secs,
+                        details: p.details,
+                    }
+                }
+            }
+
+            impl From<Player> for rcon::Player {
+                fn from(p: Player) -> Self {
+                    rcon::Player {
+                        slot: p.slot,
+                        name: p.name,
+                        unique_id: p.unique_id,
+                        address: p.address,
+                        ping_ms: p.ping_ms,
+                        connected_secs: p.connected_secs,
+                        details: p.details,
+                    }
+                }
+            }
+
+            impl From<rcon::BanEntry> for BanEntry {
+                fn from(b: rcon::BanEntry) -> Self {
+                    BanEntry {
+                        id: b.id,
+                        identity: b.identity,
+                        minutes_left: b.minutes_left,
+                        reason: b.reason,
+                    }
+                }
+            }
+
+            impl From<BanEntry> for rcon::BanEntry {
+                fn from(b: BanEntry) -> Self {
+                    rcon::BanEntry {
+                        id: b.id,
+                        identity: b.identity,
+                        minutes_left: b.minutes_left,
+                        reason: b.reason,
+                    }
+                }
+            }
+
+            impl From<BanRequest> for rcon::BanRequest {
+                fn from(r: BanRequest) -> Self {
+                    rcon::BanRequest {
+                        target: match r.target {
+                            BanTarget::Online { player } => rcon::BanTarget::Online(player.into()),
+                            BanTarget::Identity { identity } => rcon::BanTarget::Identity(identity),
+                        },
+                        minutes: r.minutes,
+                        reason: r.reason,
+                    }
+                }
+            }
         }
-    }
+    };
 }
+
+from_wit!(v0_1);
+from_wit!(v0_2);

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::adapters::bindings::v0_1::exports::garrison::adapter::config;
-
 /// One field of an adapter's settings form.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Field {
@@ -110,80 +108,6 @@ pub enum ColumnKind {
     },
 }
 
-fn choices(options: Vec<config::ChoiceOption>) -> Vec<ChoiceOption> {
-    options
-        .into_iter()
-        .map(|o| ChoiceOption {
-            value: o.value,
-            label: o.label,
-        })
-        .collect()
-}
-
-impl From<config::FieldKind> for FieldKind {
-    fn from(kind: config::FieldKind) -> Self {
-        match kind {
-            config::FieldKind::Text(o) => FieldKind::Text {
-                max_length: o.max_length,
-                multiline: o.multiline,
-            },
-            config::FieldKind::Secret => FieldKind::Secret,
-            config::FieldKind::Integer(r) => FieldKind::Integer {
-                min: r.min,
-                max: r.max,
-            },
-            config::FieldKind::Flag => FieldKind::Flag,
-            config::FieldKind::Choice(options) => FieldKind::Choice {
-                options: choices(options),
-            },
-            config::FieldKind::List(o) => FieldKind::List {
-                max_items: o.max_items,
-                item_hint: o.item_hint,
-            },
-            config::FieldKind::Port => FieldKind::Port,
-            config::FieldKind::Table(columns) => FieldKind::Table {
-                columns: columns
-                    .into_iter()
-                    .map(|c| Column {
-                        key: c.key,
-                        label: c.label,
-                        kind: match c.kind {
-                            config::ColumnKind::Text => ColumnKind::Text,
-                            config::ColumnKind::Integer(r) => ColumnKind::Integer {
-                                min: r.min,
-                                max: r.max,
-                            },
-                            config::ColumnKind::Flag => ColumnKind::Flag,
-                            config::ColumnKind::Choice(options) => ColumnKind::Choice {
-                                options: choices(options),
-                            },
-                        },
-                    })
-                    .collect(),
-            },
-        }
-    }
-}
-
-impl From<config::Field> for Field {
-    fn from(f: config::Field) -> Self {
-        let kind = FieldKind::from(f.kind);
-        let default = f
-            .default
-            .map(|value| crate::adapters::settings::value_to_json(&kind, &value.into()));
-        Field {
-            key: f.key,
-            label: f.label,
-            help: f.help,
-            section: f.section,
-            kind,
-            default,
-            required: f.required,
-            advanced: f.advanced,
-        }
-    }
-}
-
 /// A problem with one field's value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FieldError {
@@ -193,11 +117,100 @@ pub struct FieldError {
     pub message: String,
 }
 
-impl From<config::FieldError> for FieldError {
-    fn from(e: config::FieldError) -> Self {
-        FieldError {
-            field: e.field,
-            message: e.message,
+/// The conversions from one contract version's generated types (the same shapes in every
+/// version that has them).
+macro_rules! from_wit {
+    ($v:ident) => {
+        mod $v {
+            #[allow(unused_imports)]
+            use super::*;
+            use crate::adapters::bindings::$v::exports::garrison::adapter::config;
+
+            fn choices(options: Vec<config::ChoiceOption>) -> Vec<ChoiceOption> {
+                options
+                    .into_iter()
+                    .map(|o| ChoiceOption {
+                        value: o.value,
+                        label: o.label,
+                    })
+                    .collect()
+            }
+
+            impl From<config::FieldKind> for FieldKind {
+                fn from(kind: config::FieldKind) -> Self {
+                    match kind {
+                        config::FieldKind::Text(o) => FieldKind::Text {
+                            max_length: o.max_length,
+                            multiline: o.multiline,
+                        },
+                        config::FieldKind::Secret => FieldKind::Secret,
+                        config::FieldKind::Integer(r) => FieldKind::Integer {
+                            min: r.min,
+                            max: r.max,
+                        },
+                        config::FieldKind::Flag => FieldKind::Flag,
+                        config::FieldKind::Choice(options) => FieldKind::Choice {
+                            options: choices(options),
+                        },
+                        config::FieldKind::List(o) => FieldKind::List {
+                            max_items: o.max_items,
+                            item_hint: o.item_hint,
+                        },
+                        config::FieldKind::Port => FieldKind::Port,
+                        config::FieldKind::Table(columns) => FieldKind::Table {
+                            columns: columns
+                                .into_iter()
+                                .map(|c| Column {
+                                    key: c.key,
+                                    label: c.label,
+                                    kind: match c.kind {
+                                        config::ColumnKind::Text => ColumnKind::Text,
+                                        config::ColumnKind::Integer(r) => ColumnKind::Integer {
+                                            min: r.min,
+                                            max: r.max,
+                                        },
+                                        config::ColumnKind::Flag => ColumnKind::Flag,
+                                        config::ColumnKind::Choice(options) => ColumnKind::Choice {
+                                            options: choices(options),
+                                        },
+                                    },
+                                })
+                                .collect(),
+                        },
+                    }
+                }
+            }
+
+            impl From<config::Field> for Field {
+                fn from(f: config::Field) -> Self {
+                    let kind = FieldKind::from(f.kind);
+                    let default = f.default.map(|value| {
+                        crate::adapters::settings::value_to_json(&kind, &value.into())
+                    });
+                    Field {
+                        key: f.key,
+                        label: f.label,
+                        help: f.help,
+                        section: f.section,
+                        kind,
+                        default,
+                        required: f.required,
+                        advanced: f.advanced,
+                    }
+                }
+            }
+
+            impl From<config::FieldError> for FieldError {
+                fn from(e: config::FieldError) -> Self {
+                    FieldError {
+                        field: e.field,
+                        message: e.message,
+                    }
+                }
+            }
         }
-    }
+    };
 }
+
+from_wit!(v0_1);
+from_wit!(v0_2);
