@@ -49,7 +49,7 @@ fn describe() {
     assert_eq!(d.id, "arma3");
     assert_eq!(d.name, "Arma 3");
     assert_eq!(d.version, "0.1.0");
-    assert_eq!(d.runtime, RuntimeSource::Steamcmd(233_780));
+    assert!(matches!(d.runtime, RuntimeSource::Steamcmd(233_780)));
     let all = Capabilities::LOGS
         | Capabilities::RCON
         | Capabilities::PLAYERS

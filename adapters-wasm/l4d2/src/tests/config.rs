@@ -58,7 +58,7 @@ fn describe() {
     assert_eq!(d.id, "l4d2");
     assert_eq!(d.name, "Left 4 Dead 2");
     assert_eq!(d.version, "0.1.0");
-    assert_eq!(d.runtime, RuntimeSource::Steamcmd(222_860));
+    assert!(matches!(d.runtime, RuntimeSource::Steamcmd(222_860)));
     let want = Capabilities::LOGS
         | Capabilities::RCON
         | Capabilities::PLAYERS
