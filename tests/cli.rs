@@ -31,7 +31,7 @@ fn check_rejects_garbage_wrong_worlds_and_hostile_adapters() {
         (garbage.clone(), "not a valid WebAssembly component"),
         (
             path("garrison_fixture_wrong_world"),
-            "does not implement the garrison:adapter/game-adapter@0.1.0 world",
+            "implements no garrison:adapter/game-adapter world this host serves (0.2.0 or 0.1.0)",
         ),
         (
             path("garrison_fixture_bad_describe"),

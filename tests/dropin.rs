@@ -136,7 +136,7 @@ async fn drop_in_adapters_come_and_go_while_the_host_runs() {
     assert!(
         reasons
             .iter()
-            .any(|r| r.contains("game-adapter@0.1.0 world")),
+            .any(|r| r.contains("implements no garrison:adapter/game-adapter world")),
         "{reasons:?}"
     );
     assert!(

@@ -229,7 +229,7 @@ fn bad_components_are_refused_with_a_reason() {
         (b"\0asm\x01\0\0\0", "not a valid WebAssembly component"),
         (
             &wasm("garrison_fixture_wrong_world"),
-            "does not implement the garrison:adapter/game-adapter@0.1.0 world",
+            "implements no garrison:adapter/game-adapter world this host serves (0.2.0 or 0.1.0)",
         ),
         (
             &wasm("garrison_fixture_bad_describe"),

@@ -1,12 +1,12 @@
 //! The adapter runtime: loads game adapters (WebAssembly components of the
-//! `garrison:adapter@0.1.0` world), keeps them in a registry, and hands out sandboxed
-//! sessions.
+//! `garrison:adapter` world, version 0.2.0 or the frozen 0.1.0), keeps them in a registry, and
+//! hands out sandboxed sessions.
 //!
-//! Layout: `bindings` (generated, once) and `model` (host types + conversions) define what
-//! crosses the boundary; `engine` and `sandbox` confine it (`pool` sizes the engine's
-//! instance pool); `cache` keeps compiled code on
-//! disk; `registry` decides which adapter serves an id; `session` calls it; `dropin` watches
-//! the drop-in directory; `settings` checks settings against a schema.
+//! Layout: `bindings` (generated, once per contract version) and `model` (host types +
+//! conversions) define what crosses the boundary; `engine` and `sandbox` confine it (`pool`
+//! sizes the engine's instance pool); `cache` keeps compiled code on disk; `registry` decides
+//! which adapter serves an id; `session` calls it; `dropin` watches the drop-in directory;
+//! `settings` checks settings against a schema.
 //!
 //! Loading and calling are CPU-bound and synchronous: async callers go through
 //! [`AdapterRuntime::call`] (a fresh session) or [`blocking`] (a session they keep), which run
