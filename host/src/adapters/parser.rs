@@ -106,18 +106,7 @@ impl LogParser {
                     .garrison_adapter_logs()
                     .parser()
                     .call_feed(store, parser, source, &batch)
-                    .map(|parsed| {
-                        check_parsed(
-                            parsed.records.len(),
-                            parsed.events.len(),
-                            parsed
-                                .records
-                                .iter()
-                                .map(|r| r.text.as_ref().map_or(0, String::len))
-                                .sum(),
-                        )
-                        .and_then(|()| parsed.into_entries(pending).map_err(AdapterError::Contract))
-                    }))
+                    .map(|parsed| entries!(parsed, pending)))
             })?
         });
         self.batch = batch;
@@ -133,18 +122,7 @@ impl LogParser {
                     .garrison_adapter_logs()
                     .parser()
                     .call_flush(store, parser, source)
-                    .map(|parsed| {
-                        check_parsed(
-                            parsed.records.len(),
-                            parsed.events.len(),
-                            parsed
-                                .records
-                                .iter()
-                                .map(|r| r.text.as_ref().map_or(0, String::len))
-                                .sum(),
-                        )
-                        .and_then(|()| parsed.into_entries(pending).map_err(AdapterError::Contract))
-                    }))
+                    .map(|parsed| entries!(parsed, pending)))
             })?
         });
         self.settle(source, result)
@@ -188,6 +166,29 @@ impl Drop for LogParser {
         }
     }
 }
+
+/// A parser's answer (of whichever contract version) checked for size and turned into
+/// entries, taking the covered lines from `pending`.
+macro_rules! entries {
+    ($parsed:expr, $pending:expr) => {{
+        let parsed = $parsed;
+        check_parsed(
+            parsed.records.len(),
+            parsed.events.len(),
+            parsed
+                .records
+                .iter()
+                .map(|r| r.text.as_ref().map_or(0, String::len))
+                .sum(),
+        )
+        .and_then(|()| {
+            parsed
+                .into_entries($pending)
+                .map_err(AdapterError::Contract)
+        })
+    }};
+}
+use entries;
 
 /// Checks the size of a parser's answer: `records` and `events` counted, `text_bytes` the
 /// replacement texts' length.
