@@ -93,6 +93,8 @@ test('a viewer sees each game\'s install but cannot install', async () => {
   await p.getByRole('heading', { name: 'Games' }).waitFor();
   const row = p.getByRole('row').filter({ hasText: 'Left 4 Dead 2' });
   await row.getByText(`build ${BUILD}`).waitFor();
+  // Which contract each adapter was built against (the built-ins: the current one).
+  await row.getByText('contract 0.2.0').waitFor();
   assert.equal(await p.getByRole('button', { name: /^(Install|Update) / }).count(), 0);
   assert.equal(await p.getByRole('button', { name: /^Log of job/ }).count(), 0);
   await shot(p, 'games-viewer');

@@ -74,7 +74,7 @@ export function AdapterList({ admin }) {
           const name = a.name || a.id;
           return html`<tr key=${a.id}>
             <td>${name}</td>
-            <td>${a.id} ${a.version}</td>
+            <td>${a.id} ${a.version} <span class="muted">· contract ${a.contract}</span></td>
             <td><${RuntimeState} runtime=${runtime} /></td>
             ${admin && html`<td>${job
               ? html`<span class=${`badge job-${job.state}`}>${job.kind} ${job.state}</span>${job.state === 'running' && job.progress != null ? ` ${Math.round(job.progress)} %` : ''}
