@@ -232,3 +232,143 @@ async fn bans_are_kept_pushed_when_the_console_connects_and_survive_a_host_resta
     action(&host, &base, "stop", "stopped").await;
     host.stop().await;
 }
+
+/// Polls job `id` until it has ended; returns its state.
+async fn job_ended(host: &TestHost, id: &Value) -> String {
+    let limit = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let (status, job) = call(host, Method::GET, &format!("/api/v1/jobs/{id}"), None).await;
+        let state = job["state"].as_str().unwrap_or_default().to_string();
+        if status == 200 && ["succeeded", "failed", "cancelled"].contains(&state.as_str()) {
+            return state;
+        }
+        assert!(
+            tokio::time::Instant::now() < limit,
+            "job never ended: {status} {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The stored log lines after sequence `after`: (the last sequence, the RCon clients' addresses
+/// in the order the game logged their commands — `rcon from "ADDRESS": command "…"`).
+async fn rcon_clients(host: &TestHost, base: &str, mut after: i64) -> (i64, Vec<String>) {
+    let mut clients: Vec<String> = Vec::new();
+    loop {
+        let (status, page) = call(
+            host,
+            Method::GET,
+            &format!("{base}/logs?after={after}&limit=1000"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().expect("items");
+        for line in items {
+            after = after.max(line["seq"].as_i64().expect("seq"));
+            let text = line["text"].as_str().unwrap_or_default();
+            if let Some(rest) = text.split("rcon from \"").nth(1)
+                && let Some((client, _)) = rest.split_once('"')
+                && !clients.iter().any(|c| c == client)
+            {
+                clients.push(client.to_string());
+            }
+        }
+        if items.is_empty() {
+            return (after, clients);
+        }
+    }
+}
+
+/// Issue 16: a restart must not let the ended process's RCon session reach the new process
+/// (it logged in, began the ban sync and was torn down, and a second session did the work).
+/// Each restarted game is served by exactly one new session, and every kept ban is pushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_gives_the_new_game_one_session_that_pushes_every_kept_ban() {
+    const BANNED: [&str; 2] = ["STEAM_1:0:111111", "STEAM_1:1:222222"];
+    let host = start_host(tempfile::tempdir().expect("tempdir")).await;
+    let runtime = host.data_dir.path().join("runtimes/l4d2");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    std::os::unix::fs::symlink(common::sim_bin(), runtime.join("srcds_run"))
+        .expect("link the simulator");
+    let (status, server) = call(
+        &host,
+        Method::POST,
+        "/api/v1/servers",
+        Some(json!({
+            "name": "Restarts",
+            "adapter": "l4d2",
+            // Like many games, it closes its console at `quit` and saves before exiting.
+            "settings": common::sim_settings(&runtime, json!({
+                "rcon_password": "rcon-secret-1",
+                "port": common::free_port(),
+                "extra_params": ["--slow-quit=2"],
+            })),
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{server}");
+    let base = format!("/api/v1/servers/{}", server["id"]);
+    for identity in BANNED {
+        ban(&host, &base, identity, None).await;
+    }
+    // The game's own list (`listid`), read over the host's session.
+    let pushed = async |host: &TestHost| {
+        let limit = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let (status, reply) = call(
+                host,
+                Method::POST,
+                &format!("{base}/console"),
+                Some(json!({"command": "listid"})),
+            )
+            .await;
+            let list = reply["reply"].as_str().unwrap_or_default();
+            if status == 200 && BANNED.iter().all(|b| list.contains(b)) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < limit,
+                "the game never listed every kept ban: {status} {reply}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+
+    action(&host, &base, "start", "running").await;
+    pushed(&host).await;
+    let (mut seen, mut before) = rcon_clients(&host, &base, 0).await;
+    assert_eq!(before.len(), 1, "one session on a plain start: {before:?}");
+
+    const RESTARTS: usize = 5;
+    for round in 1..=RESTARTS {
+        let (status, job) = call(
+            &host,
+            Method::POST,
+            &format!("{base}/actions/restart"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 202, "{job}");
+        assert_eq!(
+            job_ended(&host, &job["id"]).await,
+            "succeeded",
+            "restart {round}"
+        );
+        // A fresh game has no bans of its own: whatever it lists was pushed on this run.
+        pushed(&host).await;
+        // Leave a second session the time it took to show up (well under a second).
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let (last, clients) = rcon_clients(&host, &base, seen).await;
+        let new: Vec<&String> = clients.iter().filter(|c| !before.contains(c)).collect();
+        assert_eq!(
+            new.len(),
+            1,
+            "restart {round}: the new game was served by one RCon session, not {new:?}"
+        );
+        (seen, before) = (last, clients);
+    }
+
+    action(&host, &base, "stop", "stopped").await;
+    host.stop().await;
+}

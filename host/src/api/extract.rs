@@ -42,21 +42,51 @@ where
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
-            .map_err(|rejection| {
-                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::payload_too_large(
-                        "The request body is larger than this endpoint accepts.",
-                    )
-                } else {
-                    ApiError::bad_request(format!("{}.", rejection.body_text()))
-                }
-            })?;
+            .map_err(body_rejection)?;
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first.is_some_and(|b| *b != b'{') {
             return Err(ApiError::bad_request("The body must be a JSON object."));
         }
         let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
         Ok(Json(value))
+    }
+}
+
+/// Why a body could not be read: too large (413) or broken off (400).
+fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::payload_too_large("The request body is larger than this endpoint accepts.")
+    } else {
+        ApiError::bad_request(format!("{}.", rejection.body_text()))
+    }
+}
+
+/// A JSON body that may be left out (its document says the body is not required): no body
+/// at all — no `Content-Type` and nothing sent — is `None`; anything sent is read as [`Json`]
+/// reads it, so bytes without a JSON `Content-Type` are still a 415.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        if request.headers().contains_key(header::CONTENT_TYPE) {
+            let Json(value) = Json::<T>::from_request(request, state).await?;
+            return Ok(OptionalJson(Some(value)));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        if bytes.is_empty() {
+            Ok(OptionalJson(None))
+        } else {
+            Err(ApiError::unsupported_media_type())
+        }
     }
 }
 

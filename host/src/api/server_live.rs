@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::access::{ManagedServer, VisibleServer};
 use super::audit::AuditSlot;
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, OptionalJson, Path, Query};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState};
 use crate::store::events::{self, ServerEvent};
@@ -104,7 +104,7 @@ pub async fn history(
 }
 
 /// Kick or ban body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlayerAction {
     /// Reason shown to the player (at most 200 characters).
@@ -127,7 +127,7 @@ pub(super) fn check_reason(reason: &str) -> Result<(), ApiError> {
 }
 
 /// `POST /api/v1/servers/{id}/players/{player}/kick`: kicks an online player (by key or
-/// slot) over RCon. Manage access.
+/// slot) over RCon. Manage access. The body may be left out (no reason).
 #[utoipa::path(
     post,
     path = "/servers/{id}/players/{player}/kick",
@@ -136,7 +136,10 @@ pub(super) fn check_reason(reason: &str) -> Result<(), ApiError> {
         ("id" = i64, Path, description = "Server id"),
         ("player" = String, Path, description = "The player's key or slot"),
     ),
-    request_body = PlayerAction,
+    request_body(
+        content = Option<PlayerAction>,
+        description = "Optional: without a body the player is kicked with no reason"
+    ),
     responses(
         (status = 204, description = "Kicked"),
         (status = 404, description = "No such server or player"),
@@ -149,8 +152,9 @@ pub async fn kick(
     ManagedServer { server, .. }: ManagedServer,
     audit: AuditSlot,
     Path((id, player)): Path<(i64, String)>,
-    Json(action): Json<PlayerAction>,
+    OptionalJson(action): OptionalJson<PlayerAction>,
 ) -> Result<StatusCode, ApiError> {
+    let action = action.unwrap_or_default();
     audit.set_target(format!("server {id} player {player}"));
     check_reason(&action.reason)?;
     state

@@ -19,6 +19,7 @@ use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::{Inner, Servers, UnknownAdapter, Unreadable};
 use crate::adapters::model::{GameEvent, LogLocation, LogSource};
@@ -84,6 +85,10 @@ pub enum ProcessNote {
         server_id: i64,
         /// Logs last written before this are an earlier run's.
         not_before: Option<SystemTime>,
+        /// Cancelled the moment this process ends (before anything is launched in its
+        /// place): the RCon session started for it stops then, so it cannot reach the next
+        /// process listening at the same address.
+        ended: CancellationToken,
     },
     /// The server's process ended.
     Ended {
@@ -109,6 +114,7 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
             ProcessNote::Started {
                 server_id,
                 not_before,
+                ended,
             } => {
                 let Some(inner) = inner.upgrade() else {
                     break;
@@ -126,7 +132,7 @@ async fn follow(inner: Weak<Inner>, mut notes: mpsc::UnboundedReceiver<ProcessNo
                     }
                 };
                 // The tracker first: the pipeline hands it join and leave events.
-                match live.player_tracker(&server).await {
+                match live.player_tracker(&server, &ended).await {
                     Ok(tracker) => live.add_tracker(server_id, tracker),
                     Err(e) => {
                         tracing::warn!(server_id, "cannot track the server's players: {e}");
@@ -265,8 +271,13 @@ impl LiveSessions {
     }
 
     /// Starts tracking `server`'s players: through its RCon when its adapter has one and
-    /// its settings enable it, else from its logs.
-    async fn player_tracker(&self, server: &Server) -> Result<PlayerTracker, FollowError> {
+    /// its settings enable it, else from its logs. The RCon session stops when `ended` is
+    /// cancelled (its process ended), even before the tracker is ended.
+    async fn player_tracker(
+        &self,
+        server: &Server,
+        ended: &CancellationToken,
+    ) -> Result<PlayerTracker, FollowError> {
         let inner = &self.servers.inner;
         let mut link = None;
         if let Some(adapter) = inner.adapters.get(&server.adapter_id)
@@ -285,11 +296,12 @@ impl LiveSessions {
                     password: connection.password,
                 };
                 let runtime = inner.adapters.clone();
-                let (handle, task) = rcon::spawn(
+                let (handle, task) = rcon::spawn_until(
                     runtime.clone(),
                     Arc::clone(&adapter),
                     target,
                     RconOptions::default(),
+                    ended.child_token(),
                 );
                 // Kept bans reach the game each time the session logs in.
                 let follower = tokio::spawn(super::bans::sync_on_login(

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::adapters::model::Connection;
 use crate::adapters::{AdapterRuntime, LoadedAdapter};
@@ -45,6 +46,11 @@ enum Note {
 pub struct StoreObserver {
     notes: mpsc::UnboundedSender<Note>,
     processes: mpsc::UnboundedSender<ProcessNote>,
+    /// Each running process's token, cancelled when it ends: synchronously, in the
+    /// supervisor's own call, so what was started for a process (its RCon session) is
+    /// stopped before a restart launches the next one — the pipeline task that ends the
+    /// rest may be busy for a while.
+    running: Mutex<HashMap<i64, CancellationToken>>,
 }
 
 impl StoreObserver {
@@ -92,7 +98,11 @@ impl StoreObserver {
                 }
             }
         });
-        Arc::new(StoreObserver { notes, processes })
+        Arc::new(StoreObserver {
+            notes,
+            processes,
+            running: Mutex::new(HashMap::new()),
+        })
     }
 }
 
@@ -179,13 +189,31 @@ impl Observer for StoreObserver {
         // File times are coarse: a log created just after the launch may carry a time a
         // little before it.
         let not_before = launched.then(|| SystemTime::now() - Duration::from_secs(1));
+        let ended = CancellationToken::new();
+        let earlier = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(server_id, ended.clone());
+        if let Some(earlier) = earlier {
+            earlier.cancel();
+        }
         let _ = self.processes.send(ProcessNote::Started {
             server_id,
             not_before,
+            ended,
         });
     }
 
     fn process_ended(&self, server_id: i64) {
+        let ended = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&server_id);
+        if let Some(ended) = ended {
+            ended.cancel();
+        }
         let _ = self.processes.send(ProcessNote::Ended { server_id });
     }
 }

@@ -68,7 +68,8 @@ pub struct Change {
     pub joined: Vec<OnlinePlayer>,
     /// Players who left, with why (`None`: they disconnected).
     pub left: Vec<(OnlinePlayer, Option<String>)>,
-    /// Players still on whose details (name, slot, ping, address) changed.
+    /// Players still on whose details (name, slot, ping, address, an identity learnt late)
+    /// changed; the key stays.
     pub updated: Vec<OnlinePlayer>,
 }
 
@@ -137,7 +138,7 @@ pub fn apply(
             ")
              ON CONFLICT (server_id, player_key) DO UPDATE SET
                  slot = excluded.slot, name = excluded.name, address = excluded.address,
-                 ping_ms = excluded.ping_ms"
+                 unique_id = COALESCE(excluded.unique_id, unique_id), ping_ms = excluded.ping_ms"
         ))?;
         let mut seen = tx.prepare_cached(concat!(
             "INSERT INTO player_history

@@ -3,8 +3,10 @@
 //!
 //! With RCon, the tracker owns the server's RCon driver (one session, reconnecting with
 //! backoff), asks for the player list every poll interval and shortly after a log reports
-//! someone joining or leaving, and diffs the answer against who it knew. Without RCon, the
-//! logs' join and leave events are applied directly. Either way each arrival and departure
+//! someone joining or leaving, and diffs the answer against who it knew; the logs then fill
+//! in what the list lacks (an identity or address reported by a join or `player-identified`,
+//! a departure's reason — kicked, banned, the message — for the row of that departure).
+//! Without RCon, the logs' join and leave events are applied directly. Either way each arrival and departure
 //! is recorded exactly once ([`store::players::apply`](crate::store::players::apply)) and
 //! published on the bus: the new list as a `players` event, and each history row appended
 //! (joined, left) as an `event`. A failed poll changes nothing: a server that does not answer is not
@@ -20,7 +22,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::rcon::{RconError, RconHandle, RconStatus};
-use crate::adapters::model::{GameEvent, Level, Player};
+use crate::adapters::model::{GameEvent, Level, Player, PlayerRef};
 use crate::adapters::{AdapterSession, blocking};
 use crate::events::{Event, EventBus, EventKind};
 use crate::store::Store;
@@ -33,6 +35,11 @@ pub const DEFAULT_POLL: Duration = Duration::from_secs(10);
 pub const AFTER_LOG_EVENT: Duration = Duration::from_millis(500);
 /// Log source name of unsolicited RCon messages.
 pub const RCON_SOURCE: &str = "rcon";
+/// How long what a log said about a player (an identity, a departure's reason) waits for
+/// the RCon list to show that player arriving or leaving.
+const LOG_NOTE_LIFETIME: Duration = Duration::from_secs(120);
+/// At most this many such notes wait (the oldest go first).
+const LOG_NOTES_KEPT: usize = 64;
 
 /// The server's remote console, when it has one.
 pub struct RconLink {
@@ -95,6 +102,7 @@ impl PlayerTracker {
                 store,
                 bus,
                 poll,
+                notes: LogNotes::default(),
             }
             .run(rcon, events_rx, stopped),
         );
@@ -149,6 +157,8 @@ struct Tracker {
     store: Store,
     bus: EventBus,
     poll: Duration,
+    /// With RCon: what the logs said that the player list has not shown yet.
+    notes: LogNotes,
 }
 
 impl Tracker {
@@ -206,6 +216,7 @@ impl Tracker {
                 Some(event) = log_events.recv() => {
                     if polling {
                         next_poll = next_poll.min(Instant::now() + AFTER_LOG_EVENT);
+                        self.note_log_event(event).await;
                     } else {
                         self.apply_log_event(event).await;
                     }
@@ -265,7 +276,8 @@ impl Tracker {
         .ok()?;
         match parsed {
             Ok(list) => {
-                let change = diff(&self.online, list);
+                let mut change = diff(&self.online, list);
+                self.notes.complete(&mut change, std::time::Instant::now());
                 if !change.is_empty() {
                     self.record(change).await;
                 }
@@ -276,6 +288,48 @@ impl Tracker {
             ),
         }
         Some(session)
+    }
+
+    /// With RCon, whose list says who is on: a log event fills in what the list lacks — an
+    /// identity or address for a player online now (or when the list shows them), a
+    /// departure's reason for when the list shows them gone.
+    async fn note_log_event(&mut self, event: GameEvent) {
+        let now = std::time::Instant::now();
+        let (who, unique_id) = match event {
+            GameEvent::PlayerIdentified { player, value, .. } => (player, Some(value)),
+            GameEvent::PlayerJoined { player } => {
+                let id = player.unique_id.clone();
+                (player, id)
+            }
+            GameEvent::PlayerLeft {
+                player,
+                departure,
+                reason,
+            } => {
+                if let Some(why) = departure_reason(&departure, reason) {
+                    self.notes.departed(player, why, now);
+                }
+                return;
+            }
+            _ => return,
+        };
+        let unique_id = unique_id.filter(|id| !id.is_empty());
+        let address = who.address.clone().filter(|a| !a.is_empty());
+        if unique_id.is_none() && address.is_none() {
+            return;
+        }
+        match find(&self.online, &who).cloned() {
+            Some(known) => {
+                if let Some(filled) = fill(&known, unique_id.as_deref(), address.as_deref()) {
+                    self.record(Change {
+                        updated: vec![filled],
+                        ..Change::default()
+                    })
+                    .await;
+                }
+            }
+            None => self.notes.identified(who, unique_id, address, now),
+        }
     }
 
     /// Without RCon: a join or leave in the logs is the change itself.
@@ -315,11 +369,7 @@ impl Tracker {
                 }) else {
                     return;
                 };
-                let why = match (departure.as_str(), reason) {
-                    ("disconnected", None) => None,
-                    (how, None) => Some(how.to_string()),
-                    (_, Some(reason)) => Some(reason),
-                };
+                let why = departure_reason(&departure, reason);
                 Change {
                     left: vec![(gone.clone(), why)],
                     ..Change::default()
@@ -382,6 +432,143 @@ impl Tracker {
         {
             Ok(()) => {}
             Err(e) => tracing::error!(server_id, "cannot store an RCon message: {e}"),
+        }
+    }
+}
+
+/// Handles `events` as a tracker of server `server_id` with RCon does (the player list, as
+/// stored, is the truth; the events fill in what it lacks), without a session to poll.
+#[cfg(test)]
+pub(crate) async fn note_as_with_rcon(
+    server_id: i64,
+    store: Store,
+    bus: EventBus,
+    events: Vec<GameEvent>,
+) {
+    let online = store
+        .call(move |c| players::online(c, server_id))
+        .await
+        .unwrap_or_default();
+    let mut tracker = Tracker {
+        server_id,
+        online,
+        store,
+        bus,
+        poll: DEFAULT_POLL,
+        notes: LogNotes::default(),
+    };
+    for event in events {
+        tracker.note_log_event(event).await;
+    }
+}
+
+/// What a history row says about a departure: nothing for a plain disconnect, else the
+/// reason given, else how they left (`kicked`, `banned`).
+fn departure_reason(departure: &str, reason: Option<String>) -> Option<String> {
+    match (departure, reason.filter(|r| !r.is_empty())) {
+        ("disconnected", None) => None,
+        (how, None) => Some(how.to_string()),
+        (_, Some(reason)) => Some(reason),
+    }
+}
+
+/// The player among `online` a log event names: by slot, else by unique id, else by name.
+fn find<'a>(online: &'a [OnlinePlayer], who: &PlayerRef) -> Option<&'a OnlinePlayer> {
+    let by_slot = who
+        .slot
+        .as_ref()
+        .and_then(|slot| online.iter().find(|p| p.slot == *slot));
+    let by_id = || {
+        who.unique_id
+            .as_ref()
+            .filter(|id| !id.is_empty())
+            .and_then(|id| online.iter().find(|p| p.unique_id.as_ref() == Some(id)))
+    };
+    let by_name = || online.iter().find(|p| p.name == who.name);
+    by_slot.or_else(by_id).or_else(by_name)
+}
+
+/// `player` with the identity and address it lacks filled in; none when nothing is new.
+fn fill(
+    player: &OnlinePlayer,
+    unique_id: Option<&str>,
+    address: Option<&str>,
+) -> Option<OnlinePlayer> {
+    let mut filled = player.clone();
+    if filled.unique_id.is_none() {
+        filled.unique_id = unique_id.map(String::from);
+    }
+    if filled.address.is_none() {
+        filled.address = address.map(String::from);
+    }
+    (filled != *player).then_some(filled)
+}
+
+/// What the logs said about players the RCon list has not shown arriving or leaving yet.
+#[derive(Debug, Default)]
+struct LogNotes {
+    /// Identities and addresses of players not (yet) listed.
+    identities: Vec<(
+        PlayerRef,
+        Option<String>,
+        Option<String>,
+        std::time::Instant,
+    )>,
+    /// Departures with a reason, for when the list shows them gone.
+    departures: Vec<(PlayerRef, String, std::time::Instant)>,
+}
+
+impl LogNotes {
+    fn identified(
+        &mut self,
+        who: PlayerRef,
+        unique_id: Option<String>,
+        address: Option<String>,
+        now: std::time::Instant,
+    ) {
+        self.identities.push((who, unique_id, address, now));
+        if self.identities.len() > LOG_NOTES_KEPT {
+            self.identities.remove(0);
+        }
+    }
+
+    fn departed(&mut self, who: PlayerRef, why: String, now: std::time::Instant) {
+        self.departures.push((who, why, now));
+        if self.departures.len() > LOG_NOTES_KEPT {
+            self.departures.remove(0);
+        }
+    }
+
+    /// Completes `change` (from the RCon list) with the notes that concern it, each used
+    /// once: arrivals get identities and addresses they lack, departures their reason.
+    fn complete(&mut self, change: &mut Change, now: std::time::Instant) {
+        let fresh =
+            |at: &std::time::Instant| now.saturating_duration_since(*at) < LOG_NOTE_LIFETIME;
+        self.identities.retain(|(_, _, _, at)| fresh(at));
+        self.departures.retain(|(_, _, at)| fresh(at));
+        for joined in &mut change.joined {
+            let found = self
+                .identities
+                .iter()
+                .rposition(|(who, _, _, _)| find(std::slice::from_ref(joined), who).is_some());
+            if let Some(i) = found {
+                let (_, unique_id, address, _) = self.identities.remove(i);
+                if let Some(filled) = fill(joined, unique_id.as_deref(), address.as_deref()) {
+                    *joined = filled;
+                }
+            }
+        }
+        for (gone, why) in &mut change.left {
+            if why.is_some() {
+                continue;
+            }
+            let found = self
+                .departures
+                .iter()
+                .rposition(|(who, _, _)| find(std::slice::from_ref(gone), who).is_some());
+            if let Some(i) = found {
+                *why = Some(self.departures.remove(i).1);
+            }
         }
     }
 }

@@ -177,10 +177,23 @@ pub fn spawn(
     target: RconTarget,
     options: RconOptions,
 ) -> (RconHandle, JoinHandle<()>) {
+    spawn_until(runtime, adapter, target, options, CancellationToken::new())
+}
+
+/// [`spawn`], with a driver that also stops when `cancel` is cancelled — at once, without a
+/// hop through another task: once `cancel` has returned, the driver logs in nowhere again.
+/// (A server's driver stops with the process it was started for, so it never reaches the
+/// next process listening at the same address.)
+pub fn spawn_until(
+    runtime: AdapterRuntime,
+    adapter: Arc<LoadedAdapter>,
+    target: RconTarget,
+    options: RconOptions,
+    cancel: CancellationToken,
+) -> (RconHandle, JoinHandle<()>) {
     let (requests_tx, requests) = mpsc::channel(64);
     let (status_tx, status) = watch::channel(RconStatus::Connecting { attempt: 1 });
     let (messages, _) = broadcast::channel(256);
-    let cancel = CancellationToken::new();
     let handle = RconHandle {
         requests: requests_tx,
         status,
@@ -340,9 +353,14 @@ impl Driver {
     /// One connection, from socket open to loss.
     async fn connection(&mut self, transport: Transport) -> Ended {
         let socket = tokio::select! {
+            biased;
             () = self.cancel.cancelled() => return Ended::Stopped,
             s = Socket::connect(transport, &self.target.address, self.options.connect_timeout) => s,
         };
+        // A connection made as the driver was being stopped is not used.
+        if self.cancel.is_cancelled() {
+            return Ended::Stopped;
+        }
         let mut socket = match socket {
             Ok(s) => s,
             Err(e) => {
@@ -448,6 +466,7 @@ impl Driver {
                 .map(|ms| self.epoch + Duration::from_millis(ms.max(now)))
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             input = tokio::select! {
+                biased;
                 () = self.cancel.cancelled() => {
                     for (_, request) in pending.drain() {
                         let _ = request.reply.send(Err(RconError::Stopped));

@@ -18,6 +18,9 @@ pub struct SimFlags {
     pub ignore_sigterm: bool,
     /// `--slow-start SECS`: delay before the server is ready and answers RCon.
     pub slow_start: Duration,
+    /// `--slow-quit SECS`: on `quit`, close the remote console at once but exit only this
+    /// long after (as a game saving its world does). Source RCON only.
+    pub slow_quit: Duration,
     /// `--players N`: simulated players that join shortly after start and stay.
     pub players: u32,
     /// `--churn`: extra players come and go at random.
@@ -48,6 +51,7 @@ impl Default for SimFlags {
             exit_code: 1,
             ignore_sigterm: false,
             slow_start: Duration::ZERO,
+            slow_quit: Duration::ZERO,
             players: 3,
             churn: false,
             tick: Duration::from_millis(1000),
@@ -172,6 +176,7 @@ fn apply(flags: &mut SimFlags, name: &str, value: &str) -> Result<(), String> {
         "crash-after" => flags.crash_after = Some(seconds(value).ok_or_else(bad)?),
         "exit-code" => flags.exit_code = value.parse().map_err(|_| bad())?,
         "slow-start" => flags.slow_start = seconds(value).ok_or_else(bad)?,
+        "slow-quit" => flags.slow_quit = seconds(value).ok_or_else(bad)?,
         "players" => flags.players = value.parse().map_err(|_| bad())?,
         "tick-ms" => {
             let ms: u64 = value.parse().map_err(|_| bad())?;

@@ -208,3 +208,68 @@ async fn an_online_player_is_banned_by_their_identity_and_the_caller_is_recorded
         .count();
     assert_eq!(bans, 2, "{audit}");
 }
+
+/// Issue 16: with RCon the list says who is on, and a log event fills in what it lacks — so
+/// an online player whose identity only the log reported can be banned by it.
+#[tokio::test]
+async fn an_online_player_identified_only_by_the_log_is_banned_by_that_identity() {
+    use crate::adapters::model::{GameEvent, PlayerRef};
+
+    let app = TestApp::new().await;
+    let id = banning_server(&app, None).await;
+    let base = format!("/api/v1/servers/{id}");
+    // Listed by the game's console with neither an identity nor an address.
+    let listed = OnlinePlayer {
+        key: "slot:4:Miller".into(),
+        slot: "4".into(),
+        name: "Miller".into(),
+        unique_id: None,
+        address: None,
+        ping_ms: Some(40),
+        joined_at: String::new(),
+    };
+    app.store
+        .call(move |conn| {
+            players::apply(
+                conn,
+                id,
+                &Change {
+                    joined: vec![listed],
+                    ..Change::default()
+                },
+            )
+        })
+        .await
+        .expect("online");
+    let ban = || async {
+        app.admin(
+            Method::POST,
+            &format!("{base}/players/4/ban"),
+            Some(json!({"reason": "cheating"})),
+        )
+        .await
+    };
+    ban().await.expect_problem(StatusCode::CONFLICT);
+
+    // The log identifies the player (by slot); their address comes with it.
+    crate::telemetry::players::note_as_with_rcon(
+        id,
+        app.store.clone(),
+        app.servers.events().clone(),
+        vec![GameEvent::PlayerIdentified {
+            player: PlayerRef {
+                slot: Some("4".into()),
+                name: "Miller".into(),
+                unique_id: None,
+                address: Some("192.0.2.7:2304".into()),
+            },
+            kind: "uuid".into(),
+            value: "u78".into(),
+            verified: Some(true),
+        }],
+    )
+    .await;
+    let answer = ban().await.expect(StatusCode::CREATED).json();
+    assert_eq!(answer["ban"]["identity"], "u78", "{answer}");
+    assert_eq!(answer["ban"]["player_name"], "Miller", "{answer}");
+}

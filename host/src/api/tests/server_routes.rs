@@ -330,3 +330,50 @@ async fn a_full_adapter_instance_pool_is_a_503_naming_the_limit_and_freed_slots_
     .await
     .expect(StatusCode::CREATED);
 }
+
+/// Issue 16: a kick needs no body (the reason defaults to none); a body that is not JSON is
+/// still refused with a 415, and the document says the body is optional.
+#[tokio::test]
+async fn a_kick_needs_no_body_but_a_body_must_be_json() {
+    let app = TestApp::new().await;
+    let id = app.server(None).await;
+    let kick = format!("/api/v1/servers/{id}/players/nobody/kick");
+    // No Content-Type, nothing sent: accepted, so the answer is about the player.
+    let problem = app
+        .send(Call::new(Method::POST, &kick).bearer(&app.admin_token))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND);
+    assert_eq!(problem["status"], 404, "{problem}");
+    // Bytes without a Content-Type, or of another type, are not a JSON body.
+    let mut bytes = Call::new(Method::POST, &kick).bearer(&app.admin_token);
+    *bytes.request.body_mut() = axum::body::Body::from("reason");
+    app.send(bytes)
+        .await
+        .expect_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    app.send(
+        Call::new(Method::POST, &kick)
+            .bearer(&app.admin_token)
+            .bytes("reason"),
+    )
+    .await
+    .expect_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    app.send(
+        Call::new(Method::POST, &kick)
+            .bearer(&app.admin_token)
+            .raw_json("[]"),
+    )
+    .await
+    .expect_problem(StatusCode::BAD_REQUEST);
+    app.send(
+        Call::new(Method::POST, &kick)
+            .bearer(&app.admin_token)
+            .json(&json!({})),
+    )
+    .await
+    .expect_problem(StatusCode::NOT_FOUND);
+
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let body = &doc["paths"]["/api/v1/servers/{id}/players/{player}/kick"]["post"]["requestBody"];
+    assert_ne!(body["required"], true, "{body}");
+    assert!(body["content"]["application/json"].is_object(), "{body}");
+}

@@ -162,6 +162,7 @@ impl Setup {
         let ready_at = started + flags.slow_start;
         let crash_at = flags.crash_after.map(|d| started + d);
         let mut next_tick: Option<Instant> = None;
+        let mut console_closer: Option<rcon::Closer> = None;
         let mut out = Outputs {
             console: &mut console,
             log: &mut log,
@@ -191,9 +192,12 @@ impl Setup {
                     split_writes: flags.split_writes,
                 };
                 let fork = Rng::seeded(rng.next_u64());
-                if let Err(e) = rcon::start(addr, style, events_tx.clone(), fork) {
-                    eprintln!("srcds: cannot bind RCON on {addr}: {e}");
-                    return 2;
+                match rcon::start(addr, style, events_tx.clone(), fork) {
+                    Ok((_, closer)) => console_closer = Some(closer),
+                    Err(e) => {
+                        eprintln!("srcds: cannot bind RCON on {addr}: {e}");
+                        return 2;
+                    }
                 }
                 announce_ready(&mut out, &args, &config);
                 world.start_map();
@@ -246,6 +250,13 @@ impl Setup {
                         });
                         if sent.is_ok() {
                             let _ = done.recv_timeout(QUIT_GRACE);
+                        }
+                        if !flags.slow_quit.is_zero() {
+                            if let Some(closer) = &console_closer {
+                                closer.close();
+                            }
+                            stdout_line("Saving before quitting (--slow-quit).");
+                            std::thread::sleep(flags.slow_quit);
                         }
                         return stop(&mut out, "quit");
                     }

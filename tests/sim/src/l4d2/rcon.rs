@@ -13,9 +13,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::packet::{
@@ -63,15 +63,50 @@ pub struct Style {
     pub split_writes: bool,
 }
 
-/// Binds `addr` and serves connections on background threads; returns the bound address.
+/// Closes the remote console while the process lives on (`--slow-quit`): every open
+/// connection is shut down and every new one is closed as soon as it is accepted.
+#[derive(Clone, Default)]
+pub struct Closer {
+    closed: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Closer {
+    /// Shuts every connection down, now and from now on.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let open = std::mem::take(&mut *self.open.lock().unwrap_or_else(PoisonError::into_inner));
+        for stream in open {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Whether `stream` may be served (it is kept, to be shut down on [`Closer::close`]).
+    fn admit(&self, stream: &TcpStream) -> bool {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.closed.load(Ordering::SeqCst) {
+            let _ = stream.shutdown(Shutdown::Both);
+            return false;
+        }
+        if let Ok(clone) = stream.try_clone() {
+            open.push(clone);
+        }
+        true
+    }
+}
+
+/// Binds `addr` and serves connections on background threads; returns the bound address and
+/// what closes them all.
 pub fn start(
     addr: SocketAddr,
     style: Style,
     events: Sender<Event>,
     mut rng: Rng,
-) -> io::Result<SocketAddr> {
+) -> io::Result<(SocketAddr, Closer)> {
     let listener = TcpListener::bind(addr)?;
     let local = listener.local_addr()?;
+    let closer = Closer::default();
+    let admission = closer.clone();
     std::thread::Builder::new()
         .name("rcon-accept".into())
         .spawn(move || {
@@ -81,6 +116,9 @@ pub fn start(
                     std::thread::sleep(Duration::from_millis(10));
                     continue;
                 };
+                if !admission.admit(&stream) {
+                    continue;
+                }
                 if open.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
                     let _ = stream.shutdown(Shutdown::Both);
                     continue;
@@ -106,7 +144,7 @@ pub fn start(
                 }
             }
         })?;
-    Ok(local)
+    Ok((local, closer))
 }
 
 /// One client connection.
