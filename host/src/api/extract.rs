@@ -30,26 +30,34 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .is_some_and(|media| media == "application/json" || media.ends_with("+json"));
-        if !json {
+        if !has_json_type(request.headers()) {
             return Err(ApiError::unsupported_media_type());
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(body_rejection)?;
-        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-        if first.is_some_and(|b| *b != b'{') {
-            return Err(ApiError::bad_request("The body must be a JSON object."));
-        }
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
-        Ok(Json(value))
+        json_object(&bytes).map(Json)
     }
+}
+
+/// Whether the request says its body is JSON (`application/json` or `…+json`).
+fn has_json_type(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|media| media == "application/json" || media.ends_with("+json"))
+}
+
+/// A body read as a JSON object of type `T`.
+fn json_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(ApiError::bad_request("The body must be a JSON object."));
+    }
+    let axum::Json(value) = axum::Json::<T>::from_bytes(bytes)?;
+    Ok(value)
 }
 
 /// Why a body could not be read: too large (413) or broken off (400).
@@ -62,8 +70,9 @@ fn body_rejection(rejection: axum::extract::rejection::BytesRejection) -> ApiErr
 }
 
 /// A JSON body that may be left out (its document says the body is not required): no body
-/// at all — no `Content-Type` and nothing sent — is `None`; anything sent is read as [`Json`]
-/// reads it, so bytes without a JSON `Content-Type` are still a 415.
+/// at all — no `Content-Type` and nothing sent — is `None`, and so is a JSON `null` (how some
+/// clients send "no body"); anything else is read as [`Json`] reads it, so bytes without a
+/// JSON `Content-Type` are still a 415.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -75,18 +84,24 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        if request.headers().contains_key(header::CONTENT_TYPE) {
-            let Json(value) = Json::<T>::from_request(request, state).await?;
-            return Ok(OptionalJson(Some(value)));
+        let typed = request.headers().contains_key(header::CONTENT_TYPE);
+        if typed && !has_json_type(request.headers()) {
+            return Err(ApiError::unsupported_media_type());
         }
         let bytes = axum::body::Bytes::from_request(request, state)
             .await
             .map_err(body_rejection)?;
-        if bytes.is_empty() {
-            Ok(OptionalJson(None))
-        } else {
-            Err(ApiError::unsupported_media_type())
+        if !typed {
+            return if bytes.is_empty() {
+                Ok(OptionalJson(None))
+            } else {
+                Err(ApiError::unsupported_media_type())
+            };
         }
+        if bytes.trim_ascii() == b"null" {
+            return Ok(OptionalJson(None));
+        }
+        json_object(&bytes).map(|value| OptionalJson(Some(value)))
     }
 }
 

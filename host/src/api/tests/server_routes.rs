@@ -364,6 +364,14 @@ async fn a_kick_needs_no_body_but_a_body_must_be_json() {
     )
     .await
     .expect_problem(StatusCode::BAD_REQUEST);
+    // A JSON `null` is how some generated clients send a body left out.
+    app.send(
+        Call::new(Method::POST, &kick)
+            .bearer(&app.admin_token)
+            .raw_json(" null "),
+    )
+    .await
+    .expect_problem(StatusCode::NOT_FOUND);
     app.send(
         Call::new(Method::POST, &kick)
             .bearer(&app.admin_token)
