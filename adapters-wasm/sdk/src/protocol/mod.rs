@@ -16,3 +16,35 @@
 
 pub mod battleye;
 pub mod source_rcon;
+
+use std::collections::VecDeque;
+
+use crate::AdapterError;
+
+/// Queues a console command for a session of `protocol` (named in errors): refused when the
+/// session is closed, the text is not one line of at most `max_bytes`, or `max_queued`
+/// commands already wait; otherwise it gets the next id (which wraps).
+pub(crate) fn enqueue_command(
+    queue: &mut VecDeque<(u32, String)>,
+    next_id: &mut u32,
+    closed: bool,
+    text: &str,
+    (max_bytes, max_queued): (usize, usize),
+    protocol: &str,
+) -> Result<u32, AdapterError> {
+    if closed {
+        return Err(AdapterError::Failed(format!(
+            "the {protocol} session is closed"
+        )));
+    }
+    crate::check_command_text(text, max_bytes)?;
+    if queue.len() >= max_queued {
+        return Err(AdapterError::Failed(format!(
+            "too many {protocol} commands are waiting"
+        )));
+    }
+    let id = *next_id;
+    *next_id = next_id.wrapping_add(1);
+    queue.push_back((id, text.to_string()));
+    Ok(id)
+}

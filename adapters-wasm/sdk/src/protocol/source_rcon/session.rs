@@ -365,19 +365,14 @@ impl<D: Dialect> RconSession for Session<D> {
 
     fn command(&mut self, text: &str, now_ms: u64) -> Result<u32, AdapterError> {
         self.clock = self.clock.max(now_ms);
-        if self.state == State::Closed {
-            return Err(AdapterError::Failed("the RCON session is closed".into()));
-        }
-        crate::check_command_text(text, self.options.max_command_bytes)?;
-        if self.queue.len() >= self.options.max_queued {
-            return Err(AdapterError::Failed(
-                "too many RCON commands are waiting".into(),
-            ));
-        }
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        self.queue.push_back((id, text.to_string()));
-        Ok(id)
+        super::super::enqueue_command(
+            &mut self.queue,
+            &mut self.next_id,
+            self.state == State::Closed,
+            text,
+            (self.options.max_command_bytes, self.options.max_queued),
+            "RCON",
+        )
     }
 
     fn next_wakeup(&self) -> Option<u64> {
